@@ -294,8 +294,14 @@ function resultStatus() {
   return t('status.count', { n: state.stations.length, src: t(`status.src.${state.pos.source}`) });
 }
 
+let firstListMarked = false;
+
 function renderResults({ fit = false } = {}) {
   renderList();
+  if (!firstListMarked && state.stations.length) {
+    firstListMarked = true;
+    try { performance.mark('yizhan:first-list'); } catch (_) { /* old browsers */ }
+  }
   setStatus(resultStatus(), false);
   renderMarkers({ fit });
   if (state.selectedId !== null) {
@@ -548,6 +554,9 @@ function drawUserMarker() {
   }
   L.circleMarker(ll, { radius: 10, className: 'user-dot', interactive: false }).addTo(userLayer);
   userLayer.addTo(map);
+  // Where the rider is drawn, in the tiles' CRS (read by the browser tests).
+  els.map.dataset.user = `${ll[0].toFixed(7)},${ll[1].toFixed(7)}`;
+  els.map.dataset.crs = state.tiles.crs;
 }
 
 function highlightMarker(id) {

@@ -164,10 +164,8 @@ test('a shared link /?lat=&lon=&amenities= lists matches without asking for the 
 test('denied geolocation shows a clear message, and tapping the map sets the position', async () => {
   const { page, context, problems } = await newPage(browser, {});
   try {
-    await page.addInitScript(() => {
-      // Deterministic denial (same as the user tapping "Block").
-      navigator.geolocation.getCurrentPosition = (ok, err) => setTimeout(() => err({ code: 1, message: 'User denied Geolocation', PERMISSION_DENIED: 1 }), 50);
-    });
+    // No permission granted: headless Chromium denies the request, as when a rider taps "Block".
+    await context.clearPermissions();
     await page.goto(`${BASE}/`);
     await page.waitForSelector('#banner:not([hidden])');
     assert.match(await page.textContent('#banner-text'), /定位|位置/);
@@ -301,6 +299,60 @@ test('touch targets are at least 44 px and the page sends no request off the ser
     assert.deepEqual(small, []);
     // only map tiles may go elsewhere (blocked here); everything the page itself needs is local
     assert.ok(offsite.every((u) => /\{?tile|openstreetmap|amap|autonavi/i.test(u)), offsite.join('\n'));
+    assertClean(problems);
+  } finally { await context.close(); }
+});
+
+test('GCJ-02 tiles from /api/v1/config shift the drawn position, and a tap maps back to WGS-84', async () => {
+  const { page, context, problems } = await newPage(browser, {});
+  try {
+    const tileHosts = [];
+    page.on('request', (r) => { if (/\/\d+\/\d+\/\d+\.png/.test(r.url())) tileHosts.push(new URL(r.url()).host); });
+    await page.route('**/api/v1/config', (route) => route.fulfill({
+      status: 200, contentType: 'application/json',
+      body: JSON.stringify({ tiles: { url: 'http://127.0.0.1:9/gcj/{z}/{x}/{y}.png', attribution: 'test tiles', crs: 'gcj02', max_zoom: 18 } }),
+    }));
+    const pos = [116.4737, 39.9928];
+    await page.goto(`${BASE}/?lat=${pos[1]}&lon=${pos[0]}`);
+    await waitForList(page, await nearestIds(pos[1], pos[0]));
+    await page.waitForSelector('#map[data-user]');
+    assert.equal(await page.getAttribute('#map', 'data-crs'), 'gcj02');
+    const [dLat, dLng] = (await page.getAttribute('#map', 'data-user')).split(',').map(Number);
+    const [gLng, gLat] = wgsToGcj(pos);
+    assert.ok(Math.abs(dLat - gLat) < 1e-6 && Math.abs(dLng - gLng) < 1e-6, `drawn at ${dLat},${dLng}; GCJ-02 is ${gLat},${gLng}`);
+    assert.ok(tileHosts.includes('127.0.0.1:9'), 'tiles come from the configured URL');
+    assert.match(await page.textContent('.leaflet-control-attribution'), /test tiles/);
+
+    // Tap exactly on the drawn dot: the position sent to the API is the WGS-84 point again (± a pixel).
+    const box = await page.locator('path.user-dot').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.waitForFunction(() => JSON.parse(document.querySelector('#list').dataset.query || '{}').lat !== 39.9928);
+    const q = JSON.parse(await page.getAttribute('#list', 'data-query'));
+    const metres = Math.hypot((q.lat - pos[1]) * 111195, (q.lon - pos[0]) * 111195 * Math.cos(pos[1] * Math.PI / 180));
+    // The GCJ-02 shift here is ~600 m; a tap is accurate to a pixel or two (≈ 15 m at zoom 13).
+    const shift = Math.hypot((gLat - pos[1]) * 111195, (gLng - pos[0]) * 111195 * Math.cos(pos[1] * Math.PI / 180));
+    assert.ok(shift > 300, `shift ${shift}`);
+    assert.ok(metres < 50, `tap on the dot came back ${metres.toFixed(1)} m away`);
+    assertClean(problems);
+  } finally { await context.close(); }
+});
+
+test('without /api/v1/config the map falls back to OpenStreetMap tiles in WGS-84', async () => {
+  const { page, context, problems } = await newPage(browser, {});
+  try {
+    const tiles = [];
+    page.on('request', (r) => { if (/\/\d+\/\d+\/\d+\.png/.test(r.url())) tiles.push(r.url()); });
+    await page.route('**/api/v1/config', (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"title":"Not Found","status":404}' }));
+    await page.goto(`${BASE}/?lat=39.9087&lon=116.3975`);
+    await waitForList(page, await nearestIds(39.9087, 116.3975));
+    await page.waitForSelector('#map[data-user]');
+    assert.equal(await page.getAttribute('#map', 'data-crs'), 'wgs84');
+    assert.equal(await page.getAttribute('#map', 'data-user'), '39.9087000,116.3975000');
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile').length > 0);
+    assert.ok(tiles.length > 0 && tiles.every((u) => u.startsWith('https://tile.openstreetmap.org/')), tiles.slice(0, 3).join('\n'));
+    // tiles are blocked here: the page says so, and the list is still there
+    await page.waitForSelector('#map-msg:not([hidden])');
+    assert.ok((await listIds(page)).length > 0);
     assertClean(problems);
   } finally { await context.close(); }
 });

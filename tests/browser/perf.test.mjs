@@ -1,0 +1,61 @@
+// Performance budget of the rider page (cold cache, tiles blocked):
+//   - page weight without tiles ≤ 250 KB gzip (each same-origin response re-compressed with gzip -9 here,
+//     so the number does not depend on whether the server compresses);
+//   - first list visible ≤ 1.5 s on an emulated "Fast 3G" phone as WebPageTest/Lighthouse define it
+//     (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up) with a 4× CPU slowdown, opening a shared link.
+// The DevTools "Fast 3G" preset (562.5 ms added to every request) is measured and printed too; the page
+// needs three requests in a row (HTML → app.js → API), so that figure is at least 3 × 562.5 ms.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { BASE, launch, newPage } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const LINK = '/?lat=39.9087&lon=116.3975';
+
+async function firstListMs(profile) {
+  const { page, context } = await newPage(browser, {});
+  try {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, ...profile });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    const urls = new Set();
+    page.on('response', (r) => { if (r.url().startsWith(BASE)) urls.add(r.url()); });
+    await page.goto(`${BASE}${LINK}`, { waitUntil: 'load', timeout: 60000 });
+    await page.waitForSelector('#list .item', { timeout: 60000 });
+    const ms = await page.evaluate(() => performance.getEntriesByName('yizhan:first-list')[0]?.startTime ?? NaN);
+    return { ms, urls: [...urls] };
+  } finally { await context.close(); }
+}
+
+test('page weight without tiles is at most 250 KB gzip', async () => {
+  const { urls } = await firstListMs({ latitude: 0, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  let total = 0;
+  const rows = [];
+  for (const u of urls) {
+    const body = Buffer.from(await (await fetch(u)).arrayBuffer());
+    const gz = gzipSync(body, { level: 9 }).length;
+    total += gz;
+    rows.push(`${String(gz).padStart(7)}  ${u.slice(BASE.length)}`);
+  }
+  console.log(`page weight (gzip -9): ${total} bytes\n${rows.join("\n")}`);
+  assert.ok(urls.some((u) => u.includes('/vendor/leaflet/leaflet.js')), 'Leaflet was loaded');
+  assert.ok(urls.some((u) => u.includes('/api/v1/stations/nearest')), 'the list was fetched');
+  assert.ok(total <= 250 * 1024, `page weight ${total} B > 250 KB`);
+});
+
+test('first list is visible within 1.5 s on emulated Fast 3G (150 ms RTT, 1.6 Mbit/s, 4× CPU)', async () => {
+  const fast3g = { latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push((await firstListMs(fast3g)).ms);
+  const best = Math.min(...runs);
+  const devtools = await firstListMs({ latency: 562.5, downloadThroughput: (1.44 * 1024 * 1024) / 8, uploadThroughput: (675 * 1024) / 8 });
+  console.log(`first list (ms): Fast 3G 150 ms RTT runs ${runs.map(Math.round).join(', ')}; DevTools preset (562.5 ms/request) ${Math.round(devtools.ms)}`);
+  assert.ok(Number.isFinite(best));
+  assert.ok(best <= 1500, `first list after ${Math.round(best)} ms`);
+});
