@@ -1,0 +1,142 @@
+//! Every error the HTTP API can answer, turned into `application/problem+json` (RFC 9457) in one place.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::catalog::CatalogError;
+use crate::import::{ImportError, RowError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter or path segment is wrong: says which and what is allowed.
+    #[error("{detail}")]
+    BadParam { param: String, detail: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("missing or wrong admin token: send Authorization: Bearer <token>")]
+    Unauthorized,
+    #[error("admin endpoints are disabled: start the server with YIZHAN_ADMIN_TOKEN=<secret> or --admin-token-file FILE to enable them")]
+    AdminDisabled,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the upload has {} error(s); nothing was changed", .0.len())]
+    Invalid(Vec<RowError>),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("too many requests; retry after {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    /// Something on our side; the cause is logged, not sent.
+    #[error("internal error")]
+    Internal(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn param(param: &str, detail: impl Into<String>) -> Self {
+        ApiError::BadParam { param: param.to_owned(), detail: detail.into() }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadParam { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::AdminDisabled => StatusCode::FORBIDDEN,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid(_) | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// A stable URI per kind of problem, for clients that switch on it.
+    fn type_uri(&self) -> &'static str {
+        match self {
+            ApiError::BadParam { .. } => "/problems/invalid-parameter",
+            ApiError::BadRequest(_) => "/problems/bad-request",
+            ApiError::NotFound(_) => "/problems/not-found",
+            ApiError::MethodNotAllowed(_) => "/problems/method-not-allowed",
+            ApiError::Unauthorized => "/problems/unauthorized",
+            ApiError::AdminDisabled => "/problems/admin-disabled",
+            ApiError::PayloadTooLarge(_) => "/problems/payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
+            ApiError::Invalid(_) => "/problems/invalid-stations",
+            ApiError::Unprocessable(_) => "/problems/unprocessable",
+            ApiError::TooManyRequests { .. } => "/problems/rate-limited",
+            ApiError::Internal(_) => "/problems/internal",
+            ApiError::Unavailable(_) => "/problems/unavailable",
+        }
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Syntax { message, line, column } => ApiError::BadRequest(match (line, column) {
+                (Some(l), Some(c)) if !message.contains(" line ") => format!("{message} (line {l}, column {c})"),
+                (Some(l), None) if !message.contains("line") => format!("{message} (line {l})"),
+                _ => message,
+            }),
+            ImportError::Shape(m) => ApiError::BadRequest(m),
+            ImportError::Invalid(errors) => ApiError::Invalid(errors),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::Import(e) => e.into(),
+            CatalogError::Empty => ApiError::Unprocessable(e.to_string()),
+            CatalogError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            CatalogError::Store(crate::store::StoreError::UnknownVersion(_)) => ApiError::NotFound(e.to_string()),
+            CatalogError::Unloadable { .. } => ApiError::Unprocessable(e.to_string()),
+            CatalogError::Store(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(cause = %cause, "internal error");
+                "the server could not complete the request; it has been logged. Nothing was changed unless the response says so.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut body = json!({
+            "type": self.type_uri(),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        match &self {
+            ApiError::BadParam { param, .. } => body["parameter"] = json!(param),
+            ApiError::Invalid(errors) => body["errors"] = json!(errors),
+            _ => {}
+        }
+        let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::TooManyRequests { retry_after } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

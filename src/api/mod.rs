@@ -1,0 +1,158 @@
+//! The HTTP API: router, shared state and the layers around it. Handlers stay thin; the work is in the
+//! dataset, catalog and import modules.
+
+pub mod admin;
+pub mod error;
+mod metrics;
+pub mod openapi;
+mod pages;
+pub mod params;
+mod reports;
+mod respond;
+mod stations;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::catalog::Catalog;
+use crate::config::TilesCrs;
+pub use admin::AdminToken;
+use error::ApiError;
+pub use metrics::Metrics;
+pub use reports::Reports;
+
+/// Settings the handlers read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timezone: chrono_tz::Tz,
+    pub max_upload_bytes: usize,
+    pub tiles_url: String,
+    pub tiles_attribution: String,
+    pub tiles_crs: TilesCrs,
+    pub cors_origins: String,
+    pub request_timeout: Duration,
+    pub concurrency_limit: usize,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+    pub settings: Arc<Settings>,
+    pub admin: AdminToken,
+    pub metrics: Arc<Metrics>,
+    pub reports: Arc<Reports>,
+}
+
+/// Every route the router serves, as `(method, path template)`: the OpenAPI test checks the spec against it
+/// and checks that each is really routed.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/stations/nearest"),
+    ("GET", "/api/v1/stations"),
+    ("PUT", "/api/v1/stations"),
+    ("POST", "/api/v1/stations"),
+    ("GET", "/api/v1/stations/{id}"),
+    ("DELETE", "/api/v1/stations/{id}"),
+    ("POST", "/api/v1/stations/{id}/reports"),
+    ("GET", "/api/v1/reports"),
+    ("GET", "/api/v1/amenities"),
+    ("GET", "/api/v1/dataset"),
+    ("GET", "/api/v1/dataset/versions"),
+    ("POST", "/api/v1/dataset/rollback"),
+    ("GET", "/api/v1/config"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/"),
+    ("GET", "/admin"),
+];
+
+/// Request ids: a process-unique counter is enough to correlate logs; clients may send their own.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("yz-{:x}-{n}", std::process::id())).ok().map(RequestId::new)
+    }
+}
+
+async fn config(State(app): State<AppState>) -> Response {
+    let s = &app.settings;
+    Json(serde_json::json!({
+        "tiles": {
+            "url": s.tiles_url,
+            "attribution": s.tiles_attribution,
+            "crs": match s.tiles_crs { TilesCrs::Wgs84 => "wgs84", TilesCrs::Gcj02 => "gcj02" },
+            "max_zoom": 19,
+        },
+        "timezone": s.timezone.name(),
+    }))
+    .into_response()
+}
+
+async fn method_not_allowed(req: Request<axum::body::Body>) -> Response {
+    ApiError::MethodNotAllowed(format!("{} is not allowed on {}", req.method(), req.uri().path())).into_response()
+}
+
+fn cors(origins: &str) -> CorsLayer {
+    let allow = if origins.trim() == "*" {
+        AllowOrigin::from(Any)
+    } else {
+        AllowOrigin::list(origins.split(',').filter_map(|o| HeaderValue::from_str(o.trim()).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH, header::ACCEPT])
+        .expose_headers([header::ETAG, header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(86_400))
+}
+
+pub fn router(state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let settings = state.settings.clone();
+    Router::new()
+        .route("/api/v1/stations/nearest", get(stations::nearest))
+        .route("/api/v1/stations", get(stations::list).put(admin::replace).post(admin::upsert))
+        .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete))
+        .route("/api/v1/stations/{id}/reports", post(reports::create))
+        .route("/api/v1/reports", get(reports::list))
+        .route("/api/v1/amenities", get(stations::amenities))
+        .route("/api/v1/dataset", get(admin::download))
+        .route("/api/v1/dataset/versions", get(admin::versions))
+        .route("/api/v1/dataset/rollback", post(admin::rollback))
+        .route("/api/v1/config", get(config))
+        .route("/healthz", get(stations::healthz))
+        .route("/metrics", get(metrics::endpoint))
+        .route("/openapi.json", get(openapi::endpoint))
+        .route("/", get(pages::index))
+        .route("/admin", get(pages::admin))
+        .fallback(pages::asset_or_404)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(cors(&settings.cors_origins))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.concurrency_limit))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
+}

@@ -1,0 +1,181 @@
+//! Read endpoints: thin translations between query parameters and dataset queries.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Serialize;
+
+use super::error::{ApiError, ApiResult};
+use super::params::Params;
+use super::respond::{geojson, json, not_modified};
+use super::AppState;
+use crate::crs::Crs;
+use crate::dataset::{Dataset, Filter, OpenAt};
+use crate::feature::{Extra, Feature};
+use crate::station::Amenity;
+
+/// Largest `k` for nearest queries.
+pub const MAX_K: usize = 100;
+pub const DEFAULT_K: usize = 5;
+pub const MAX_LIMIT: usize = 10_000;
+pub const DEFAULT_LIMIT: usize = 1_000;
+
+#[derive(Serialize)]
+struct Collection<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    features: Vec<Feature<'a>>,
+    count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<usize>,
+    dataset_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crs: Option<&'static str>,
+}
+
+impl<'a> Collection<'a> {
+    fn new(ds: &'a Dataset, features: Vec<Feature<'a>>, total: Option<usize>, crs: Crs) -> Self {
+        Collection {
+            ty: "FeatureCollection",
+            count: features.len(),
+            features,
+            total,
+            dataset_version: ds.version(),
+            crs: (crs != Crs::Wgs84).then_some(crs.as_str()),
+        }
+    }
+}
+
+/// The filters shared by every read: amenities (with 24h), open_now, at, q.
+fn filter(p: &Params, tz: chrono_tz::Tz) -> ApiResult<(Filter, OpenAt)> {
+    let required = p.amenities()?;
+    let open_now = p.bool("open_now")?;
+    let open = OpenAt::new(p.at()?, tz);
+    let text = p.text()?;
+    Ok((Filter { required, open_now, text }, open))
+}
+
+pub async fn nearest(State(app): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+    let p = Params::parse(q.as_deref())?;
+    let crs = p.crs()?;
+    let lat = p.required_f64("lat", -90.0, 90.0)?;
+    let lon = p.required_f64("lon", -180.0, 180.0)?;
+    let k = p.usize_in("k", 1, MAX_K, DEFAULT_K)?;
+    let max_distance_m = p.positive_f64("max_distance_m", f64::MAX)?;
+    let (filter, mut open) = filter(&p, app.settings.timezone)?;
+    let ds = app.catalog.snapshot();
+    if let Some(r) = not_modified(&headers, ds.version()) {
+        return Ok(r);
+    }
+    let (wlon, wlat) = crs.to_wgs84(lon, lat);
+    let hits = ds.nearest(wlon, wlat, k, max_distance_m, &filter, &mut open);
+    let features = hits
+        .iter()
+        .map(|h| {
+            let s = ds.station(h.idx);
+            Feature::new(s, crs, Extra { open_now: Some(open.is_open(s)), distance_m: Some(h.distance_m), along_m: None })
+        })
+        .collect();
+    Ok(geojson(ds.version(), &Collection::new(&ds, features, None, crs)))
+}
+
+pub async fn list(State(app): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+    let p = Params::parse(q.as_deref())?;
+    let crs = p.crs()?;
+    let bbox = p.bbox(crs)?;
+    let limit = p.usize_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
+    let offset = p.usize_in("offset", 0, usize::MAX, 0)?;
+    let (filter, mut open) = filter(&p, app.settings.timezone)?;
+    let ds = app.catalog.snapshot();
+    if let Some(r) = not_modified(&headers, ds.version()) {
+        return Ok(r);
+    }
+    let page = ds.list(bbox.as_ref(), &filter, &mut open, offset, limit);
+    let features = page
+        .indices
+        .iter()
+        .map(|&i| {
+            let s = ds.station(i);
+            Feature::new(s, crs, Extra { open_now: Some(open.is_open(s)), ..Extra::default() })
+        })
+        .collect();
+    Ok(geojson(ds.version(), &Collection::new(&ds, features, Some(page.total), crs)))
+}
+
+#[derive(Serialize)]
+struct One<'a> {
+    #[serde(flatten)]
+    feature: Feature<'a>,
+    dataset_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crs: Option<&'static str>,
+}
+
+pub async fn one(
+    State(app): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Path(id) = id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let p = Params::parse(q.as_deref())?;
+    let crs = p.crs()?;
+    let mut open = OpenAt::new(p.at()?, app.settings.timezone);
+    let ds = app.catalog.snapshot();
+    let s = ds.get(&id).ok_or_else(|| ApiError::NotFound(format!("no station with id {id:?}")))?;
+    if let Some(r) = not_modified(&headers, ds.version()) {
+        return Ok(r);
+    }
+    let feature = Feature::new(s, crs, Extra { open_now: Some(open.is_open(s)), ..Extra::default() });
+    Ok(geojson(ds.version(), &One { feature, dataset_version: ds.version(), crs: (crs != Crs::Wgs84).then_some(crs.as_str()) }))
+}
+
+#[derive(Serialize)]
+struct AmenityRow {
+    key: &'static str,
+    label_zh: &'static str,
+    label_en: &'static str,
+    count: usize,
+    /// Set on `24h`, which is a filter token rather than an amenity a station lists.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    filter_only: bool,
+}
+
+pub async fn amenities(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let ds = app.catalog.snapshot();
+    if let Some(r) = not_modified(&headers, ds.version()) {
+        return Ok(r);
+    }
+    let mut rows: Vec<AmenityRow> = ds
+        .amenity_counts()
+        .iter()
+        .map(|&(a, count): &(Amenity, usize)| AmenityRow {
+            key: a.key(),
+            label_zh: a.label_zh(),
+            label_en: a.label_en(),
+            count,
+            filter_only: false,
+        })
+        .collect();
+    let always = crate::station::Amenities::ALWAYS_OPEN;
+    rows.push(AmenityRow {
+        key: super::params::TOKEN_24H,
+        label_zh: "24小时",
+        label_en: "open 24 hours",
+        count: ds.stations().iter().filter(|s| s.amenities.has_all(always)).count(),
+        filter_only: true,
+    });
+    Ok(json(ds.version(), &rows))
+}
+
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    dataset_version: &'a str,
+    stations: usize,
+}
+
+pub async fn healthz(State(app): State<AppState>) -> Response {
+    let ds = app.catalog.snapshot();
+    json(ds.version(), &Health { status: "ok", dataset_version: ds.version(), stations: ds.len() })
+}

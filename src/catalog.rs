@@ -1,0 +1,205 @@
+//! The live dataset and the only ways to change it.
+//!
+//! Readers take a snapshot (`Arc<Dataset>`) from an `ArcSwap`: one atomic load, no lock, so an upload that is
+//! still parsing, indexing or fsyncing never delays a query. Writers are serialised by a mutex; each builds a
+//! complete new dataset off to the side, makes it durable, and only then swaps it in.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+
+use crate::crs::Crs;
+use crate::dataset::Dataset;
+use crate::feature::write_collection;
+use crate::import::{self, Format, ImportError, Parsed};
+use crate::station::Station;
+use crate::store::{Store, StoreError, VersionInfo};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error("the upload would leave the dataset empty; add ?allow_empty=true if that is really intended")]
+    Empty,
+    #[error("no station with id {0:?}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored dataset {version} cannot be loaded: {reason}")]
+    Unloadable { version: String, reason: String },
+}
+
+/// How an upload combines with what is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `PUT`: the upload becomes the whole dataset.
+    Replace,
+    /// `POST`: uploaded stations replace those with the same id; the rest stay.
+    Upsert,
+}
+
+#[derive(Debug, Clone)]
+pub struct Upload<'a> {
+    pub body: &'a [u8],
+    pub format: Format,
+    pub crs: Crs,
+    pub mode: Mode,
+    pub dry_run: bool,
+    pub allow_empty: bool,
+}
+
+/// What an accepted (or dry-run) upload did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    pub dataset_version: String,
+    pub count: usize,
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}
+
+pub struct Catalog {
+    live: ArcSwap<Dataset>,
+    store: Store,
+    write: Mutex<()>,
+}
+
+/// Canonical bytes of a dataset, and their version.
+fn encode(stations: &[Station]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(stations.len() * 400 + 64);
+    // Writing to a Vec cannot fail.
+    let _ = write_collection(stations, &mut buf);
+    buf
+}
+
+fn sorted(mut stations: Vec<Station>) -> Vec<Station> {
+    stations.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    stations
+}
+
+impl Catalog {
+    /// Opens the data directory: serves `CURRENT`; if it cannot be loaded, the newest stored version that can
+    /// (loudly logged); with nothing stored at all, seeds from `bundled`. A directory whose datasets are all
+    /// damaged is an error, never a silently empty service.
+    pub fn open(store: Store, bundled: &[u8]) -> Result<Catalog, CatalogError> {
+        let current = store.current()?;
+        let stored = store.versions()?;
+        let mut candidates: Vec<String> = current.iter().cloned().collect();
+        candidates.extend(stored.iter().map(|i| i.version.clone()).filter(|v| Some(v) != current.as_ref()));
+        let mut last_error = None;
+        for v in &candidates {
+            match Self::load_version(&store, v) {
+                Ok(ds) => {
+                    if Some(v) != current.as_ref() {
+                        tracing::error!(version = %v, current = ?current, "the current dataset could not be loaded; serving the newest good version instead");
+                        store.set_current(v)?;
+                    }
+                    tracing::info!(version = %v, stations = ds.len(), "dataset loaded");
+                    return Ok(Catalog { live: ArcSwap::from_pointee(ds), store, write: Mutex::new(()) });
+                }
+                Err(e) => {
+                    tracing::error!(version = %v, error = %e, "stored dataset cannot be loaded");
+                    last_error = Some(e);
+                }
+            }
+        }
+        if let Some(e) = last_error {
+            return Err(e);
+        }
+        if current.is_some() {
+            return Err(CatalogError::Store(StoreError::UnknownVersion(current.unwrap_or_default())));
+        }
+        let parsed = import::parse(bundled, Format::GeoJson, Crs::Wgs84, &HashMap::new())?;
+        let stations = sorted(parsed.stations);
+        let bytes = encode(&stations);
+        let v = store.save(&bytes, stations.len())?;
+        tracing::info!(version = %v, stations = stations.len(), "data directory seeded from the bundled sample");
+        Ok(Catalog { live: ArcSwap::from_pointee(Dataset::new(stations, v)), store, write: Mutex::new(()) })
+    }
+
+    fn load_version(store: &Store, v: &str) -> Result<Dataset, CatalogError> {
+        let bytes = store.read(v)?;
+        let parsed = import::parse(&bytes, Format::GeoJson, Crs::Wgs84, &HashMap::new())
+            .map_err(|e| CatalogError::Unloadable { version: v.to_owned(), reason: e.to_string() })?;
+        Ok(Dataset::new(parsed.stations, v.to_owned()))
+    }
+
+    /// The dataset in force now. Cheap; hold it for the whole request so the request sees one version.
+    pub fn snapshot(&self) -> Arc<Dataset> {
+        self.live.load_full()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the lock cannot leave shared state half-written (the swap is the last step).
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Persists and publishes a complete new station list.
+    fn commit(&self, stations: Vec<Station>) -> Result<String, CatalogError> {
+        let stations = sorted(stations);
+        let bytes = encode(&stations);
+        let v = self.store.save(&bytes, stations.len())?;
+        self.live.store(Arc::new(Dataset::new(stations, v.clone())));
+        Ok(v)
+    }
+
+    /// Validates an upload and, unless it is a dry run, applies it atomically and durably.
+    pub fn upload(&self, u: Upload<'_>) -> Result<Outcome, CatalogError> {
+        let _guard = self.lock();
+        let base = self.snapshot();
+        let Parsed { stations: uploaded, warnings } = import::parse(u.body, u.format, u.crs, &base.hours_in_use())?;
+        let stations = match u.mode {
+            Mode::Replace => uploaded,
+            Mode::Upsert => {
+                let mut by_id: std::collections::BTreeMap<_, _> =
+                    base.stations().iter().map(|s| (s.id.clone(), s.clone())).collect();
+                for s in uploaded {
+                    by_id.insert(s.id.clone(), s);
+                }
+                by_id.into_values().collect()
+            }
+        };
+        if stations.is_empty() && !u.allow_empty {
+            return Err(CatalogError::Empty);
+        }
+        let count = stations.len();
+        if u.dry_run {
+            let version = crate::store::version_of(&encode(&sorted(stations)));
+            return Ok(Outcome { dataset_version: version, count, warnings, dry_run: true });
+        }
+        let version = self.commit(stations)?;
+        Ok(Outcome { dataset_version: version, count, warnings, dry_run: false })
+    }
+
+    /// Removes one station.
+    pub fn delete(&self, id: &str) -> Result<Outcome, CatalogError> {
+        let _guard = self.lock();
+        let base = self.snapshot();
+        if base.get(id).is_none() {
+            return Err(CatalogError::NotFound(id.to_owned()));
+        }
+        let stations: Vec<Station> = base.stations().iter().filter(|s| s.id.as_str() != id).cloned().collect();
+        let count = stations.len();
+        let version = self.commit(stations)?;
+        Ok(Outcome { dataset_version: version, count, warnings: Vec::new(), dry_run: false })
+    }
+
+    /// Makes a stored version current again.
+    pub fn rollback(&self, version: &str) -> Result<Outcome, CatalogError> {
+        let _guard = self.lock();
+        let ds = Self::load_version(&self.store, version)?;
+        self.store.set_current(version)?;
+        let count = ds.len();
+        self.live.store(Arc::new(ds));
+        Ok(Outcome { dataset_version: version.to_owned(), count, warnings: Vec::new(), dry_run: false })
+    }
+
+    pub fn versions(&self) -> Result<Vec<VersionInfo>, CatalogError> {
+        Ok(self.store.versions()?)
+    }
+}

@@ -1,0 +1,81 @@
+//! CSV files with the contract's header → drafts.
+
+use super::validate::Draft;
+use super::ImportError;
+
+/// The header of the contract, in order. Columns may come in any order; extra columns are ignored.
+pub const HEADER: [&str; 11] =
+    ["id", "name", "lon", "lat", "kind", "host_type", "address", "district", "amenities", "opening_hours", "phone"];
+const REQUIRED: [&str; 4] = ["id", "name", "lon", "lat"];
+
+/// Separators accepted inside the amenities field: the contract's `;`, and the full-width and enumeration
+/// marks that Chinese spreadsheets produce.
+const AMENITY_SEPARATORS: [char; 3] = [';', '；', '、'];
+
+fn number(s: &str, what: &str) -> Result<f64, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    t.parse::<f64>().map_err(|_| format!("{what} {t:?} is not a number"))
+}
+
+pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ImportError::Syntax {
+            message: "the CSV file is not UTF-8; save it as \"CSV UTF-8\"".into(),
+            line: None,
+            column: None,
+        });
+    }
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
+    let headers = rdr
+        .headers()
+        .map_err(|e| ImportError::Syntax { message: format!("cannot read the CSV header: {e}"), line: Some(1), column: None })?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| col(c).is_none()).collect();
+    if headers.is_empty() || !missing.is_empty() {
+        return Err(ImportError::Shape(format!(
+            "the CSV header lacks {}; expected the header {}",
+            missing.join(", "),
+            HEADER.join(",")
+        )));
+    }
+    let cols: Vec<Option<usize>> = HEADER.iter().map(|h| col(h)).collect();
+    let mut out = Vec::new();
+    for (index, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| ImportError::Syntax {
+            message: format!("malformed CSV: {e}"),
+            line: e.position().map(|p| p.line()),
+            column: None,
+        })?;
+        let line = rec.position().map(|p| p.line());
+        let get = |i: usize| cols[i].and_then(|c| rec.get(c)).map(str::to_owned).filter(|s| !s.trim().is_empty());
+        let mut d = Draft { index, line, ..Draft::default() };
+        if rec.len() < headers.len() {
+            d.errors.push(("row", format!("row has {} field(s), the header has {}", rec.len(), headers.len())));
+        }
+        d.id = get(0);
+        d.name = get(1);
+        d.coords = match (get(2), get(3)) {
+            (None, None) => None,
+            (lon, lat) => Some(
+                number(lon.as_deref().unwrap_or(""), "lon")
+                    .and_then(|x| number(lat.as_deref().unwrap_or(""), "lat").map(|y| (x, y))),
+            ),
+        };
+        d.kind = get(4);
+        d.host_type = get(5);
+        d.address = get(6);
+        d.district = get(7);
+        d.amenities = get(8)
+            .map(|a| a.split(AMENITY_SEPARATORS).map(str::to_owned).collect())
+            .unwrap_or_default();
+        d.opening_hours = get(9);
+        d.phone = get(10);
+        out.push(d);
+    }
+    Ok(out)
+}

@@ -1,0 +1,87 @@
+//! Turning an uploaded file into validated stations, or into a complete report of what is wrong with it.
+//!
+//! Both formats are read into the same [`Draft`](validate::Draft) rows and validated by the same code, so a
+//! CSV row and a GeoJSON feature are held to exactly the same rules, and every problem in the file is
+//! reported at once rather than the first one only.
+
+mod csv;
+mod geojson;
+mod validate;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::crs::Crs;
+use crate::station::{Hours, Station};
+
+pub use validate::Draft;
+
+/// The two accepted upload formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    GeoJson,
+    Csv,
+}
+
+impl Format {
+    /// Guesses from a file name, for the CLI.
+    pub fn from_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") | Some("txt") => Format::Csv,
+            _ => Format::GeoJson,
+        }
+    }
+}
+
+/// One problem with one feature or row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowError {
+    /// 0-based position in `features`, or the 0-based data row of a CSV file.
+    pub index: usize,
+    /// 1-based line of a CSV file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The body is not JSON / CSV at all (400).
+    #[error("{message}")]
+    Syntax { message: String, line: Option<u64>, column: Option<u64> },
+    /// Well-formed, but not the shape we take, e.g. a bare Feature or a CSV without the header (400).
+    #[error("{0}")]
+    Shape(String),
+    /// Some features are invalid: all of them are listed (422).
+    #[error("{} invalid feature(s)", .0.len())]
+    Invalid(Vec<RowError>),
+}
+
+/// Validated stations and the non-blocking remarks on them.
+#[derive(Debug)]
+pub struct Parsed {
+    pub stations: Vec<Station>,
+    pub warnings: Vec<String>,
+}
+
+/// Parses and validates a whole upload. `known_hours` lets already-parsed expressions be shared.
+pub fn parse(
+    bytes: &[u8],
+    format: Format,
+    crs: Crs,
+    known_hours: &HashMap<String, Arc<Hours>>,
+) -> Result<Parsed, ImportError> {
+    let drafts = match format {
+        Format::GeoJson => geojson::drafts(bytes)?,
+        Format::Csv => csv::drafts(bytes)?,
+    };
+    validate::validate(drafts, crs, known_hours)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+//! The rules every uploaded row must pass, shared by GeoJSON and CSV.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{ImportError, Parsed, RowError};
+use crate::crs::{out_of_china, Crs};
+use crate::station::{haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId};
+
+/// Longest accepted free-text field, in characters: generous for any real address, small enough that a
+/// million stations stay compact.
+const MAX_TEXT_CHARS: usize = 500;
+/// Two stations closer than this are probably one station entered twice.
+const NEAR_DUPLICATE_M: f64 = 1.0;
+/// Remarks listed one by one before they are summarised.
+const MAX_LISTED: usize = 20;
+
+/// One row as read from the file, before any rule is applied. Format readers fill in what they found and
+/// record in `errors` what they could not even read (a string where a number belongs, say).
+#[derive(Debug, Default, Clone)]
+pub struct Draft {
+    pub index: usize,
+    pub line: Option<u64>,
+    pub id: Option<String>,
+    /// `[lon, lat]` in the upload's crs, or why there is none.
+    pub coords: Option<Result<(f64, f64), String>>,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub host_type: Option<String>,
+    pub address: Option<String>,
+    pub district: Option<String>,
+    pub phone: Option<String>,
+    pub amenities: Vec<String>,
+    pub opening_hours: Option<String>,
+    pub errors: Vec<(&'static str, String)>,
+}
+
+fn text(v: Option<String>, field: &'static str, errs: &mut Vec<(&'static str, String)>) -> Option<Box<str>> {
+    let t = v?.trim().to_owned();
+    if t.is_empty() {
+        return None;
+    }
+    if t.chars().count() > MAX_TEXT_CHARS {
+        errs.push((field, format!("{field} is longer than {MAX_TEXT_CHARS} characters")));
+        return None;
+    }
+    Some(t.into())
+}
+
+fn station(d: Draft, crs: Crs, hours: &mut HashMap<String, Arc<Hours>>) -> Result<Station, Vec<(&'static str, String)>> {
+    let mut errs = d.errors;
+    let id = match d.id.as_deref().map(StationId::parse) {
+        None => {
+            if !errs.iter().any(|(f, _)| *f == "id") {
+                errs.push(("id", "id is missing; every station needs a unique id".into()));
+            }
+            None
+        }
+        Some(Err(e)) => {
+            errs.push(("id", e));
+            None
+        }
+        Some(Ok(id)) => Some(id),
+    };
+    let position = match d.coords {
+        None => {
+            errs.push(("geometry", "geometry is missing; a Point [lon, lat] is required".into()));
+            None
+        }
+        Some(Err(e)) => {
+            errs.push(("geometry", e));
+            None
+        }
+        Some(Ok((lon, lat))) => match Position::new(lon, lat) {
+            Err(e) => {
+                errs.push(("geometry", e));
+                None
+            }
+            Ok(_) => {
+                let (x, y) = crs.to_wgs84(lon, lat);
+                Position::new(x, y).map_err(|e| errs.push(("geometry", e))).ok()
+            }
+        },
+    };
+    let name = text(d.name, "name", &mut errs);
+    if name.is_none() && !errs.iter().any(|(f, _)| *f == "name") {
+        errs.push(("name", "name is missing or empty".into()));
+    }
+    let kind = match d.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(Kind::Station),
+        Some(k) => Kind::parse(k).map_err(|e| errs.push(("kind", e))).ok(),
+    };
+    let host_type = match d.host_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(HostType::Other),
+        Some(h) => HostType::parse(h).map_err(|e| errs.push(("host_type", e))).ok(),
+    };
+    let mut amenities = Amenities::default();
+    for a in d.amenities.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+        match Amenity::parse(a) {
+            Ok(a) => amenities.insert(a),
+            Err(e) => errs.push(("amenities", e)),
+        }
+    }
+    let parsed_hours = match d.opening_hours.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match hours.get(raw) {
+            Some(h) => Some(h.clone()),
+            None => match Hours::parse(raw) {
+                Ok(h) => {
+                    let h = Arc::new(h);
+                    hours.insert(raw.to_owned(), h.clone());
+                    Some(h)
+                }
+                Err(e) => {
+                    errs.push(("opening_hours", e));
+                    None
+                }
+            },
+        },
+    };
+    if parsed_hours.as_deref().is_some_and(Hours::always_open) {
+        amenities = amenities.union(Amenities::ALWAYS_OPEN);
+    }
+    let address = text(d.address, "address", &mut errs);
+    let district = text(d.district, "district", &mut errs);
+    let phone = text(d.phone, "phone", &mut errs);
+    match (id, position, name, kind, host_type) {
+        (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => Ok(Station {
+            id,
+            name,
+            kind,
+            host_type,
+            address,
+            district,
+            phone,
+            amenities,
+            hours: parsed_hours,
+            position,
+        }),
+        _ => Err(errs),
+    }
+}
+
+/// Validates every draft, collecting every problem, then checks ids across rows.
+pub fn validate(drafts: Vec<Draft>, crs: Crs, known_hours: &HashMap<String, Arc<Hours>>) -> Result<Parsed, ImportError> {
+    let mut hours = known_hours.clone();
+    let mut errors = Vec::new();
+    let mut stations = Vec::with_capacity(drafts.len());
+    let mut rows = Vec::with_capacity(drafts.len());
+    let mut first_at: HashMap<String, usize> = HashMap::with_capacity(drafts.len());
+    for d in drafts {
+        let (index, line) = (d.index, d.line);
+        let raw_id = d.id.as_deref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let mut row_errors: Vec<(&'static str, String)> = Vec::new();
+        if let Some(id) = &raw_id {
+            if let Some(first) = first_at.get(id) {
+                row_errors.push(("id", format!("duplicate id {id:?}: also used by the row at index {first}")));
+            } else {
+                first_at.insert(id.clone(), index);
+            }
+        }
+        match station(d, crs, &mut hours) {
+            Ok(s) if row_errors.is_empty() => {
+                stations.push(s);
+                rows.push(index);
+            }
+            Ok(_) => {}
+            Err(e) => row_errors.extend(e),
+        }
+        errors.extend(row_errors.into_iter().map(|(field, message)| RowError {
+            index,
+            line,
+            id: raw_id.clone(),
+            field: field.to_owned(),
+            message,
+        }));
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid(errors));
+    }
+    let warnings = warnings(&stations);
+    Ok(Parsed { stations, warnings })
+}
+
+/// Remarks that do not block an upload but that an admin should look at.
+fn warnings(stations: &[Station]) -> Vec<String> {
+    let mut out = Vec::new();
+    let far: Vec<&str> = stations
+        .iter()
+        .filter(|s| out_of_china(s.position.lon(), s.position.lat()))
+        .map(|s| s.id.as_str())
+        .collect();
+    if !far.is_empty() {
+        out.push(format!(
+            "{} station(s) lie outside mainland China (e.g. {}); check that the coordinates are [lon, lat] and the crs is right",
+            far.len(),
+            far.iter().take(5).map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    // Near-duplicates: a sweep in latitude order, comparing only rows within the band that 1 m of latitude spans.
+    let band = NEAR_DUPLICATE_M / crate::station::EARTH_RADIUS_M * 180.0 / std::f64::consts::PI * 1.000_001;
+    let mut order: Vec<usize> = (0..stations.len()).collect();
+    order.sort_unstable_by(|&a, &b| stations[a].position.lat().total_cmp(&stations[b].position.lat()));
+    let mut pairs = Vec::new();
+    let mut count = 0usize;
+    for (n, &i) in order.iter().enumerate() {
+        let p = stations[i].position;
+        // Bounded per row: a hostile file with every station on one parallel must not make this quadratic.
+        for &j in order[n + 1..].iter().take(64) {
+            let q = stations[j].position;
+            if q.lat() - p.lat() > band {
+                break;
+            }
+            if haversine_m(p.lon(), p.lat(), q.lon(), q.lat()) <= NEAR_DUPLICATE_M {
+                count += 1;
+                if pairs.len() < MAX_LISTED {
+                    pairs.push(format!("{:?} and {:?}", stations[i].id.as_str(), stations[j].id.as_str()));
+                }
+            }
+        }
+    }
+    if count > 0 {
+        out.push(format!(
+            "{count} pair(s) of stations are within {NEAR_DUPLICATE_M} m of each other (the same place entered twice?): {}{}",
+            pairs.join("; "),
+            if count > pairs.len() { "; …" } else { "" }
+        ));
+    }
+    out
+}

@@ -1,0 +1,42 @@
+//! The `yizhan` binary: parse the command line, start logging, run; exit 1 on error.
+
+use clap::Parser;
+use yizhan::config::{Cli, Command, LogFormat, ServeArgs};
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Validate(args)) => yizhan::validate_cmd::run(&args).map(|valid| valid.then_some(()).ok_or(1)),
+        serve => {
+            let args = match serve {
+                Some(Command::Serve(a)) => a,
+                _ => ServeArgs::default(),
+            };
+            init_tracing(args.log_format);
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(yizhan::server::run(args)))
+                .map(Ok)
+        }
+    };
+    match result {
+        Ok(Ok(())) => std::process::ExitCode::SUCCESS,
+        Ok(Err(code)) => std::process::ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

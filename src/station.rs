@@ -1,0 +1,340 @@
+//! The domain: what a station is, and the only ways to build one.
+//!
+//! Every field type here is parsed once, at import, so that the index and the API never re-check
+//! (a `Station` with a bad coordinate or an unparseable `opening_hours` cannot exist).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use opening_hours::OpeningHours;
+
+/// A station id: a non-empty string of at most [`StationId::MAX_LEN`] bytes without control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StationId(Box<str>);
+
+impl StationId {
+    /// Long enough for any real key (UUIDs, URNs); short enough that ids cannot be used to bloat the dataset.
+    pub const MAX_LEN: usize = 200;
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("id must be a non-empty string".into());
+        }
+        if t.len() > Self::MAX_LEN {
+            return Err(format!("id is {} bytes long; at most {} allowed", t.len(), Self::MAX_LEN));
+        }
+        if t.chars().any(char::is_control) {
+            return Err("id must not contain control characters".into());
+        }
+        Ok(StationId(t.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Generates a closed enum with its wire key, Chinese and English labels, and accepted aliases.
+macro_rules! keyed_enum {
+    ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident => $key:literal, $zh:literal, $en:literal, [$($alias:literal),*];)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn key(self) -> &'static str {
+                match self { $($name::$variant => $key),+ }
+            }
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
+            }
+            /// The valid keys, comma-separated, for error messages.
+            pub fn keys() -> String {
+                Self::ALL.iter().map(|v| v.key()).collect::<Vec<_>>().join(", ")
+            }
+            /// Accepts the key (case-insensitive), the Chinese label or one of its aliases.
+            pub fn parse(s: &str) -> Result<Self, String> {
+                let t = s.trim();
+                $(
+                    if t.eq_ignore_ascii_case($key) || t == $zh $(|| t == $alias)* {
+                        return Ok($name::$variant);
+                    }
+                )+
+                Err(format!("unknown {} {:?}; valid: {}", $what, t, Self::keys()))
+            }
+        }
+    };
+}
+
+keyed_enum!(
+    /// What the place is: a warm-heart station in a business, or a workers' home in a union centre.
+    Kind, "kind" {
+        Station => "station", "户外劳动者暖心驿站", "outdoor workers' station", ["驿站", "暖心驿站"];
+        WorkersHome => "workers_home", "公共区域职工之家", "workers' home", ["职工之家"];
+    }
+);
+
+keyed_enum!(
+    /// The business or institution that hosts the station.
+    HostType, "host_type" {
+        Bank => "bank", "银行网点", "bank branch", ["银行"];
+        Restaurant => "restaurant", "餐饮", "restaurant", ["餐厅", "饭店"];
+        Supermarket => "supermarket", "连锁超市", "supermarket", ["超市"];
+        PropertyAgency => "property_agency", "房产中介", "property agency", ["中介"];
+        GasStation => "gas_station", "加油站", "gas station", [];
+        PostOffice => "post_office", "邮政网点", "post office", ["邮局"];
+        UnionCenter => "union_center", "工会服务中心", "union centre", ["工会"];
+        Other => "other", "其他", "other", [];
+    }
+);
+
+keyed_enum!(
+    /// What a rider can get there.
+    Amenity, "amenity" {
+        Water => "water", "饮水", "drinking water", ["喝水", "热水"];
+        Charging => "charging", "充电", "phone charging", [];
+        Rest => "rest", "歇脚", "rest", ["休息"];
+        Heating => "heating", "取暖", "warm up", [];
+        Cooling => "cooling", "纳凉", "cool down", ["避暑"];
+        Medicine => "medicine", "用药", "first-aid kit", ["药箱", "药品"];
+        Microwave => "microwave", "热饭", "microwave", ["微波炉"];
+        Toilet => "toilet", "卫生间", "toilet", ["厕所"];
+        Wifi => "wifi", "无线网", "Wi-Fi", ["WiFi", "wi-fi"];
+        DiscountMeal => "discount_meal", "优惠餐", "discounted meals", [];
+    }
+);
+
+impl Amenity {
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// Amenities as a bit set; bit 15 is the derived "open at all times" flag, so that the `24h` filter token is
+/// checked by the same single AND as the amenities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Amenities(u16);
+
+impl Amenities {
+    pub const ALWAYS_OPEN: Amenities = Amenities(1 << 15);
+
+    pub fn from_bits(bits: u16) -> Self {
+        Amenities(bits)
+    }
+    pub fn bits(self) -> u16 {
+        self.0
+    }
+    pub fn insert(&mut self, a: Amenity) {
+        self.0 |= a.bit();
+    }
+    pub fn contains(self, a: Amenity) -> bool {
+        self.0 & a.bit() != 0
+    }
+    /// Every flag in `required` is set here.
+    pub fn has_all(self, required: Amenities) -> bool {
+        self.0 & required.0 == required.0
+    }
+    pub fn union(self, other: Amenities) -> Amenities {
+        Amenities(self.0 | other.0)
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    /// The amenities (without the derived 24h flag), in the canonical order.
+    pub fn iter(self) -> impl Iterator<Item = Amenity> {
+        Amenity::ALL.iter().copied().filter(move |a| self.contains(*a))
+    }
+}
+
+impl FromIterator<Amenity> for Amenities {
+    fn from_iter<T: IntoIterator<Item = Amenity>>(iter: T) -> Self {
+        let mut s = Amenities::default();
+        for a in iter {
+            s.insert(a);
+        }
+        s
+    }
+}
+
+/// A parsed OpenStreetMap `opening_hours` value.
+#[derive(Debug, Clone)]
+pub struct Hours {
+    raw: Box<str>,
+    oh: OpeningHours,
+    always_open: bool,
+}
+
+impl Hours {
+    /// Parses the expression, and decides once whether it is open at all times: open now and with no state change
+    /// ever after, from a fixed instant (a rule like `24/7; 2026 Dec 25 off` is not "24h").
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let raw = s.trim();
+        if raw.is_empty() {
+            return Err("opening_hours is empty; omit it when the hours are unknown".into());
+        }
+        if raw.len() > 1000 {
+            return Err("opening_hours is longer than 1000 characters".into());
+        }
+        let oh = OpeningHours::from_str(raw).map_err(|e| {
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("syntax error").trim().to_owned();
+            format!("cannot parse opening_hours {raw:?} (OpenStreetMap syntax, e.g. \"Mo-Fr 09:00-18:00\" or \"24/7\"): {first}")
+        })?;
+        let probe = chrono::DateTime::from_timestamp(1_767_225_600, 0) // 2026-01-01T00:00Z
+            .map(|t| t.naive_utc())
+            .unwrap_or_default();
+        let always_open = oh.is_open(probe) && oh.next_change(probe).is_none();
+        Ok(Hours { raw: raw.into(), oh, always_open })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+    pub fn always_open(&self) -> bool {
+        self.always_open
+    }
+    /// Open at this local (wall-clock) time. `Unknown` rules count as not open.
+    pub fn is_open(&self, local: NaiveDateTime) -> bool {
+        self.always_open || self.oh.is_open(local)
+    }
+}
+
+/// A WGS-84 position, checked finite and in range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    lon: f64,
+    lat: f64,
+}
+
+impl Position {
+    pub fn new(lon: f64, lat: f64) -> Result<Self, String> {
+        if !lon.is_finite() || !lat.is_finite() {
+            return Err(format!("coordinates must be finite numbers, got [{lon}, {lat}]"));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(format!("longitude {lon} is outside [-180, 180] (coordinates are [lon, lat])"));
+        }
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(format!("latitude {lat} is outside [-90, 90] (coordinates are [lon, lat])"));
+        }
+        Ok(Position { lon, lat })
+    }
+    pub fn lon(self) -> f64 {
+        self.lon
+    }
+    pub fn lat(self) -> f64 {
+        self.lat
+    }
+}
+
+/// One station, fully validated. Strings are boxed (not `String`) to keep a million of them compact.
+#[derive(Debug, Clone)]
+pub struct Station {
+    pub id: StationId,
+    pub name: Box<str>,
+    pub kind: Kind,
+    pub host_type: HostType,
+    pub address: Option<Box<str>>,
+    pub district: Option<Box<str>>,
+    pub phone: Option<Box<str>>,
+    /// Amenities, plus [`Amenities::ALWAYS_OPEN`] when the hours say so.
+    pub amenities: Amenities,
+    /// Shared between stations with the same expression: parsing is costly and most stations share a few.
+    pub hours: Option<Arc<Hours>>,
+    pub position: Position,
+}
+
+impl Station {
+    pub fn opening_hours(&self) -> Option<&str> {
+        self.hours.as_deref().map(Hours::as_str)
+    }
+    /// `Some(true/false)` when the hours are known, `None` when they are not.
+    pub fn is_open_at(&self, local: NaiveDateTime) -> Option<bool> {
+        self.hours.as_deref().map(|h| h.is_open(local))
+    }
+}
+
+/// Great-circle distance in metres on the sphere of the contract (R = 6 371 008.8 m, geo's GRS80 mean radius).
+/// Clamped so that antipodal points give πR rather than NaN.
+pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+}
+
+/// The sphere radius of the contract; the same value as `geo::Haversine`.
+pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radius_matches_geo() {
+        assert_eq!(EARTH_RADIUS_M, geo::Haversine.radius());
+    }
+
+    #[test]
+    fn haversine_agrees_with_geo_and_handles_antipodes() {
+        use geo::Distance;
+        let ours = haversine_m(23.319941, 42.698334, 24.742168, 42.136097);
+        let theirs = geo::Haversine.distance(geo::Point::new(23.319941, 42.698334), geo::Point::new(24.742168, 42.136097));
+        assert!((ours - theirs).abs() < 1e-6);
+        let anti = haversine_m(0.0, 0.0, 180.0, 0.0);
+        assert!((anti - std::f64::consts::PI * EARTH_RADIUS_M).abs() < 1e-6);
+        assert!(haversine_m(10.0, 89.999_999_9, -170.0, 89.999_999_9).is_finite());
+    }
+
+    #[test]
+    fn amenity_aliases() {
+        assert_eq!(Amenity::parse("饮水"), Ok(Amenity::Water));
+        assert_eq!(Amenity::parse("休息"), Ok(Amenity::Rest));
+        assert_eq!(Amenity::parse("药箱"), Ok(Amenity::Medicine));
+        assert_eq!(Amenity::parse("WATER"), Ok(Amenity::Water));
+        let err = Amenity::parse("jacuzzi").unwrap_err();
+        assert!(err.contains("water") && err.contains("discount_meal"), "{err}");
+    }
+
+    #[test]
+    fn hours_24_7_is_always_open_and_office_hours_are_not() {
+        assert!(Hours::parse("24/7").unwrap().always_open());
+        assert!(Hours::parse("Mo-Su 00:00-24:00").unwrap().always_open());
+        let office = Hours::parse("Mo-Fr 09:00-18:00").unwrap();
+        assert!(!office.always_open());
+        let wed_1030 = NaiveDateTime::parse_from_str("2026-11-25 10:30", "%Y-%m-%d %H:%M").unwrap();
+        let wed_0300 = NaiveDateTime::parse_from_str("2026-11-25 03:00", "%Y-%m-%d %H:%M").unwrap();
+        let sun_1200 = NaiveDateTime::parse_from_str("2026-11-29 12:00", "%Y-%m-%d %H:%M").unwrap();
+        assert!(office.is_open(wed_1030));
+        assert!(!office.is_open(wed_0300));
+        assert!(!office.is_open(sun_1200));
+        assert!(Hours::parse("Mo-Xx 25:00-99:00").is_err());
+        assert!(Hours::parse("").is_err());
+    }
+
+    #[test]
+    fn ids_and_positions() {
+        assert!(StationId::parse("  ").is_err());
+        assert!(StationId::parse("a\u{0}b").is_err());
+        assert_eq!(StationId::parse(" bj-1 ").unwrap().as_str(), "bj-1");
+        assert!(Position::new(200.0, 0.0).is_err());
+        assert!(Position::new(0.0, -91.0).is_err());
+        assert!(Position::new(f64::NAN, 0.0).is_err());
+        assert!(Position::new(-180.0, 90.0).is_ok());
+    }
+}

@@ -1,0 +1,229 @@
+//! The durable dataset in the data directory.
+//!
+//! Layout: `versions/<version>.geojson` holds each accepted dataset (canonical bytes; the version is a hash of
+//! them, so a file is self-checking), `versions/<version>.json` its metadata, and `CURRENT` names the one in
+//! force. Every file is written to a temp file, fsynced, renamed into place, and the directory fsynced, so a
+//! crash at any instant leaves `CURRENT` pointing at a complete file: the old dataset or the new one.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How many accepted versions are kept for rollback.
+pub const KEEP_VERSIONS: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("data directory {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("dataset version {0:?} is not in the data directory")]
+    UnknownVersion(String),
+    #[error("dataset file {path} is damaged: its content hash is {actual}, not {expected}")]
+    Corrupt { path: PathBuf, expected: String, actual: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_owned(), source }
+}
+
+/// The content hash that names a dataset version: 16 hex digits of SHA-256 (64 bits: collisions among the
+/// versions of one deployment are out of the question, and the string stays short in ETags and logs).
+pub fn version_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is known of a stored version without reading the dataset itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VersionInfo {
+    pub version: String,
+    pub count: usize,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    #[serde(default)]
+    pub current: bool,
+}
+
+pub struct Store {
+    dir: PathBuf,
+    versions: PathBuf,
+}
+
+fn valid_version_name(v: &str) -> bool {
+    v.len() == 16 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Writes `bytes` to `path` so that `path` is either absent/old or complete: temp file, fsync, rename, fsync dir.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(io(path))?;
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let versions = dir.join("versions");
+        fs::create_dir_all(&versions).map_err(io(&versions))?;
+        Ok(Store { dir: dir.to_owned(), versions })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn data_path(&self, v: &str) -> PathBuf {
+        self.versions.join(format!("{v}.geojson"))
+    }
+    fn meta_path(&self, v: &str) -> PathBuf {
+        self.versions.join(format!("{v}.json"))
+    }
+    fn current_path(&self) -> PathBuf {
+        self.dir.join("CURRENT")
+    }
+
+    /// The version named by `CURRENT`, if any.
+    pub fn current(&self) -> Result<Option<String>, StoreError> {
+        let p = self.current_path();
+        match fs::read_to_string(&p) {
+            Ok(s) => Ok(Some(s.trim().to_owned()).filter(|v| !v.is_empty())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&p)(e)),
+        }
+    }
+
+    /// Reads a stored version and checks its bytes against its name.
+    pub fn read(&self, v: &str) -> Result<Vec<u8>, StoreError> {
+        if !valid_version_name(v) {
+            return Err(StoreError::UnknownVersion(v.to_owned()));
+        }
+        let p = self.data_path(v);
+        let bytes = fs::read(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::UnknownVersion(v.to_owned()),
+            _ => io(&p)(e),
+        })?;
+        let actual = version_of(&bytes);
+        if actual != v {
+            return Err(StoreError::Corrupt { path: p, expected: v.to_owned(), actual });
+        }
+        Ok(bytes)
+    }
+
+    /// All stored versions, newest first.
+    pub fn versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
+        let current = self.current()?;
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.versions).map_err(io(&self.versions))? {
+            let path = entry.map_err(io(&self.versions))?.path();
+            let Some(v) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            if !valid_version_name(v) || !self.data_path(v).exists() {
+                continue;
+            }
+            if let Ok(mut info) = fs::read(&path).map_err(|_| ()).and_then(|b| serde_json::from_slice::<VersionInfo>(&b).map_err(|_| ())) {
+                info.current = current.as_deref() == Some(v);
+                out.push(info);
+            }
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.current.cmp(&a.current)));
+        Ok(out)
+    }
+
+    /// Makes `bytes` (a canonical dataset of `count` stations) the current version, durably, and prunes old ones.
+    pub fn save(&self, bytes: &[u8], count: usize) -> Result<String, StoreError> {
+        let v = version_of(bytes);
+        if self.read(&v).is_err() {
+            write_atomic(&self.data_path(&v), bytes)?;
+        }
+        let info = VersionInfo { version: v.clone(), count, created_at: now_rfc3339(), current: false };
+        let meta = serde_json::to_vec(&info).unwrap_or_default();
+        write_atomic(&self.meta_path(&v), &meta)?;
+        self.set_current(&v)?;
+        self.prune(&v);
+        Ok(v)
+    }
+
+    /// Points `CURRENT` at an already stored version (rollback).
+    pub fn set_current(&self, v: &str) -> Result<(), StoreError> {
+        if !valid_version_name(v) || !self.data_path(v).exists() {
+            return Err(StoreError::UnknownVersion(v.to_owned()));
+        }
+        write_atomic(&self.current_path(), format!("{v}\n").as_bytes())
+    }
+
+    /// Keeps the newest [`KEEP_VERSIONS`] (and always `keep`); failures only cost disk space, so they are logged.
+    fn prune(&self, keep: &str) {
+        let Ok(all) = self.versions() else { return };
+        for info in all.iter().skip(KEEP_VERSIONS).filter(|i| i.version != keep) {
+            for p in [self.data_path(&info.version), self.meta_path(&info.version)] {
+                if let Err(e) = fs::remove_file(&p) {
+                    tracing::warn!(path = %p.display(), error = %e, "could not prune an old dataset version");
+                }
+            }
+        }
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_read_and_rollback() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.current().unwrap(), None);
+        let v1 = store.save(b"one", 1).unwrap();
+        let v2 = store.save(b"two", 2).unwrap();
+        assert_eq!(store.current().unwrap().as_deref(), Some(v2.as_str()));
+        assert_eq!(store.read(&v1).unwrap(), b"one");
+        store.set_current(&v1).unwrap();
+        let vs = store.versions().unwrap();
+        assert_eq!(vs.len(), 2);
+        assert!(vs.iter().any(|i| i.version == v1 && i.current && i.count == 1));
+        assert!(matches!(store.set_current("0000000000000000"), Err(StoreError::UnknownVersion(_))));
+        assert!(matches!(store.read("../../etc/passwd"), Err(StoreError::UnknownVersion(_))));
+    }
+
+    #[test]
+    fn a_damaged_file_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let v = store.save(b"content", 1).unwrap();
+        fs::write(dir.path().join("versions").join(format!("{v}.geojson")), b"conten").unwrap();
+        assert!(matches!(store.read(&v), Err(StoreError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn only_the_newest_versions_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..KEEP_VERSIONS + 3 {
+            store.save(format!("v{i}").as_bytes(), i).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        assert_eq!(store.versions().unwrap().len(), KEEP_VERSIONS);
+    }
+}
