@@ -230,7 +230,8 @@ function tapEnabled() {
 
 function updatePickUi() {
   const on = tapEnabled();
-  els.tapHint.hidden = !on;
+  // Taps always work without a GPS fix; the hint is shown only when the rider needs it.
+  els.tapHint.hidden = !(state.pickMode || (state.geoFailed && !state.pos));
   els.mapPane.classList.toggle('pick', on);
   els.btnPick.setAttribute('aria-pressed', String(state.pickMode));
 }
