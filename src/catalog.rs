@@ -86,7 +86,12 @@ impl Catalog {
         let current = store.current()?;
         let stored = store.versions()?;
         let mut candidates: Vec<String> = current.iter().cloned().collect();
-        candidates.extend(stored.iter().map(|i| i.version.clone()).filter(|v| Some(v) != current.as_ref()));
+        candidates.extend(
+            stored
+                .iter()
+                .map(|i| i.version.clone())
+                .filter(|v| Some(v) != current.as_ref()),
+        );
         let mut last_error = None;
         for v in &candidates {
             match Self::load_version(&store, v) {
@@ -96,7 +101,11 @@ impl Catalog {
                         store.set_current(v)?;
                     }
                     tracing::info!(version = %v, stations = ds.len(), "dataset loaded");
-                    return Ok(Catalog { live: ArcSwap::from_pointee(ds), store, write: Mutex::new(()) });
+                    return Ok(Catalog {
+                        live: ArcSwap::from_pointee(ds),
+                        store,
+                        write: Mutex::new(()),
+                    });
                 }
                 Err(e) => {
                     tracing::error!(version = %v, error = %e, "stored dataset cannot be loaded");
@@ -108,20 +117,31 @@ impl Catalog {
             return Err(e);
         }
         if current.is_some() {
-            return Err(CatalogError::Store(StoreError::UnknownVersion(current.unwrap_or_default())));
+            return Err(CatalogError::Store(StoreError::UnknownVersion(
+                current.unwrap_or_default(),
+            )));
         }
         let parsed = import::parse(bundled, Format::GeoJson, Crs::Wgs84, &HashMap::new())?;
         let stations = sorted(parsed.stations);
         let bytes = encode(&stations);
         let v = store.save(&bytes, stations.len())?;
         tracing::info!(version = %v, stations = stations.len(), "data directory seeded from the bundled sample");
-        Ok(Catalog { live: ArcSwap::from_pointee(Dataset::new(stations, v)), store, write: Mutex::new(()) })
+        Ok(Catalog {
+            live: ArcSwap::from_pointee(Dataset::new(stations, v)),
+            store,
+            write: Mutex::new(()),
+        })
     }
 
     fn load_version(store: &Store, v: &str) -> Result<Dataset, CatalogError> {
         let bytes = store.read(v)?;
-        let parsed = import::parse(&bytes, Format::GeoJson, Crs::Wgs84, &HashMap::new())
-            .map_err(|e| CatalogError::Unloadable { version: v.to_owned(), reason: e.to_string() })?;
+        let parsed =
+            import::parse(&bytes, Format::GeoJson, Crs::Wgs84, &HashMap::new()).map_err(|e| {
+                CatalogError::Unloadable {
+                    version: v.to_owned(),
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Dataset::new(parsed.stations, v.to_owned()))
     }
 
@@ -152,12 +172,18 @@ impl Catalog {
     pub fn upload(&self, u: Upload<'_>) -> Result<Outcome, CatalogError> {
         let _guard = self.lock();
         let base = self.snapshot();
-        let Parsed { stations: uploaded, warnings } = import::parse(u.body, u.format, u.crs, &base.hours_in_use())?;
+        let Parsed {
+            stations: uploaded,
+            warnings,
+        } = import::parse(u.body, u.format, u.crs, &base.hours_in_use())?;
         let stations = match u.mode {
             Mode::Replace => uploaded,
             Mode::Upsert => {
-                let mut by_id: std::collections::BTreeMap<_, _> =
-                    base.stations().iter().map(|s| (s.id.clone(), s.clone())).collect();
+                let mut by_id: std::collections::BTreeMap<_, _> = base
+                    .stations()
+                    .iter()
+                    .map(|s| (s.id.clone(), s.clone()))
+                    .collect();
                 for s in uploaded {
                     by_id.insert(s.id.clone(), s);
                 }
@@ -170,10 +196,20 @@ impl Catalog {
         let count = stations.len();
         if u.dry_run {
             let version = crate::store::version_of(&encode(&sorted(stations)));
-            return Ok(Outcome { dataset_version: version, count, warnings, dry_run: true });
+            return Ok(Outcome {
+                dataset_version: version,
+                count,
+                warnings,
+                dry_run: true,
+            });
         }
         let version = self.commit(stations)?;
-        Ok(Outcome { dataset_version: version, count, warnings, dry_run: false })
+        Ok(Outcome {
+            dataset_version: version,
+            count,
+            warnings,
+            dry_run: false,
+        })
     }
 
     /// Removes one station.
@@ -183,10 +219,20 @@ impl Catalog {
         if base.get(id).is_none() {
             return Err(CatalogError::NotFound(id.to_owned()));
         }
-        let stations: Vec<Station> = base.stations().iter().filter(|s| s.id.as_str() != id).cloned().collect();
+        let stations: Vec<Station> = base
+            .stations()
+            .iter()
+            .filter(|s| s.id.as_str() != id)
+            .cloned()
+            .collect();
         let count = stations.len();
         let version = self.commit(stations)?;
-        Ok(Outcome { dataset_version: version, count, warnings: Vec::new(), dry_run: false })
+        Ok(Outcome {
+            dataset_version: version,
+            count,
+            warnings: Vec::new(),
+            dry_run: false,
+        })
     }
 
     /// Makes a stored version current again.
@@ -196,7 +242,12 @@ impl Catalog {
         self.store.set_current(version)?;
         let count = ds.len();
         self.live.store(Arc::new(ds));
-        Ok(Outcome { dataset_version: version.to_owned(), count, warnings: Vec::new(), dry_run: false })
+        Ok(Outcome {
+            dataset_version: version.to_owned(),
+            count,
+            warnings: Vec::new(),
+            dry_run: false,
+        })
     }
 
     pub fn versions(&self) -> Result<Vec<VersionInfo>, CatalogError> {

@@ -15,7 +15,11 @@ pub const DEFAULT_TILES_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.
 pub const DEFAULT_TILES_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 
 #[derive(Debug, Parser)]
-#[command(name = "yizhan", version, about = "驿站 — locator for Beijing's outdoor-worker rest stations")]
+#[command(
+    name = "yizhan",
+    version,
+    about = "驿站 — locator for Beijing's outdoor-worker rest stations"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

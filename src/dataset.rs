@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::index::{BBox, Hit, Index};
+use crate::index::{BBox, Hit, Index, Nearest};
 use crate::station::{Amenities, Amenity, Hours, Station};
 
 pub struct Dataset {
@@ -28,13 +28,21 @@ pub struct OpenAt {
 
 impl OpenAt {
     pub fn new(at: DateTime<Utc>, tz: Tz) -> Self {
-        OpenAt { local: at.with_timezone(&tz).naive_local(), memo: HashMap::new() }
+        OpenAt {
+            local: at.with_timezone(&tz).naive_local(),
+            memo: HashMap::new(),
+        }
     }
 
     pub fn is_open(&mut self, s: &Station) -> Option<bool> {
         let h = s.hours.as_ref()?;
         let local = self.local;
-        Some(*self.memo.entry(Arc::as_ptr(h) as usize).or_insert_with(|| h.is_open(local)))
+        Some(
+            *self
+                .memo
+                .entry(Arc::as_ptr(h) as usize)
+                .or_insert_with(|| h.is_open(local)),
+        )
     }
 }
 
@@ -80,9 +88,19 @@ impl Dataset {
         let index = Index::build(&stations);
         let amenity_counts = Amenity::ALL
             .iter()
-            .map(|&a| (a, stations.iter().filter(|s| s.amenities.contains(a)).count()))
+            .map(|&a| {
+                (
+                    a,
+                    stations.iter().filter(|s| s.amenities.contains(a)).count(),
+                )
+            })
             .collect();
-        Dataset { stations, index, version, amenity_counts }
+        Dataset {
+            stations,
+            index,
+            version,
+            amenity_counts,
+        }
     }
 
     pub fn version(&self) -> &str {
@@ -104,7 +122,10 @@ impl Dataset {
         &self.index
     }
     pub fn position_of(&self, id: &str) -> Option<u32> {
-        self.stations.binary_search_by(|s| s.id.as_str().cmp(id)).ok().map(|i| i as u32)
+        self.stations
+            .binary_search_by(|s| s.id.as_str().cmp(id))
+            .ok()
+            .map(|i| i as u32)
     }
     pub fn get(&self, id: &str) -> Option<&Station> {
         self.position_of(id).map(|i| self.station(i))
@@ -115,7 +136,11 @@ impl Dataset {
 
     /// The distinct parsed hours in use, for reuse when a merged upload is validated.
     pub fn hours_in_use(&self) -> HashMap<String, Arc<Hours>> {
-        self.stations.iter().filter_map(|s| s.hours.clone()).map(|h| (h.as_str().to_owned(), h)).collect()
+        self.stations
+            .iter()
+            .filter_map(|s| s.hours.clone())
+            .map(|h| (h.as_str().to_owned(), h))
+            .collect()
     }
 
     pub fn nearest(
@@ -127,17 +152,38 @@ impl Dataset {
         filter: &Filter,
         open: &mut OpenAt,
     ) -> Vec<Hit> {
-        self.index.nearest(&self.stations, lon, lat, k, max_distance_m, filter.required, |i| {
+        let q = Nearest {
+            lon,
+            lat,
+            k,
+            max_distance_m,
+            required: filter.required,
+        };
+        self.index.nearest(&self.stations, &q, |i| {
             filter.matches(&self.stations[i as usize], open)
         })
     }
 
     /// Stations in `bbox` (or all) that match, in id order, paged.
-    pub fn list(&self, bbox: Option<&BBox>, filter: &Filter, open: &mut OpenAt, offset: usize, limit: usize) -> Page {
+    pub fn list(
+        &self,
+        bbox: Option<&BBox>,
+        filter: &Filter,
+        open: &mut OpenAt,
+        offset: usize,
+        limit: usize,
+    ) -> Page {
         let mut keep = |i: &u32| filter.matches(&self.stations[*i as usize], open);
         let all: Vec<u32> = match bbox {
-            Some(b) => self.index.in_bbox(&self.stations, b, filter.required).into_iter().filter(|i| keep(i)).collect(),
-            None => (0..self.stations.len() as u32).filter(|i| keep(i)).collect(),
+            Some(b) => self
+                .index
+                .in_bbox(&self.stations, b, filter.required)
+                .into_iter()
+                .filter(|i| keep(i))
+                .collect(),
+            None => (0..self.stations.len() as u32)
+                .filter(|i| keep(i))
+                .collect(),
         };
         let total = all.len();
         let indices = all.into_iter().skip(offset).take(limit).collect();

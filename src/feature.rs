@@ -78,7 +78,10 @@ impl<'a> Feature<'a> {
         Feature {
             ty: "Feature",
             id: s.id.as_str(),
-            geometry: Point { ty: "Point", coordinates: [lon, lat] },
+            geometry: Point {
+                ty: "Point",
+                coordinates: [lon, lat],
+            },
             properties: Properties {
                 name: &s.name,
                 kind: s.kind.key(),

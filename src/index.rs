@@ -85,7 +85,10 @@ fn trig_range(l0: f64, l1: f64) -> ((f64, f64), (f64, f64)) {
 
 fn product_range((a0, a1): (f64, f64), (b0, b1): (f64, f64)) -> (f64, f64) {
     let p = [a0 * b0, a0 * b1, a1 * b0, a1 * b1];
-    (p.iter().copied().fold(f64::INFINITY, f64::min), p.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    (
+        p.iter().copied().fold(f64::INFINITY, f64::min),
+        p.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
 }
 
 /// A 3-D box that contains every unit vector of the lon/lat box part, padded against rounding; candidates are
@@ -94,12 +97,19 @@ fn envelope_3d(l0: f64, l1: f64, min_lat: f64, max_lat: f64) -> AABB<[f64; 3]> {
     const PAD: f64 = 1e-9;
     let (cos_lon, sin_lon) = trig_range(l0, l1);
     let (p0, p1) = (min_lat.to_radians(), max_lat.to_radians());
-    let cos_lat_max = if p0 <= 0.0 && 0.0 <= p1 { 1.0 } else { p0.cos().max(p1.cos()) };
+    let cos_lat_max = if p0 <= 0.0 && 0.0 <= p1 {
+        1.0
+    } else {
+        p0.cos().max(p1.cos())
+    };
     let cos_lat = (p0.cos().min(p1.cos()).max(0.0), cos_lat_max);
     let (x0, x1) = product_range(cos_lat, cos_lon);
     let (y0, y1) = product_range(cos_lat, sin_lon);
     let (z0, z1) = (p0.sin(), p1.sin());
-    AABB::from_corners([x0 - PAD, y0 - PAD, z0 - PAD], [x1 + PAD, y1 + PAD, z1 + PAD])
+    AABB::from_corners(
+        [x0 - PAD, y0 - PAD, z0 - PAD],
+        [x1 + PAD, y1 + PAD, z1 + PAD],
+    )
 }
 
 /// The R-trees over one dataset. Holds positions in stations' order (their index is the entry's data); it
@@ -108,6 +118,17 @@ pub struct Index {
     main: RTree<Entry>,
     /// Trees for selective flags: `(flag bits, number of stations with it, tree)`.
     selective: Vec<(Amenities, usize, RTree<Entry>)>,
+}
+
+/// A nearest-k question: the `k` nearest stations to `(lon, lat)` (WGS-84) that have every flag in `required`,
+/// within `max_distance_m` if given.
+#[derive(Debug, Clone, Copy)]
+pub struct Nearest {
+    pub lon: f64,
+    pub lat: f64,
+    pub k: usize,
+    pub max_distance_m: Option<f64>,
+    pub required: Amenities,
 }
 
 /// One nearest answer: the station's position in the dataset and its distance in metres.
@@ -129,14 +150,23 @@ impl Index {
         let mut selective = Vec::new();
         for bit in 0..16u16 {
             let flag = Amenities::from_bits(1 << bit);
-            let count = stations.iter().filter(|s| s.amenities.has_all(flag)).count();
+            let count = stations
+                .iter()
+                .filter(|s| s.amenities.has_all(flag))
+                .count();
             if count > 0 && (count as f64) <= SELECTIVE_SHARE * n as f64 {
-                let sub: Vec<Entry> =
-                    entries.iter().filter(|e| stations[e.data as usize].amenities.has_all(flag)).copied().collect();
+                let sub: Vec<Entry> = entries
+                    .iter()
+                    .filter(|e| stations[e.data as usize].amenities.has_all(flag))
+                    .copied()
+                    .collect();
                 selective.push((flag, count, RTree::bulk_load(sub)));
             }
         }
-        Index { main: RTree::bulk_load(entries), selective }
+        Index {
+            main: RTree::bulk_load(entries),
+            selective,
+        }
     }
 
     /// The tree to walk for stations that need all of `required`: the one of its rarest selective flag.
@@ -149,28 +179,35 @@ impl Index {
             .unwrap_or(&self.main)
     }
 
-    /// The `k` nearest stations to `(lon, lat)` that have every flag in `required` and pass `matches`, within
-    /// `max_distance_m` if given; nearest first, stations at the same distance by id (stations are in id order,
-    /// so by index).
+    /// The answer to `q` among the stations that also pass `matches`: nearest first, stations at the same
+    /// distance by id (stations are in id order, so by index).
     pub fn nearest(
         &self,
         stations: &[Station],
-        lon: f64,
-        lat: f64,
-        k: usize,
-        max_distance_m: Option<f64>,
-        required: Amenities,
+        q: &Nearest,
         mut matches: impl FnMut(u32) -> bool,
     ) -> Vec<Hit> {
+        let Nearest {
+            lon,
+            lat,
+            k,
+            max_distance_m,
+            required,
+        } = *q;
         if k == 0 {
             return Vec::new();
         }
         let q = unit_vector(lon, lat);
         // A hair wider than the exact bound, so rounding never drops a station that the exact check keeps.
-        let max_c2 = max_distance_m.map(|m| chord2_for(m) * (1.0 + 1e-9) + 1e-18).unwrap_or(f64::INFINITY);
+        let max_c2 = max_distance_m
+            .map(|m| chord2_for(m) * (1.0 + 1e-9) + 1e-18)
+            .unwrap_or(f64::INFINITY);
         let mut found: Vec<(u32, f64)> = Vec::with_capacity(k + 4);
         let mut kth_c2 = f64::INFINITY;
-        for (entry, c2) in self.tree_for(required).nearest_neighbor_iter_with_distance_2(&q) {
+        for (entry, c2) in self
+            .tree_for(required)
+            .nearest_neighbor_iter_with_distance_2(&q)
+        {
             if c2 > max_c2 || c2 > kth_c2 {
                 break;
             }
@@ -189,11 +226,18 @@ impl Index {
             .into_iter()
             .map(|(idx, _)| {
                 let p = stations[idx as usize].position;
-                Hit { idx, distance_m: haversine_m(lon, lat, p.lon(), p.lat()) }
+                Hit {
+                    idx,
+                    distance_m: haversine_m(lon, lat, p.lon(), p.lat()),
+                }
             })
             .filter(|h| max_distance_m.is_none_or(|m| h.distance_m <= m))
             .collect();
-        hits.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.idx.cmp(&b.idx)));
+        hits.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.idx.cmp(&b.idx))
+        });
         hits.truncate(k);
         hits
     }
@@ -241,12 +285,34 @@ mod tests {
         }
     }
 
-    fn brute_nearest(st: &[Station], lon: f64, lat: f64, k: usize, maxd: Option<f64>, req: Amenities) -> Vec<(f64, u32)> {
+    fn q(lon: f64, lat: f64, k: usize, bits: u16) -> Nearest {
+        Nearest {
+            lon,
+            lat,
+            k,
+            max_distance_m: None,
+            required: Amenities::from_bits(bits),
+        }
+    }
+
+    fn brute_nearest(
+        st: &[Station],
+        lon: f64,
+        lat: f64,
+        k: usize,
+        maxd: Option<f64>,
+        req: Amenities,
+    ) -> Vec<(f64, u32)> {
         let mut rows: Vec<(f64, u32)> = st
             .iter()
             .enumerate()
             .filter(|(_, s)| s.amenities.has_all(req))
-            .map(|(i, s)| (haversine_m(lon, lat, s.position.lon(), s.position.lat()), i as u32))
+            .map(|(i, s)| {
+                (
+                    haversine_m(lon, lat, s.position.lon(), s.position.lat()),
+                    i as u32,
+                )
+            })
             .filter(|(d, _)| maxd.is_none_or(|m| *d <= m))
             .collect();
         rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -259,8 +325,14 @@ mod tests {
     fn point() -> impl Strategy<Value = (f64, f64)> {
         prop_oneof![
             (-180.0f64..=180.0, -1.0f64..=1.0).prop_map(|(lon, z)| (lon, z.asin().to_degrees())),
-            (prop_oneof![179.0f64..=180.0, -180.0f64..=-179.0], -60.0f64..60.0),
-            (-180.0f64..=180.0, prop_oneof![89.0f64..=90.0, -90.0f64..=-89.0]),
+            (
+                prop_oneof![179.0f64..=180.0, -180.0f64..=-179.0],
+                -60.0f64..60.0
+            ),
+            (
+                -180.0f64..=180.0,
+                prop_oneof![89.0f64..=90.0, -90.0f64..=-89.0]
+            ),
             (116.0f64..117.0, 39.5f64..40.5),
             Just((116.4, 39.9)),
             Just((180.0, 0.0)),
@@ -270,19 +342,28 @@ mod tests {
     }
 
     fn dataset() -> impl Strategy<Value = Vec<Station>> {
-        prop::collection::vec((point(), 0u16..1024, prop::bool::weighted(0.1)), 1..400).prop_map(|v| {
-            v.into_iter()
-                .enumerate()
-                .map(|(i, ((lon, lat), bits, rare))| station(i, lon, lat, bits | if rare { 1 << 15 } else { 0 }))
-                .collect()
-        })
+        prop::collection::vec((point(), 0u16..1024, prop::bool::weighted(0.1)), 1..400).prop_map(
+            |v| {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, ((lon, lat), bits, rare))| {
+                        station(i, lon, lat, bits | if rare { 1 << 15 } else { 0 })
+                    })
+                    .collect()
+            },
+        )
     }
 
     fn assert_same(got: &[Hit], want: &[(f64, u32)]) -> Result<(), TestCaseError> {
         prop_assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want) {
             // Same station, or a different one at the same distance (float noise between equal distances).
-            prop_assert!(g.idx == w.1 || (g.distance_m - w.0).abs() < 1e-6, "got {:?} want {:?}", got, want);
+            prop_assert!(
+                g.idx == w.1 || (g.distance_m - w.0).abs() < 1e-6,
+                "got {:?} want {:?}",
+                got,
+                want
+            );
             prop_assert!((g.distance_m - w.0).abs() < 1e-6);
         }
         Ok(())
@@ -296,14 +377,14 @@ mod tests {
                                        maxd in prop::option::of(1.0f64..2.5e7), bits in prop_oneof![Just(0u16), 0u16..16, Just(1u16 << 15), Just(1u16 | 1 << 15)]) {
             let idx = Index::build(&st);
             let req = Amenities::from_bits(bits);
-            let got = idx.nearest(&st, lon, lat, k, maxd, req, |_| true);
+            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, |_| true);
             assert_same(&got, &brute_nearest(&st, lon, lat, k, maxd, req))?;
         }
 
         #[test]
         fn nearest_with_predicate(st in dataset(), (lon, lat) in point(), k in 1usize..20, m in 2u32..7) {
             let idx = Index::build(&st);
-            let got = idx.nearest(&st, lon, lat, k, None, Amenities::default(), |i| i % m == 0);
+            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: None, required: Amenities::default() }, |i| i % m == 0);
             let mut want = brute_nearest(&st, lon, lat, usize::MAX, None, Amenities::default());
             want.retain(|(_, i)| i % m == 0);
             want.truncate(k);
@@ -336,25 +417,45 @@ mod tests {
     fn ties_at_one_point_are_broken_by_id() {
         let st: Vec<Station> = (0..10).map(|i| station(i, 116.4, 39.9, 0)).collect();
         let idx = Index::build(&st);
-        let got: Vec<u32> = idx.nearest(&st, 116.41, 39.9, 3, None, Amenities::default(), |_| true).iter().map(|h| h.idx).collect();
+        let got: Vec<u32> = idx
+            .nearest(&st, &q(116.41, 39.9, 3, 0), |_| true)
+            .iter()
+            .map(|h| h.idx)
+            .collect();
         assert_eq!(got, vec![0, 1, 2]);
     }
 
     #[test]
     fn antimeridian_neighbours_are_near() {
-        let st = vec![station(0, 179.9999, 0.0, 0), station(1, -170.0, 0.0, 0), station(2, 170.0, 0.0, 0)];
+        let st = vec![
+            station(0, 179.9999, 0.0, 0),
+            station(1, -170.0, 0.0, 0),
+            station(2, 170.0, 0.0, 0),
+        ];
         let idx = Index::build(&st);
-        let got = idx.nearest(&st, -179.9999, 0.0, 1, None, Amenities::default(), |_| true);
+        let got = idx.nearest(&st, &q(-179.9999, 0.0, 1, 0), |_| true);
         assert_eq!(got[0].idx, 0);
         assert!((got[0].distance_m - 22.239).abs() < 0.01, "{got:?}");
     }
 
     #[test]
     fn selective_flag_gets_its_own_tree() {
-        let st: Vec<Station> = (0..1000).map(|i| station(i, (i as f64) * 0.01, 0.0, if i % 100 == 0 { 1 << 9 } else { 1 })).collect();
+        let st: Vec<Station> = (0..1000)
+            .map(|i| {
+                station(
+                    i,
+                    (i as f64) * 0.01,
+                    0.0,
+                    if i % 100 == 0 { 1 << 9 } else { 1 },
+                )
+            })
+            .collect();
         let idx = Index::build(&st);
         assert_eq!(idx.selective.len(), 1);
-        let got = idx.nearest(&st, 5.5, 0.0, 2, None, Amenities::from_bits(1 << 9), |_| true);
-        assert_eq!(got.iter().map(|h| h.idx).collect::<Vec<_>>(), vec![500, 600]);
+        let got = idx.nearest(&st, &q(5.5, 0.0, 2, 1 << 9), |_| true);
+        assert_eq!(
+            got.iter().map(|h| h.idx).collect::<Vec<_>>(),
+            vec![500, 600]
+        );
     }
 }

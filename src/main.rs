@@ -6,7 +6,9 @@ use yizhan::config::{Cli, Command, LogFormat, ServeArgs};
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -16,7 +18,9 @@ fn init_tracing(format: LogFormat) {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Validate(args)) => yizhan::validate_cmd::run(&args).map(|valid| valid.then_some(()).ok_or(1)),
+        Some(Command::Validate(args)) => {
+            yizhan::validate_cmd::run(&args).map(|valid| valid.then_some(()).ok_or(1))
+        }
         serve => {
             let args = match serve {
                 Some(Command::Serve(a)) => a,

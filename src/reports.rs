@@ -25,7 +25,8 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const KEYS: &'static str = "closed, moved, amenity_missing, wrong_hours, refused_entry, other";
+    pub const KEYS: &'static str =
+        "closed, moved, amenity_missing, wrong_hours, refused_entry, other";
 
     pub fn parse(s: &str) -> Option<Reason> {
         serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
@@ -70,18 +71,29 @@ impl ReportLog {
                 for line in std::io::BufReader::new(f).lines() {
                     match serde_json::from_str::<Report>(&line?) {
                         Ok(r) => reports.push(r),
-                        Err(e) => tracing::warn!(error = %e, "skipping an unreadable line in reports.jsonl"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "skipping an unreadable line in reports.jsonl")
+                        }
                     }
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        Ok(ReportLog { path, reports: Mutex::new(reports) })
+        Ok(ReportLog {
+            path,
+            reports: Mutex::new(reports),
+        })
     }
 
-    pub fn add(&self, station_id: &str, reason: &str, comment: Option<&str>) -> Result<Report, ReportError> {
-        let reason = Reason::parse(reason).ok_or_else(|| ReportError::BadReason(reason.to_owned()))?;
+    pub fn add(
+        &self,
+        station_id: &str,
+        reason: &str,
+        comment: Option<&str>,
+    ) -> Result<Report, ReportError> {
+        let reason =
+            Reason::parse(reason).ok_or_else(|| ReportError::BadReason(reason.to_owned()))?;
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
             return Err(ReportError::CommentTooLong);
@@ -97,7 +109,10 @@ impl ReportLog {
         };
         let mut line = serde_json::to_vec(&report).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         f.write_all(&line)?;
         f.sync_data()?;
         reports.push(report.clone());
@@ -107,7 +122,12 @@ impl ReportLog {
     /// Open reports, newest first.
     pub fn open_reports(&self) -> Vec<Report> {
         let reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
-        reports.iter().rev().filter(|r| r.status == "open").cloned().collect()
+        reports
+            .iter()
+            .rev()
+            .filter(|r| r.status == "open")
+            .cloned()
+            .collect()
     }
 }
 
@@ -121,17 +141,26 @@ impl RateLimiter {
     const WINDOW: Duration = Duration::from_secs(60);
 
     pub fn new(per_minute: u32) -> Self {
-        RateLimiter { per_minute: per_minute.max(1) as usize, seen: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_minute: per_minute.max(1) as usize,
+            seen: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok` and counts the request, or `Err(seconds to wait)`.
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > 100_000 {
-            seen.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < Self::WINDOW));
+            seen.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) < Self::WINDOW)
+            });
         }
         let q = seen.entry(client).or_default();
-        while q.front().is_some_and(|t| now.duration_since(*t) >= Self::WINDOW) {
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Self::WINDOW)
+        {
             q.pop_front();
         }
         if q.len() >= self.per_minute {
@@ -154,13 +183,26 @@ mod tests {
         let log = ReportLog::open(dir.path()).unwrap();
         log.add("a", "closed", Some("门关着")).unwrap();
         log.add("b", "wrong_hours", None).unwrap();
-        assert!(matches!(log.add("b", "bogus", None), Err(ReportError::BadReason(_))));
-        assert!(matches!(log.add("b", "other", Some(&"x".repeat(501))), Err(ReportError::CommentTooLong)));
+        assert!(matches!(
+            log.add("b", "bogus", None),
+            Err(ReportError::BadReason(_))
+        ));
+        assert!(matches!(
+            log.add("b", "other", Some(&"x".repeat(501))),
+            Err(ReportError::CommentTooLong)
+        ));
         // a torn line at the end
-        let mut f = OpenOptions::new().append(true).open(dir.path().join("reports.jsonl")).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("reports.jsonl"))
+            .unwrap();
         f.write_all(b"{\"id\":\"r3\",\"stat").unwrap();
         let log = ReportLog::open(dir.path()).unwrap();
-        let ids: Vec<String> = log.open_reports().into_iter().map(|r| r.station_id).collect();
+        let ids: Vec<String> = log
+            .open_reports()
+            .into_iter()
+            .map(|r| r.station_id)
+            .collect();
         assert_eq!(ids, vec!["b", "a"]);
     }
 

@@ -16,8 +16,13 @@ use crate::store::Store;
 /// Reads the admin token from `YIZHAN_ADMIN_TOKEN` or the token file.
 fn admin_token(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AdminToken> {
     if let Some(path) = &args.admin_token_file {
-        let t = std::fs::read_to_string(path).with_context(|| format!("reading the admin token file {}", path.display()))?;
-        anyhow::ensure!(!t.trim().is_empty(), "the admin token file {} is empty", path.display());
+        let t = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the admin token file {}", path.display()))?;
+        anyhow::ensure!(
+            !t.trim().is_empty(),
+            "the admin token file {} is empty",
+            path.display()
+        );
         return Ok(AdminToken::new(Some(&t)));
     }
     Ok(AdminToken::new(env_token.as_deref()))
@@ -25,7 +30,8 @@ fn admin_token(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<Ad
 
 /// Builds the application state: opens (or seeds) the data directory and loads the dataset.
 pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppState> {
-    let store = Store::open(&args.data_dir).with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
+    let store = Store::open(&args.data_dir)
+        .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
     let catalog = Catalog::open(store, crate::BUNDLED_SAMPLE).context("loading the dataset")?;
     let reports = ReportLog::open(&args.data_dir).context("loading the problem reports")?;
     let admin = admin_token(args, env_token)?;
@@ -36,7 +42,8 @@ pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppS
         catalog: Arc::new(catalog),
         settings: Arc::new(Settings {
             timezone: args.timezone,
-            max_upload_bytes: usize::try_from(args.max_upload_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            max_upload_bytes: usize::try_from(args.max_upload_mb.saturating_mul(1024 * 1024))
+                .unwrap_or(usize::MAX),
             tiles_url: args.tiles_url.clone(),
             tiles_attribution: args.tiles_attribution.clone(),
             tiles_crs: args.tiles_crs,
@@ -46,7 +53,10 @@ pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppS
         }),
         admin,
         metrics: Arc::new(Metrics::default()),
-        reports: Arc::new(Reports { log: reports, limiter: RateLimiter::new(args.reports_per_minute) }),
+        reports: Arc::new(Reports {
+            log: reports,
+            limiter: RateLimiter::new(args.reports_per_minute),
+        }),
     })
 }
 
@@ -77,7 +87,10 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving")
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving")
 }
 
 /// `yizhan serve`.
@@ -88,7 +101,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         move || state(&args, env_token)
     })
     .await??;
-    let listener = TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, stations = state.catalog.snapshot().len(), "serving: open http://{}/", listener.local_addr()?);
     serve_on(listener, state, shutdown_signal()).await
 }

@@ -24,7 +24,11 @@ impl StationId {
             return Err("id must be a non-empty string".into());
         }
         if t.len() > Self::MAX_LEN {
-            return Err(format!("id is {} bytes long; at most {} allowed", t.len(), Self::MAX_LEN));
+            return Err(format!(
+                "id is {} bytes long; at most {} allowed",
+                t.len(),
+                Self::MAX_LEN
+            ));
         }
         if t.chars().any(char::is_control) {
             return Err("id must not contain control characters".into());
@@ -156,7 +160,10 @@ impl Amenities {
     }
     /// The amenities (without the derived 24h flag), in the canonical order.
     pub fn iter(self) -> impl Iterator<Item = Amenity> {
-        Amenity::ALL.iter().copied().filter(move |a| self.contains(*a))
+        Amenity::ALL
+            .iter()
+            .copied()
+            .filter(move |a| self.contains(*a))
     }
 }
 
@@ -198,7 +205,11 @@ impl Hours {
             .map(|t| t.naive_utc())
             .unwrap_or_default();
         let always_open = oh.is_open(probe) && oh.next_change(probe).is_none();
-        Ok(Hours { raw: raw.into(), oh, always_open })
+        Ok(Hours {
+            raw: raw.into(),
+            oh,
+            always_open,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -223,13 +234,19 @@ pub struct Position {
 impl Position {
     pub fn new(lon: f64, lat: f64) -> Result<Self, String> {
         if !lon.is_finite() || !lat.is_finite() {
-            return Err(format!("coordinates must be finite numbers, got [{lon}, {lat}]"));
+            return Err(format!(
+                "coordinates must be finite numbers, got [{lon}, {lat}]"
+            ));
         }
         if !(-180.0..=180.0).contains(&lon) {
-            return Err(format!("longitude {lon} is outside [-180, 180] (coordinates are [lon, lat])"));
+            return Err(format!(
+                "longitude {lon} is outside [-180, 180] (coordinates are [lon, lat])"
+            ));
         }
         if !(-90.0..=90.0).contains(&lat) {
-            return Err(format!("latitude {lat} is outside [-90, 90] (coordinates are [lon, lat])"));
+            return Err(format!(
+                "latitude {lat} is outside [-90, 90] (coordinates are [lon, lat])"
+            ));
         }
         Ok(Position { lon, lat })
     }
@@ -294,7 +311,10 @@ mod tests {
     fn haversine_agrees_with_geo_and_handles_antipodes() {
         use geo::Distance;
         let ours = haversine_m(23.319941, 42.698334, 24.742168, 42.136097);
-        let theirs = geo::Haversine.distance(geo::Point::new(23.319941, 42.698334), geo::Point::new(24.742168, 42.136097));
+        let theirs = geo::Haversine.distance(
+            geo::Point::new(23.319941, 42.698334),
+            geo::Point::new(24.742168, 42.136097),
+        );
         assert!((ours - theirs).abs() < 1e-6);
         let anti = haversine_m(0.0, 0.0, 180.0, 0.0);
         assert!((anti - std::f64::consts::PI * EARTH_RADIUS_M).abs() < 1e-6);
@@ -308,7 +328,10 @@ mod tests {
         assert_eq!(Amenity::parse("药箱"), Ok(Amenity::Medicine));
         assert_eq!(Amenity::parse("WATER"), Ok(Amenity::Water));
         let err = Amenity::parse("jacuzzi").unwrap_err();
-        assert!(err.contains("water") && err.contains("discount_meal"), "{err}");
+        assert!(
+            err.contains("water") && err.contains("discount_meal"),
+            "{err}"
+        );
     }
 
     #[test]

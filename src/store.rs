@@ -18,15 +18,25 @@ pub const KEEP_VERSIONS: usize = 10;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("data directory {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("dataset version {0:?} is not in the data directory")]
     UnknownVersion(String),
     #[error("dataset file {path} is damaged: its content hash is {actual}, not {expected}")]
-    Corrupt { path: PathBuf, expected: String, actual: String },
+    Corrupt {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_owned(), source }
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The content hash that names a dataset version: 16 hex digits of SHA-256 (64 bits: collisions among the
@@ -82,7 +92,10 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let versions = dir.join("versions");
         fs::create_dir_all(&versions).map_err(io(&versions))?;
-        Ok(Store { dir: dir.to_owned(), versions })
+        Ok(Store {
+            dir: dir.to_owned(),
+            versions,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -121,7 +134,11 @@ impl Store {
         })?;
         let actual = version_of(&bytes);
         if actual != v {
-            return Err(StoreError::Corrupt { path: p, expected: v.to_owned(), actual });
+            return Err(StoreError::Corrupt {
+                path: p,
+                expected: v.to_owned(),
+                actual,
+            });
         }
         Ok(bytes)
     }
@@ -132,18 +149,29 @@ impl Store {
         let mut out = Vec::new();
         for entry in fs::read_dir(&self.versions).map_err(io(&self.versions))? {
             let path = entry.map_err(io(&self.versions))?.path();
-            let Some(v) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
+            let Some(v) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
                 continue;
             };
             if !valid_version_name(v) || !self.data_path(v).exists() {
                 continue;
             }
-            if let Ok(mut info) = fs::read(&path).map_err(|_| ()).and_then(|b| serde_json::from_slice::<VersionInfo>(&b).map_err(|_| ())) {
+            if let Ok(mut info) = fs::read(&path)
+                .map_err(|_| ())
+                .and_then(|b| serde_json::from_slice::<VersionInfo>(&b).map_err(|_| ()))
+            {
                 info.current = current.as_deref() == Some(v);
                 out.push(info);
             }
         }
-        out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.current.cmp(&a.current)));
+        out.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then(b.current.cmp(&a.current))
+        });
         Ok(out)
     }
 
@@ -153,7 +181,12 @@ impl Store {
         if self.read(&v).is_err() {
             write_atomic(&self.data_path(&v), bytes)?;
         }
-        let info = VersionInfo { version: v.clone(), count, created_at: now_rfc3339(), current: false };
+        let info = VersionInfo {
+            version: v.clone(),
+            count,
+            created_at: now_rfc3339(),
+            current: false,
+        };
         let meta = serde_json::to_vec(&info).unwrap_or_default();
         write_atomic(&self.meta_path(&v), &meta)?;
         self.set_current(&v)?;
@@ -202,9 +235,17 @@ mod tests {
         store.set_current(&v1).unwrap();
         let vs = store.versions().unwrap();
         assert_eq!(vs.len(), 2);
-        assert!(vs.iter().any(|i| i.version == v1 && i.current && i.count == 1));
-        assert!(matches!(store.set_current("0000000000000000"), Err(StoreError::UnknownVersion(_))));
-        assert!(matches!(store.read("../../etc/passwd"), Err(StoreError::UnknownVersion(_))));
+        assert!(vs
+            .iter()
+            .any(|i| i.version == v1 && i.current && i.count == 1));
+        assert!(matches!(
+            store.set_current("0000000000000000"),
+            Err(StoreError::UnknownVersion(_))
+        ));
+        assert!(matches!(
+            store.read("../../etc/passwd"),
+            Err(StoreError::UnknownVersion(_))
+        ));
     }
 
     #[test]
@@ -212,7 +253,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let v = store.save(b"content", 1).unwrap();
-        fs::write(dir.path().join("versions").join(format!("{v}.geojson")), b"conten").unwrap();
+        fs::write(
+            dir.path().join("versions").join(format!("{v}.geojson")),
+            b"conten",
+        )
+        .unwrap();
         assert!(matches!(store.read(&v), Err(StoreError::Corrupt { .. })));
     }
 

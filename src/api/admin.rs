@@ -22,7 +22,12 @@ pub struct AdminToken(Option<[u8; 32]>);
 
 impl AdminToken {
     pub fn new(token: Option<&str>) -> Self {
-        AdminToken(token.map(str::trim).filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into()))
+        AdminToken(
+            token
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| Sha256::digest(t.as_bytes()).into()),
+        )
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -31,11 +36,16 @@ impl AdminToken {
 
     /// 403 when admin is disabled, 401 when the bearer token is missing or wrong.
     pub fn check(&self, headers: &HeaderMap) -> ApiResult<()> {
-        let Some(want) = &self.0 else { return Err(ApiError::AdminDisabled) };
+        let Some(want) = &self.0 else {
+            return Err(ApiError::AdminDisabled);
+        };
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
         let got: [u8; 32] = Sha256::digest(given.as_bytes()).into();
@@ -48,8 +58,16 @@ impl AdminToken {
 }
 
 fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/geo+json" | "application/json" => Ok(Format::GeoJson),
         "text/csv" => Ok(Format::Csv),
@@ -81,7 +99,10 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<V
             ApiError::BadRequest(format!("could not read the request body: {e}"))
         }
     })?;
-    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity");
     match encoding.trim().to_ascii_lowercase().as_str() {
         "identity" | "" => Ok(raw.to_vec()),
         "gzip" | "x-gzip" => {
@@ -100,7 +121,13 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<V
     }
 }
 
-async fn upload(app: AppState, headers: HeaderMap, q: Option<String>, body: Body, mode: Mode) -> ApiResult<Response> {
+async fn upload(
+    app: AppState,
+    headers: HeaderMap,
+    q: Option<String>,
+    body: Body,
+    mode: Mode,
+) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
@@ -110,7 +137,14 @@ async fn upload(app: AppState, headers: HeaderMap, q: Option<String>, body: Body
     let bytes = read_body(&headers, body, app.settings.max_upload_bytes).await?;
     let catalog = app.catalog.clone();
     let result = tokio::task::spawn_blocking(move || {
-        catalog.upload(Upload { body: &bytes, format, crs, mode, dry_run, allow_empty })
+        catalog.upload(Upload {
+            body: &bytes,
+            format,
+            crs,
+            mode,
+            dry_run,
+            allow_empty,
+        })
     })
     .await
     .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))?;
@@ -123,11 +157,21 @@ async fn upload(app: AppState, headers: HeaderMap, q: Option<String>, body: Body
     Ok(json(&outcome.dataset_version, &outcome))
 }
 
-pub async fn replace(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Body) -> ApiResult<Response> {
+pub async fn replace(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Body,
+) -> ApiResult<Response> {
     upload(app, headers, q, body, Mode::Replace).await
 }
 
-pub async fn upsert(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery, body: Body) -> ApiResult<Response> {
+pub async fn upsert(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Body,
+) -> ApiResult<Response> {
     upload(app, headers, q, body, Mode::Upsert).await
 }
 
@@ -137,7 +181,8 @@ pub async fn delete(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> ApiResult<Response> {
     app.admin.check(&headers)?;
-    let Path(id) = id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let Path(id) =
+        id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
     let catalog = app.catalog.clone();
     let outcome = tokio::task::spawn_blocking(move || catalog.delete(&id))
         .await
@@ -159,11 +204,17 @@ pub async fn download(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut r = Body::from(bytes).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", ds.version())) {
         h.insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"stations-{}.geojson\"", ds.version())) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"stations-{}.geojson\"",
+        ds.version()
+    )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
@@ -176,17 +227,29 @@ pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
         .await
         .map_err(|e| ApiError::Internal(format!("versions task failed: {e}")))??;
     let ds = app.catalog.snapshot();
-    Ok(json(ds.version(), &serde_json::json!({ "current": ds.version(), "versions": list })))
+    Ok(json(
+        ds.version(),
+        &serde_json::json!({ "current": ds.version(), "versions": list }),
+    ))
 }
 
-pub async fn rollback(State(app): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
+pub async fn rollback(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let p = Params::parse(q.as_deref())?;
     let version = p
         .get("version")
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::param("version", "version is required: one of GET /api/v1/dataset/versions"))?
+        .ok_or_else(|| {
+            ApiError::param(
+                "version",
+                "version is required: one of GET /api/v1/dataset/versions",
+            )
+        })?
         .to_owned();
     let catalog = app.catalog.clone();
     let outcome = tokio::task::spawn_blocking(move || catalog.rollback(&version))

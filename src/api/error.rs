@@ -41,7 +41,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn param(param: &str, detail: impl Into<String>) -> Self {
-        ApiError::BadParam { param: param.to_owned(), detail: detail.into() }
+        ApiError::BadParam {
+            param: param.to_owned(),
+            detail: detail.into(),
+        }
     }
 
     fn status(&self) -> StatusCode {
@@ -83,8 +86,14 @@ impl ApiError {
 impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> Self {
         match e {
-            ImportError::Syntax { message, line, column } => ApiError::BadRequest(match (line, column) {
-                (Some(l), Some(c)) if !message.contains(" line ") => format!("{message} (line {l}, column {c})"),
+            ImportError::Syntax {
+                message,
+                line,
+                column,
+            } => ApiError::BadRequest(match (line, column) {
+                (Some(l), Some(c)) if !message.contains(" line ") => {
+                    format!("{message} (line {l}, column {c})")
+                }
                 (Some(l), None) if !message.contains("line") => format!("{message} (line {l})"),
                 _ => message,
             }),
@@ -100,7 +109,9 @@ impl From<CatalogError> for ApiError {
             CatalogError::Import(e) => e.into(),
             CatalogError::Empty => ApiError::Unprocessable(e.to_string()),
             CatalogError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            CatalogError::Store(crate::store::StoreError::UnknownVersion(_)) => ApiError::NotFound(e.to_string()),
+            CatalogError::Store(crate::store::StoreError::UnknownVersion(_)) => {
+                ApiError::NotFound(e.to_string())
+            }
             CatalogError::Unloadable { .. } => ApiError::Unprocessable(e.to_string()),
             CatalogError::Store(_) => ApiError::Internal(e.to_string()),
         }
@@ -129,7 +140,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let ApiError::TooManyRequests { retry_after } = self {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);

@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -45,7 +47,9 @@ impl Metrics {
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut m = self.lock();
-        *m.requests.entry((method.to_owned(), route.to_owned(), status)).or_default() += 1;
+        *m.requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
         let h = m.latency.entry(route.to_owned()).or_default();
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
@@ -67,30 +71,55 @@ impl Metrics {
     pub fn render(&self, stations: usize, version: &str) -> String {
         let m = self.lock();
         let mut s = String::new();
-        let _ = writeln!(s, "# HELP yizhan_http_requests_total HTTP requests by method, route and status.");
+        let _ = writeln!(
+            s,
+            "# HELP yizhan_http_requests_total HTTP requests by method, route and status."
+        );
         let _ = writeln!(s, "# TYPE yizhan_http_requests_total counter");
         for ((method, route, status), n) in &m.requests {
             let _ = writeln!(s, "yizhan_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
         }
-        let _ = writeln!(s, "# HELP yizhan_http_request_duration_seconds Request latency by route.");
+        let _ = writeln!(
+            s,
+            "# HELP yizhan_http_request_duration_seconds Request latency by route."
+        );
         let _ = writeln!(s, "# TYPE yizhan_http_request_duration_seconds histogram");
         for (route, h) in &m.latency {
             for (b, c) in BUCKETS.iter().zip(h.counts) {
                 let _ = writeln!(s, "yizhan_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {c}");
             }
-            let _ = writeln!(s, "yizhan_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(s, "yizhan_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-            let _ = writeln!(s, "yizhan_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+            let _ = writeln!(
+                s,
+                "yizhan_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                s,
+                "yizhan_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                s,
+                "yizhan_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
         }
         let _ = writeln!(s, "# HELP yizhan_uploads_total Admin uploads by outcome.");
         let _ = writeln!(s, "# TYPE yizhan_uploads_total counter");
         for outcome in ["accepted", "rejected", "dry_run"] {
-            let _ = writeln!(s, "yizhan_uploads_total{{outcome=\"{outcome}\"}} {}", m.uploads.get(outcome).copied().unwrap_or(0));
+            let _ = writeln!(
+                s,
+                "yizhan_uploads_total{{outcome=\"{outcome}\"}} {}",
+                m.uploads.get(outcome).copied().unwrap_or(0)
+            );
         }
         let _ = writeln!(s, "# HELP yizhan_reports_total Problem reports accepted.");
         let _ = writeln!(s, "# TYPE yizhan_reports_total counter");
         let _ = writeln!(s, "yizhan_reports_total {}", m.reports);
-        let _ = writeln!(s, "# HELP yizhan_dataset_stations Stations in the live dataset.");
+        let _ = writeln!(
+            s,
+            "# HELP yizhan_dataset_stations Stations in the live dataset."
+        );
         let _ = writeln!(s, "# TYPE yizhan_dataset_stations gauge");
         let _ = writeln!(s, "yizhan_dataset_stations {stations}");
         let _ = writeln!(s, "# HELP yizhan_dataset_info The live dataset version.");
@@ -103,17 +132,29 @@ impl Metrics {
 /// Middleware: times every request and files it under its route template (never the raw path, whose
 /// cardinality a client controls).
 pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let res = next.run(req).await;
-    app.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    app.metrics.observe(
+        &method,
+        &route,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     res
 }
 
 pub async fn endpoint(State(app): State<AppState>) -> Response {
     let ds = app.catalog.snapshot();
     let mut r = app.metrics.render(ds.len(), ds.version()).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
     r
 }

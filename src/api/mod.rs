@@ -22,7 +22,9 @@ use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -85,7 +87,9 @@ struct Counter(Arc<AtomicU64>);
 impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let n = self.0.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("yz-{:x}-{n}", std::process::id())).ok().map(RequestId::new)
+        HeaderValue::from_str(&format!("yz-{:x}-{n}", std::process::id()))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -104,20 +108,33 @@ async fn config(State(app): State<AppState>) -> Response {
 }
 
 async fn method_not_allowed(req: Request<axum::body::Body>) -> Response {
-    ApiError::MethodNotAllowed(format!("{} is not allowed on {}", req.method(), req.uri().path())).into_response()
+    ApiError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        req.method(),
+        req.uri().path()
+    ))
+    .into_response()
 }
 
 fn cors(origins: &str) -> CorsLayer {
     let allow = if origins.trim() == "*" {
         AllowOrigin::from(Any)
     } else {
-        AllowOrigin::list(origins.split(',').filter_map(|o| HeaderValue::from_str(o.trim()).ok()))
+        AllowOrigin::list(
+            origins
+                .split(',')
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
     };
     CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH, header::ACCEPT])
-        .expose_headers([header::ETAG, header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
         .max_age(Duration::from_secs(86_400))
 }
 

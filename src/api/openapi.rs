@@ -7,8 +7,11 @@ use axum::Json;
 pub fn spec() -> serde_json::Value {
     let mut paths = serde_json::Map::new();
     for (method, path) in super::ROUTES {
-        let entry = paths.entry(path.to_string()).or_insert_with(|| serde_json::json!({}));
-        entry[method.to_ascii_lowercase()] = serde_json::json!({"responses": {"200": {"description": "OK"}}});
+        let entry = paths
+            .entry(path.to_string())
+            .or_insert_with(|| serde_json::json!({}));
+        entry[method.to_ascii_lowercase()] =
+            serde_json::json!({"responses": {"200": {"description": "OK"}}});
     }
     serde_json::json!({
         "openapi": "3.1.0",

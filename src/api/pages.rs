@@ -18,18 +18,37 @@ connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; b
 
 fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     let file = Assets::get(path)?;
-    let etag = format!("\"{}\"", file.metadata.sha256_hash().iter().take(8).map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = format!(
+        "\"{}\"",
+        file.metadata
+            .sha256_hash()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     let is_html = path.ends_with(".html");
     // Pages and the service worker must be revalidated so that a deploy shows at once; assets may be cached a while.
-    let cache = if is_html || path == "sw.js" { "no-cache" } else { "public, max-age=3600" };
-    let mut r = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    let cache = if is_html || path == "sw.js" {
+        "no-cache"
+    } else {
+        "public, max-age=3600"
+    };
+    let mut r = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mime = mime_guess::from_path(path).first_or_octet_stream();
         let mut r = Body::from(file.data.into_owned()).into_response();
         if let Ok(v) = HeaderValue::from_str(mime.essence_str()) {
-            let v = if mime.type_() == mime_guess::mime::TEXT || mime.subtype() == mime_guess::mime::JAVASCRIPT {
-                HeaderValue::from_str(&format!("{}; charset=utf-8", mime.essence_str())).unwrap_or(v)
+            let v = if mime.type_() == mime_guess::mime::TEXT
+                || mime.subtype() == mime_guess::mime::JAVASCRIPT
+            {
+                HeaderValue::from_str(&format!("{}; charset=utf-8", mime.essence_str()))
+                    .unwrap_or(v)
             } else {
                 v
             };
@@ -43,26 +62,37 @@ fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if is_html {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
     }
     Some(r)
 }
 
 pub async fn index(headers: HeaderMap) -> Response {
-    serve("index.html", &headers).unwrap_or_else(|| ApiError::NotFound("the map page is not built in".into()).into_response())
+    serve("index.html", &headers).unwrap_or_else(|| {
+        ApiError::NotFound("the map page is not built in".into()).into_response()
+    })
 }
 
 pub async fn admin(headers: HeaderMap) -> Response {
-    serve("admin.html", &headers).unwrap_or_else(|| ApiError::NotFound("the admin page is not built in".into()).into_response())
+    serve("admin.html", &headers).unwrap_or_else(|| {
+        ApiError::NotFound("the admin page is not built in".into()).into_response()
+    })
 }
 
 /// Static assets by path; anything else is a problem+json 404. Paths with `..`, backslashes or NULs never
 /// match an embedded file, so traversal cannot reach the disk.
 pub async fn asset_or_404(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
-    if !path.is_empty() && !path.starts_with("api/") && !path.contains("..") && !path.contains('\\') {
+    if !path.is_empty() && !path.starts_with("api/") && !path.contains("..") && !path.contains('\\')
+    {
         if let Some(r) = serve(path, &headers) {
             return r;
         }

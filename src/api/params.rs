@@ -24,7 +24,10 @@ impl Params {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             if pairs.iter().any(|(seen, _)| *seen == k) {
-                return Err(ApiError::param(&k, format!("parameter {k} is given more than once")));
+                return Err(ApiError::param(
+                    &k,
+                    format!("parameter {k} is given more than once"),
+                ));
             }
             pairs.push((k.into_owned(), v.into_owned()));
         }
@@ -32,7 +35,10 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A present, non-blank value.
@@ -41,7 +47,9 @@ impl Params {
     }
 
     pub fn f64_in(&self, name: &str, min: f64, max: f64) -> ApiResult<Option<f64>> {
-        let Some(v) = self.value(name) else { return Ok(None) };
+        let Some(v) = self.value(name) else {
+            return Ok(None);
+        };
         let range = || format!("{name} must be a number from {min} to {max}, got {v:?}");
         let x: f64 = v.parse().map_err(|_| ApiError::param(name, range()))?;
         if !x.is_finite() || x < min || x > max {
@@ -51,13 +59,21 @@ impl Params {
     }
 
     pub fn required_f64(&self, name: &str, min: f64, max: f64) -> ApiResult<f64> {
-        self.f64_in(name, min, max)?
-            .ok_or_else(|| ApiError::param(name, format!("{name} is required: a number from {min} to {max}")))
+        self.f64_in(name, min, max)?.ok_or_else(|| {
+            ApiError::param(
+                name,
+                format!("{name} is required: a number from {min} to {max}"),
+            )
+        })
     }
 
     pub fn positive_f64(&self, name: &str, max: f64) -> ApiResult<Option<f64>> {
-        let Some(v) = self.value(name) else { return Ok(None) };
-        let msg = || format!("{name} must be a number of metres greater than 0 and at most {max}, got {v:?}");
+        let Some(v) = self.value(name) else {
+            return Ok(None);
+        };
+        let msg = || {
+            format!("{name} must be a number of metres greater than 0 and at most {max}, got {v:?}")
+        };
         let x: f64 = v.parse().map_err(|_| ApiError::param(name, msg()))?;
         if !x.is_finite() || x <= 0.0 || x > max {
             return Err(ApiError::param(name, msg()));
@@ -66,7 +82,9 @@ impl Params {
     }
 
     pub fn usize_in(&self, name: &str, min: usize, max: usize, default: usize) -> ApiResult<usize> {
-        let Some(v) = self.value(name) else { return Ok(default) };
+        let Some(v) = self.value(name) else {
+            return Ok(default);
+        };
         let msg = || format!("{name} must be a whole number from {min} to {max}, got {v:?}");
         let n: usize = v.parse().map_err(|_| ApiError::param(name, msg()))?;
         if n < min || n > max {
@@ -79,22 +97,33 @@ impl Params {
         match self.value(name).map(str::to_ascii_lowercase).as_deref() {
             None | Some("false") | Some("0") | Some("no") => Ok(false),
             Some("true") | Some("1") | Some("yes") => Ok(true),
-            Some(other) => Err(ApiError::param(name, format!("{name} must be true or false, got {other:?}"))),
+            Some(other) => Err(ApiError::param(
+                name,
+                format!("{name} must be true or false, got {other:?}"),
+            )),
         }
     }
 
     pub fn crs(&self) -> ApiResult<Crs> {
         match self.value("crs") {
             None => Ok(Crs::Wgs84),
-            Some(v) => v.parse().map_err(|_| ApiError::param("crs", format!("crs must be one of {CRS_NAMES}, got {v:?}"))),
+            Some(v) => v.parse().map_err(|_| {
+                ApiError::param("crs", format!("crs must be one of {CRS_NAMES}, got {v:?}"))
+            }),
         }
     }
 
     /// `amenities=water,charging,24h`: all must hold. Chinese labels are accepted as aliases.
     pub fn amenities(&self) -> ApiResult<Amenities> {
         let mut set = Amenities::default();
-        let Some(v) = self.value("amenities") else { return Ok(set) };
-        for token in v.split([',', '，']).map(str::trim).filter(|t| !t.is_empty()) {
+        let Some(v) = self.value("amenities") else {
+            return Ok(set);
+        };
+        for token in v
+            .split([',', '，'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             if token.eq_ignore_ascii_case(TOKEN_24H) || token == "24小时" {
                 set = set.union(Amenities::ALWAYS_OPEN);
                 continue;
@@ -104,7 +133,10 @@ impl Params {
                 Err(_) => {
                     return Err(ApiError::param(
                         "amenities",
-                        format!("unknown amenity {token:?} in amenities; valid: {}, {TOKEN_24H}", Amenity::keys()),
+                        format!(
+                            "unknown amenity {token:?} in amenities; valid: {}, {TOKEN_24H}",
+                            Amenity::keys()
+                        ),
                     ))
                 }
             }
@@ -124,16 +156,23 @@ impl Params {
 
     /// `q`: lower-cased for case-insensitive matching.
     pub fn text(&self) -> ApiResult<Option<String>> {
-        let Some(v) = self.value("q") else { return Ok(None) };
+        let Some(v) = self.value("q") else {
+            return Ok(None);
+        };
         if v.chars().count() > MAX_Q_CHARS {
-            return Err(ApiError::param("q", format!("q is longer than {MAX_Q_CHARS} characters")));
+            return Err(ApiError::param(
+                "q",
+                format!("q is longer than {MAX_Q_CHARS} characters"),
+            ));
         }
         Ok(Some(v.to_lowercase()))
     }
 
     /// `bbox=minLon,minLat,maxLon,maxLat`, converted from `crs` to WGS-84 corner by corner.
     pub fn bbox(&self, crs: Crs) -> ApiResult<Option<BBox>> {
-        let Some(v) = self.value("bbox") else { return Ok(None) };
+        let Some(v) = self.value("bbox") else {
+            return Ok(None);
+        };
         let msg = |why: &str| {
             ApiError::param(
                 "bbox",
@@ -145,7 +184,9 @@ impl Params {
             .map(|s| s.trim().parse::<f64>())
             .collect::<Result<_, _>>()
             .map_err(|_| msg("not four numbers"))?;
-        let [a, b, c, d] = nums[..] else { return Err(msg("not four numbers")) };
+        let [a, b, c, d] = nums[..] else {
+            return Err(msg("not four numbers"));
+        };
         if ![a, b, c, d].iter().all(|x| x.is_finite()) {
             return Err(msg("not finite"));
         }
@@ -160,7 +201,12 @@ impl Params {
         }
         let (min_lon, min_lat) = crs.to_wgs84(a, b);
         let (max_lon, max_lat) = crs.to_wgs84(c, d);
-        Ok(Some(BBox { min_lon, min_lat, max_lon, max_lat }))
+        Ok(Some(BBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        }))
     }
 }
 
@@ -177,8 +223,13 @@ mod tests {
         for q in ["lat=NaN", "lat=inf", "lat=1e999", "lat=91", "lat=abc"] {
             assert!(p(q).f64_in("lat", -90.0, 90.0).is_err(), "{q}");
         }
-        assert_eq!(p("lat=-90").f64_in("lat", -90.0, 90.0).unwrap(), Some(-90.0));
-        assert!(p("k=99999999999999999999").usize_in("k", 1, 100, 5).is_err());
+        assert_eq!(
+            p("lat=-90").f64_in("lat", -90.0, 90.0).unwrap(),
+            Some(-90.0)
+        );
+        assert!(p("k=99999999999999999999")
+            .usize_in("k", 1, 100, 5)
+            .is_err());
         assert_eq!(p("").usize_in("k", 1, 100, 5).unwrap(), 5);
     }
 
@@ -190,7 +241,11 @@ mod tests {
     #[test]
     fn amenities_with_24h_and_aliases() {
         let a = p("amenities=water,24h,充电").amenities().unwrap();
-        assert!(a.has_all(Amenities::ALWAYS_OPEN) && a.contains(Amenity::Water) && a.contains(Amenity::Charging));
+        assert!(
+            a.has_all(Amenities::ALWAYS_OPEN)
+                && a.contains(Amenity::Water)
+                && a.contains(Amenity::Charging)
+        );
         let err = p("amenities=unicorn").amenities().unwrap_err().to_string();
         assert!(err.contains("water") && err.contains("24h"), "{err}");
     }
@@ -200,6 +255,9 @@ mod tests {
         assert!(p("bbox=1,2,3").bbox(Crs::Wgs84).is_err());
         assert!(p("bbox=0,50,10,40").bbox(Crs::Wgs84).is_err());
         assert!(p("bbox=0,-95,10,40").bbox(Crs::Wgs84).is_err());
-        assert!(p("bbox=170,-10,-170,10").bbox(Crs::Wgs84).unwrap().is_some());
+        assert!(p("bbox=170,-10,-170,10")
+            .bbox(Crs::Wgs84)
+            .unwrap()
+            .is_some());
     }
 }

@@ -35,27 +35,39 @@ pub async fn create(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
-    let Path(id) = id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
-    let client = peer.map(|Extension(ConnectInfo(a))| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let Path(id) =
+        id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let client = peer
+        .map(|Extension(ConnectInfo(a))| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     if app.catalog.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(format!("a report body is at most {MAX_BODY} bytes")))?;
-    let report: NewReport = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::BadRequest(format!("the body must be JSON {{\"reason\": …, \"comment\": …}}: {e}"))
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+        ApiError::PayloadTooLarge(format!("a report body is at most {MAX_BODY} bytes"))
     })?;
-    app.reports.limiter.check(client, Instant::now()).map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    let report: NewReport = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body must be JSON {{\"reason\": …, \"comment\": …}}: {e}"
+        ))
+    })?;
+    app.reports
+        .limiter
+        .check(client, Instant::now())
+        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
     let reports = app.reports.clone();
-    let saved = tokio::task::spawn_blocking(move || reports.log.add(&id, &report.reason, report.comment.as_deref()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("report task failed: {e}")))?
-        .map_err(|e| match e {
-            ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
-            e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),
-            e @ ReportError::BadReason(_) => ApiError::param("reason", e.to_string()),
-        })?;
+    let saved = tokio::task::spawn_blocking(move || {
+        reports
+            .log
+            .add(&id, &report.reason, report.comment.as_deref())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("report task failed: {e}")))?
+    .map_err(|e| match e {
+        ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
+        e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),
+        e @ ReportError::BadReason(_) => ApiError::param("reason", e.to_string()),
+    })?;
     app.metrics.report_received();
     Ok((StatusCode::ACCEPTED, Json(saved)).into_response())
 }

@@ -52,10 +52,21 @@ fn filter(p: &Params, tz: chrono_tz::Tz) -> ApiResult<(Filter, OpenAt)> {
     let open_now = p.bool("open_now")?;
     let open = OpenAt::new(p.at()?, tz);
     let text = p.text()?;
-    Ok((Filter { required, open_now, text }, open))
+    Ok((
+        Filter {
+            required,
+            open_now,
+            text,
+        },
+        open,
+    ))
 }
 
-pub async fn nearest(State(app): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn nearest(
+    State(app): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
     let lat = p.required_f64("lat", -90.0, 90.0)?;
@@ -73,13 +84,28 @@ pub async fn nearest(State(app): State<AppState>, RawQuery(q): RawQuery, headers
         .iter()
         .map(|h| {
             let s = ds.station(h.idx);
-            Feature::new(s, crs, Extra { open_now: Some(open.is_open(s)), distance_m: Some(h.distance_m), along_m: None })
+            Feature::new(
+                s,
+                crs,
+                Extra {
+                    open_now: Some(open.is_open(s)),
+                    distance_m: Some(h.distance_m),
+                    along_m: None,
+                },
+            )
         })
         .collect();
-    Ok(geojson(ds.version(), &Collection::new(&ds, features, None, crs)))
+    Ok(geojson(
+        ds.version(),
+        &Collection::new(&ds, features, None, crs),
+    ))
 }
 
-pub async fn list(State(app): State<AppState>, RawQuery(q): RawQuery, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn list(
+    State(app): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
     let bbox = p.bbox(crs)?;
@@ -96,10 +122,20 @@ pub async fn list(State(app): State<AppState>, RawQuery(q): RawQuery, headers: H
         .iter()
         .map(|&i| {
             let s = ds.station(i);
-            Feature::new(s, crs, Extra { open_now: Some(open.is_open(s)), ..Extra::default() })
+            Feature::new(
+                s,
+                crs,
+                Extra {
+                    open_now: Some(open.is_open(s)),
+                    ..Extra::default()
+                },
+            )
         })
         .collect();
-    Ok(geojson(ds.version(), &Collection::new(&ds, features, Some(page.total), crs)))
+    Ok(geojson(
+        ds.version(),
+        &Collection::new(&ds, features, Some(page.total), crs),
+    ))
 }
 
 #[derive(Serialize)]
@@ -117,17 +153,34 @@ pub async fn one(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let Path(id) = id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let Path(id) =
+        id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
     let mut open = OpenAt::new(p.at()?, app.settings.timezone);
     let ds = app.catalog.snapshot();
-    let s = ds.get(&id).ok_or_else(|| ApiError::NotFound(format!("no station with id {id:?}")))?;
+    let s = ds
+        .get(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no station with id {id:?}")))?;
     if let Some(r) = not_modified(&headers, ds.version()) {
         return Ok(r);
     }
-    let feature = Feature::new(s, crs, Extra { open_now: Some(open.is_open(s)), ..Extra::default() });
-    Ok(geojson(ds.version(), &One { feature, dataset_version: ds.version(), crs: (crs != Crs::Wgs84).then_some(crs.as_str()) }))
+    let feature = Feature::new(
+        s,
+        crs,
+        Extra {
+            open_now: Some(open.is_open(s)),
+            ..Extra::default()
+        },
+    );
+    Ok(geojson(
+        ds.version(),
+        &One {
+            feature,
+            dataset_version: ds.version(),
+            crs: (crs != Crs::Wgs84).then_some(crs.as_str()),
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -162,7 +215,11 @@ pub async fn amenities(State(app): State<AppState>, headers: HeaderMap) -> ApiRe
         key: super::params::TOKEN_24H,
         label_zh: "24小时",
         label_en: "open 24 hours",
-        count: ds.stations().iter().filter(|s| s.amenities.has_all(always)).count(),
+        count: ds
+            .stations()
+            .iter()
+            .filter(|s| s.amenities.has_all(always))
+            .count(),
         filter_only: true,
     });
     Ok(json(ds.version(), &rows))
@@ -177,5 +234,12 @@ struct Health<'a> {
 
 pub async fn healthz(State(app): State<AppState>) -> Response {
     let ds = app.catalog.snapshot();
-    json(ds.version(), &Health { status: "ok", dataset_version: ds.version(), stations: ds.len() })
+    json(
+        ds.version(),
+        &Health {
+            status: "ok",
+            dataset_version: ds.version(),
+            stations: ds.len(),
+        },
+    )
 }

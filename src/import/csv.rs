@@ -4,8 +4,19 @@ use super::validate::Draft;
 use super::ImportError;
 
 /// The header of the contract, in order. Columns may come in any order; extra columns are ignored.
-pub const HEADER: [&str; 11] =
-    ["id", "name", "lon", "lat", "kind", "host_type", "address", "district", "amenities", "opening_hours", "phone"];
+pub const HEADER: [&str; 11] = [
+    "id",
+    "name",
+    "lon",
+    "lat",
+    "kind",
+    "host_type",
+    "address",
+    "district",
+    "amenities",
+    "opening_hours",
+    "phone",
+];
 const REQUIRED: [&str; 4] = ["id", "name", "lon", "lat"];
 
 /// Separators accepted inside the amenities field: the contract's `;`, and the full-width and enumeration
@@ -17,7 +28,8 @@ fn number(s: &str, what: &str) -> Result<f64, String> {
     if t.is_empty() {
         return Err(format!("{what} is empty"));
     }
-    t.parse::<f64>().map_err(|_| format!("{what} {t:?} is not a number"))
+    t.parse::<f64>()
+        .map_err(|_| format!("{what} {t:?} is not a number"))
 }
 
 pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
@@ -29,13 +41,28 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
             column: None,
         });
     }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
     let headers = rdr
         .headers()
-        .map_err(|e| ImportError::Syntax { message: format!("cannot read the CSV header: {e}"), line: Some(1), column: None })?
+        .map_err(|e| ImportError::Syntax {
+            message: format!("cannot read the CSV header: {e}"),
+            line: Some(1),
+            column: None,
+        })?
         .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| col(c).is_none()).collect();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| col(c).is_none())
+        .collect();
     if headers.is_empty() || !missing.is_empty() {
         return Err(ImportError::Shape(format!(
             "the CSV header lacks {}; expected the header {}",
@@ -52,10 +79,26 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
             column: None,
         })?;
         let line = rec.position().map(|p| p.line());
-        let get = |i: usize| cols[i].and_then(|c| rec.get(c)).map(str::to_owned).filter(|s| !s.trim().is_empty());
-        let mut d = Draft { index, line, ..Draft::default() };
+        let get = |i: usize| {
+            cols[i]
+                .and_then(|c| rec.get(c))
+                .map(str::to_owned)
+                .filter(|s| !s.trim().is_empty())
+        };
+        let mut d = Draft {
+            index,
+            line,
+            ..Draft::default()
+        };
         if rec.len() < headers.len() {
-            d.errors.push(("row", format!("row has {} field(s), the header has {}", rec.len(), headers.len())));
+            d.errors.push((
+                "row",
+                format!(
+                    "row has {} field(s), the header has {}",
+                    rec.len(),
+                    headers.len()
+                ),
+            ));
         }
         d.id = get(0);
         d.name = get(1);

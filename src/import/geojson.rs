@@ -5,13 +5,22 @@ use serde_json::{Map, Value};
 use super::validate::Draft;
 use super::ImportError;
 
-fn string_prop(props: &Map<String, Value>, key: &'static str, errs: &mut Vec<(&'static str, String)>) -> Option<String> {
+fn string_prop(
+    props: &Map<String, Value>,
+    key: &'static str,
+    errs: &mut Vec<(&'static str, String)>,
+) -> Option<String> {
     match props.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) if matches!(key, "phone" | "name" | "address") => Some(n.to_string()),
+        Some(Value::Number(n)) if matches!(key, "phone" | "name" | "address") => {
+            Some(n.to_string())
+        }
         Some(other) => {
-            errs.push((key, format!("{key} must be a string, got {}", type_name(other))));
+            errs.push((
+                key,
+                format!("{key} must be a string, got {}", type_name(other)),
+            ));
             None
         }
     }
@@ -42,27 +51,49 @@ fn coords(geometry: Option<&Value>) -> Option<Result<(f64, f64), String>> {
         Err(e) => Err(format!("invalid Point geometry: {e}")),
         Ok(geom) => match geom.value {
             geojson::Value::Point(p) if p.len() >= 2 => Ok((p[0], p[1])),
-            geojson::Value::Point(p) => Err(format!("a Point needs [lon, lat], got {} number(s)", p.len())),
+            geojson::Value::Point(p) => Err(format!(
+                "a Point needs [lon, lat], got {} number(s)",
+                p.len()
+            )),
             _ => Err("geometry must be a Point".into()),
         },
     })
 }
 
 fn draft(index: usize, f: &Value) -> Draft {
-    let mut d = Draft { index, ..Draft::default() };
+    let mut d = Draft {
+        index,
+        ..Draft::default()
+    };
     let Some(obj) = f.as_object() else {
-        d.errors.push(("feature", format!("each feature must be a GeoJSON Feature object, got {}", type_name(f))));
+        d.errors.push((
+            "feature",
+            format!(
+                "each feature must be a GeoJSON Feature object, got {}",
+                type_name(f)
+            ),
+        ));
         return d;
     };
     if obj.get("type").and_then(Value::as_str) != Some("Feature") {
-        d.errors.push(("type", "each feature needs \"type\": \"Feature\"".into()));
+        d.errors
+            .push(("type", "each feature needs \"type\": \"Feature\"".into()));
     }
-    d.id = match obj.get("id").or_else(|| obj.get("properties").and_then(|p| p.get("id"))) {
+    d.id = match obj
+        .get("id")
+        .or_else(|| obj.get("properties").and_then(|p| p.get("id")))
+    {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
         Some(other) => {
-            d.errors.push(("id", format!("id must be a string or an integer, got {}", type_name(other))));
+            d.errors.push((
+                "id",
+                format!(
+                    "id must be a string or an integer, got {}",
+                    type_name(other)
+                ),
+            ));
             None
         }
     };
@@ -71,11 +102,17 @@ fn draft(index: usize, f: &Value) -> Draft {
     let props = match obj.get("properties") {
         Some(Value::Object(p)) => p,
         None | Some(Value::Null) => {
-            d.errors.push(("properties", "properties are missing; at least a name is required".into()));
+            d.errors.push((
+                "properties",
+                "properties are missing; at least a name is required".into(),
+            ));
             &empty
         }
         Some(other) => {
-            d.errors.push(("properties", format!("properties must be an object, got {}", type_name(other))));
+            d.errors.push((
+                "properties",
+                format!("properties must be an object, got {}", type_name(other)),
+            ));
             &empty
         }
     };
@@ -93,14 +130,21 @@ fn draft(index: usize, f: &Value) -> Draft {
             for item in items {
                 match item {
                     Value::String(s) => d.amenities.push(s.clone()),
-                    other => errs.push(("amenities", format!("amenities must be strings, got {}", type_name(other)))),
+                    other => errs.push((
+                        "amenities",
+                        format!("amenities must be strings, got {}", type_name(other)),
+                    )),
                 }
             }
         }
-        Some(Value::String(_)) => {
-            errs.push(("amenities", "amenities must be a JSON array of keys, e.g. [\"water\", \"charging\"]".into()))
-        }
-        Some(other) => errs.push(("amenities", format!("amenities must be an array, got {}", type_name(other)))),
+        Some(Value::String(_)) => errs.push((
+            "amenities",
+            "amenities must be a JSON array of keys, e.g. [\"water\", \"charging\"]".into(),
+        )),
+        Some(other) => errs.push((
+            "amenities",
+            format!("amenities must be an array, got {}", type_name(other)),
+        )),
     }
     d
 }
@@ -128,7 +172,13 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
         None => return Err(ImportError::Shape("expected \"type\": \"FeatureCollection\" at the top level".into())),
     }
     let Some(Value::Array(features)) = root.remove("features") else {
-        return Err(ImportError::Shape("a FeatureCollection needs a \"features\" array".into()));
+        return Err(ImportError::Shape(
+            "a FeatureCollection needs a \"features\" array".into(),
+        ));
     };
-    Ok(features.iter().enumerate().map(|(i, f)| draft(i, f)).collect())
+    Ok(features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| draft(i, f))
+        .collect())
 }

@@ -28,7 +28,12 @@ pub enum Format {
 impl Format {
     /// Guesses from a file name, for the CLI.
     pub fn from_path(path: &std::path::Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("csv") | Some("txt") => Format::Csv,
             _ => Format::GeoJson,
         }
@@ -53,7 +58,11 @@ pub struct RowError {
 pub enum ImportError {
     /// The body is not JSON / CSV at all (400).
     #[error("{message}")]
-    Syntax { message: String, line: Option<u64>, column: Option<u64> },
+    Syntax {
+        message: String,
+        line: Option<u64>,
+        column: Option<u64>,
+    },
     /// Well-formed, but not the shape we take, e.g. a bare Feature or a CSV without the header (400).
     #[error("{0}")]
     Shape(String),

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::{ImportError, Parsed, RowError};
 use crate::crs::{out_of_china, Crs};
-use crate::station::{haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId};
+use crate::station::{
+    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId,
+};
 
 /// Longest accepted free-text field, in characters: generous for any real address, small enough that a
 /// million stations stay compact.
@@ -35,24 +37,38 @@ pub struct Draft {
     pub errors: Vec<(&'static str, String)>,
 }
 
-fn text(v: Option<String>, field: &'static str, errs: &mut Vec<(&'static str, String)>) -> Option<Box<str>> {
+fn text(
+    v: Option<String>,
+    field: &'static str,
+    errs: &mut Vec<(&'static str, String)>,
+) -> Option<Box<str>> {
     let t = v?.trim().to_owned();
     if t.is_empty() {
         return None;
     }
     if t.chars().count() > MAX_TEXT_CHARS {
-        errs.push((field, format!("{field} is longer than {MAX_TEXT_CHARS} characters")));
+        errs.push((
+            field,
+            format!("{field} is longer than {MAX_TEXT_CHARS} characters"),
+        ));
         return None;
     }
     Some(t.into())
 }
 
-fn station(d: Draft, crs: Crs, hours: &mut HashMap<String, Arc<Hours>>) -> Result<Station, Vec<(&'static str, String)>> {
+fn station(
+    d: Draft,
+    crs: Crs,
+    hours: &mut HashMap<String, Arc<Hours>>,
+) -> Result<Station, Vec<(&'static str, String)>> {
     let mut errs = d.errors;
     let id = match d.id.as_deref().map(StationId::parse) {
         None => {
             if !errs.iter().any(|(f, _)| *f == "id") {
-                errs.push(("id", "id is missing; every station needs a unique id".into()));
+                errs.push((
+                    "id",
+                    "id is missing; every station needs a unique id".into(),
+                ));
             }
             None
         }
@@ -64,7 +80,10 @@ fn station(d: Draft, crs: Crs, hours: &mut HashMap<String, Arc<Hours>>) -> Resul
     };
     let position = match d.coords {
         None => {
-            errs.push(("geometry", "geometry is missing; a Point [lon, lat] is required".into()));
+            errs.push((
+                "geometry",
+                "geometry is missing; a Point [lon, lat] is required".into(),
+            ));
             None
         }
         Some(Err(e)) => {
@@ -78,7 +97,9 @@ fn station(d: Draft, crs: Crs, hours: &mut HashMap<String, Arc<Hours>>) -> Resul
             }
             Ok(_) => {
                 let (x, y) = crs.to_wgs84(lon, lat);
-                Position::new(x, y).map_err(|e| errs.push(("geometry", e))).ok()
+                Position::new(x, y)
+                    .map_err(|e| errs.push(("geometry", e)))
+                    .ok()
             }
         },
     };
@@ -90,18 +111,35 @@ fn station(d: Draft, crs: Crs, hours: &mut HashMap<String, Arc<Hours>>) -> Resul
         None => Some(Kind::Station),
         Some(k) => Kind::parse(k).map_err(|e| errs.push(("kind", e))).ok(),
     };
-    let host_type = match d.host_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let host_type = match d
+        .host_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => Some(HostType::Other),
-        Some(h) => HostType::parse(h).map_err(|e| errs.push(("host_type", e))).ok(),
+        Some(h) => HostType::parse(h)
+            .map_err(|e| errs.push(("host_type", e)))
+            .ok(),
     };
     let mut amenities = Amenities::default();
-    for a in d.amenities.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+    for a in d
+        .amenities
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+    {
         match Amenity::parse(a) {
             Ok(a) => amenities.insert(a),
             Err(e) => errs.push(("amenities", e)),
         }
     }
-    let parsed_hours = match d.opening_hours.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let parsed_hours = match d
+        .opening_hours
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(raw) => match hours.get(raw) {
             Some(h) => Some(h.clone()),
@@ -125,24 +163,30 @@ fn station(d: Draft, crs: Crs, hours: &mut HashMap<String, Arc<Hours>>) -> Resul
     let district = text(d.district, "district", &mut errs);
     let phone = text(d.phone, "phone", &mut errs);
     match (id, position, name, kind, host_type) {
-        (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => Ok(Station {
-            id,
-            name,
-            kind,
-            host_type,
-            address,
-            district,
-            phone,
-            amenities,
-            hours: parsed_hours,
-            position,
-        }),
+        (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => {
+            Ok(Station {
+                id,
+                name,
+                kind,
+                host_type,
+                address,
+                district,
+                phone,
+                amenities,
+                hours: parsed_hours,
+                position,
+            })
+        }
         _ => Err(errs),
     }
 }
 
 /// Validates every draft, collecting every problem, then checks ids across rows.
-pub fn validate(drafts: Vec<Draft>, crs: Crs, known_hours: &HashMap<String, Arc<Hours>>) -> Result<Parsed, ImportError> {
+pub fn validate(
+    drafts: Vec<Draft>,
+    crs: Crs,
+    known_hours: &HashMap<String, Arc<Hours>>,
+) -> Result<Parsed, ImportError> {
     let mut hours = known_hours.clone();
     let mut errors = Vec::new();
     let mut stations = Vec::with_capacity(drafts.len());
@@ -150,11 +194,17 @@ pub fn validate(drafts: Vec<Draft>, crs: Crs, known_hours: &HashMap<String, Arc<
     let mut first_at: HashMap<String, usize> = HashMap::with_capacity(drafts.len());
     for d in drafts {
         let (index, line) = (d.index, d.line);
-        let raw_id = d.id.as_deref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let raw_id =
+            d.id.as_deref()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty());
         let mut row_errors: Vec<(&'static str, String)> = Vec::new();
         if let Some(id) = &raw_id {
             if let Some(first) = first_at.get(id) {
-                row_errors.push(("id", format!("duplicate id {id:?}: also used by the row at index {first}")));
+                row_errors.push((
+                    "id",
+                    format!("duplicate id {id:?}: also used by the row at index {first}"),
+                ));
             } else {
                 first_at.insert(id.clone(), index);
             }
@@ -198,9 +248,15 @@ fn warnings(stations: &[Station]) -> Vec<String> {
         ));
     }
     // Near-duplicates: a sweep in latitude order, comparing only rows within the band that 1 m of latitude spans.
-    let band = NEAR_DUPLICATE_M / crate::station::EARTH_RADIUS_M * 180.0 / std::f64::consts::PI * 1.000_001;
+    let band = NEAR_DUPLICATE_M / crate::station::EARTH_RADIUS_M * 180.0 / std::f64::consts::PI
+        * 1.000_001;
     let mut order: Vec<usize> = (0..stations.len()).collect();
-    order.sort_unstable_by(|&a, &b| stations[a].position.lat().total_cmp(&stations[b].position.lat()));
+    order.sort_unstable_by(|&a, &b| {
+        stations[a]
+            .position
+            .lat()
+            .total_cmp(&stations[b].position.lat())
+    });
     let mut pairs = Vec::new();
     let mut count = 0usize;
     for (n, &i) in order.iter().enumerate() {
@@ -214,7 +270,11 @@ fn warnings(stations: &[Station]) -> Vec<String> {
             if haversine_m(p.lon(), p.lat(), q.lon(), q.lat()) <= NEAR_DUPLICATE_M {
                 count += 1;
                 if pairs.len() < MAX_LISTED {
-                    pairs.push(format!("{:?} and {:?}", stations[i].id.as_str(), stations[j].id.as_str()));
+                    pairs.push(format!(
+                        "{:?} and {:?}",
+                        stations[i].id.as_str(),
+                        stations[j].id.as_str()
+                    ));
                 }
             }
         }

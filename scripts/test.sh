@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The one test command: installs what it needs, then runs every check and test.
+#   scripts/test.sh            everything (lint, unit/property/integration tests, browser tests, contract check)
+#   SKIP_BROWSER=1 scripts/test.sh   without the headless-Chromium tests
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n=== %s\n' "$*"; }
+
+need_apt=()
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if [ -z "${SKIP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "installing ${need_apt[*]} (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --release --all-targets --quiet -- -D warnings
+
+step "sample data is reproducible from its generator"
+python3 scripts/gen_sample.py --check
+
+step "unit, property and HTTP integration tests"
+cargo build --release --quiet
+cargo test --release --quiet 2>&1 | tee target/cargo-test.log
+grep -q "test result" target/cargo-test.log
+
+if [ -z "${SKIP_BROWSER:-}" ]; then
+  step "browser tests (headless Chromium)"
+  tests/browser/run.sh target/release/yizhan
+fi
+
+if [ -f ../shared/contract-check.py ]; then
+  step "contract smoke check (../shared/contract-check.py)"
+  python3 ../shared/contract-check.py .
+fi
+step "all tests passed"
