@@ -1,1 +1,405 @@
-fn main() {}
+//! Query benchmarks for the in-memory index, each against a brute-force scan in the same group, so the report
+//! can give ratios measured in the same run on the same (shared, noisy) machine.
+//!
+//!     cargo bench --bench index                 # everything, about 4-5 minutes on 2 cores
+//!     cargo bench --bench index -- nearest_k10  # one group
+//!
+//! Data are synthetic and seeded: a Beijing-clustered 4k set and nationwide (city-clustered, like
+//! `scripts/gen_nationwide.py`) 200k and 1M sets, `discount_meal` on ≈ 1 % of the stations. Every query cycles
+//! over 1,000 seeded points, so a benchmark never measures one cached point.
+//! See docs/BENCHMARKS.md for the figures and how to read them.
+
+use std::hint::black_box;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
+
+use yizhan::dataset::{Dataset, Filter, OpenAt};
+use yizhan::index::BBox;
+use yizhan::station::{
+    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Seeded synthetic data
+
+/// xorshift64*: tiny, fast and deterministic; good enough for synthetic coordinates.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [0, 1).
+    fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box–Muller).
+    fn gauss(&mut self) -> f64 {
+        let u = 1.0 - self.f64();
+        let v = self.f64();
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// (lng, lat, weight ~ urban population, core sigma km): the cities of `scripts/gen_nationwide.py`.
+const CITIES: &[(f64, f64, f64, f64)] = &[
+    (121.473, 31.230, 24.9, 9.0),
+    (116.404, 39.915, 21.9, 9.0),
+    (106.551, 29.563, 16.0, 8.0),
+    (104.066, 30.657, 20.9, 8.0),
+    (113.264, 23.129, 18.7, 8.0),
+    (114.045, 22.640, 17.6, 7.0),
+    (117.200, 39.133, 13.9, 7.0),
+    (108.940, 34.341, 12.9, 6.0),
+    (120.585, 31.299, 12.7, 6.0),
+    (113.625, 34.747, 12.6, 6.0),
+    (114.305, 30.593, 12.3, 7.0),
+    (120.155, 30.274, 11.9, 6.0),
+    (114.515, 38.042, 11.2, 5.0),
+    (113.752, 23.021, 10.5, 6.0),
+    (120.383, 36.067, 10.1, 6.0),
+    (123.432, 41.806, 9.1, 6.0),
+    (112.939, 28.228, 10.0, 6.0),
+    (126.535, 45.803, 10.0, 6.0),
+    (117.227, 31.821, 9.4, 5.0),
+    (118.797, 32.060, 9.3, 6.0),
+    (117.121, 36.651, 9.2, 5.0),
+    (113.122, 23.021, 9.5, 6.0),
+    (102.833, 24.880, 8.5, 5.0),
+    (121.550, 29.875, 9.4, 5.0),
+    (119.296, 26.075, 8.3, 5.0),
+    (118.089, 24.480, 5.2, 4.0),
+    (125.324, 43.817, 9.1, 5.0),
+    (108.367, 22.817, 8.7, 5.0),
+    (121.615, 38.914, 7.5, 5.0),
+    (112.549, 37.871, 5.3, 4.0),
+    (87.617, 43.826, 4.1, 4.0),
+    (106.630, 26.647, 6.0, 4.0),
+    (115.858, 28.683, 6.3, 4.0),
+    (103.834, 36.061, 4.4, 4.0),
+    (120.312, 31.491, 7.5, 5.0),
+    (117.285, 34.205, 9.1, 4.0),
+    (120.699, 27.994, 9.6, 4.0),
+    (111.749, 40.842, 3.4, 4.0),
+    (106.231, 38.487, 2.9, 3.0),
+    (101.778, 36.617, 2.5, 3.0),
+    (110.320, 20.044, 2.9, 3.0),
+    (91.132, 29.660, 0.9, 2.0),
+];
+
+const BEIJING: (f64, f64) = (116.404, 39.915);
+
+/// A point around (lng, lat): 65 % in a core of `sigma_km`, the rest in a ring 2.5× wider.
+fn around(rng: &mut Rng, (lng, lat): (f64, f64), sigma_km: f64) -> (f64, f64) {
+    let s = if rng.f64() < 0.65 {
+        sigma_km
+    } else {
+        sigma_km * 2.5
+    };
+    let kx = 111.320 * lat.to_radians().cos();
+    (lng + rng.gauss() * s / kx, lat + rng.gauss() * s / 110.574)
+}
+
+/// A point drawn like the nationwide generator: pick a city by weight, then scatter around it.
+fn nationwide_point(rng: &mut Rng) -> (f64, f64) {
+    let total: f64 = CITIES.iter().map(|c| c.2).sum();
+    let mut r = rng.f64() * total;
+    for &(lng, lat, w, sigma) in CITIES {
+        if r < w {
+            return around(rng, (lng, lat), sigma);
+        }
+        r -= w;
+    }
+    let (lng, lat, _, sigma) = CITIES[0];
+    around(rng, (lng, lat), sigma)
+}
+
+fn beijing_point(rng: &mut Rng) -> (f64, f64) {
+    around(rng, BEIJING, 9.0)
+}
+
+const DISCOUNT_MEAL: u16 = 1 << 9;
+const WATER_CHARGING: u16 = 1 | 1 << 1;
+
+/// Amenity bits as in the generator: common amenities at 35-97 %, discount_meal at ≈ 1 %, 24h at ≈ 15 %.
+fn amenity_bits(rng: &mut Rng) -> u16 {
+    const P: [f64; 9] = [0.97, 0.70, 0.96, 0.60, 0.60, 0.40, 0.35, 0.50, 0.45];
+    let mut bits = 0u16;
+    for (i, p) in P.iter().enumerate() {
+        if rng.f64() < *p {
+            bits |= 1 << i;
+        }
+    }
+    if rng.f64() < 0.01 {
+        bits |= DISCOUNT_MEAL;
+    }
+    if rng.f64() < 0.15 {
+        bits |= Amenities::ALWAYS_OPEN.bits();
+    }
+    bits
+}
+
+fn stations(n: usize, seed: u64, point: fn(&mut Rng) -> (f64, f64)) -> Vec<Station> {
+    assert_eq!(Amenity::ALL[9], Amenity::DiscountMeal);
+    let mut rng = Rng::new(seed);
+    let hours: Arc<Hours> = Arc::new(Hours::parse("Mo-Su 08:00-20:00").expect("valid hours"));
+    (1..=n)
+        .map(|i| {
+            let (lon, lat) = point(&mut rng);
+            Station {
+                id: StationId::parse(&format!("cn-{i:07}")).expect("valid id"),
+                name: "驿站".into(),
+                kind: Kind::Station,
+                host_type: HostType::Bank,
+                address: None,
+                district: None,
+                phone: None,
+                amenities: Amenities::from_bits(amenity_bits(&mut rng)),
+                hours: Some(hours.clone()),
+                position: Position::new(lon, lat).expect("valid position"),
+            }
+        })
+        .collect()
+}
+
+fn queries(seed: u64, point: fn(&mut Rng) -> (f64, f64)) -> Vec<(f64, f64)> {
+    let mut rng = Rng::new(seed);
+    (0..1000).map(|_| point(&mut rng)).collect()
+}
+
+/// Datasets are built once per process and shared by all groups.
+fn beijing_4k() -> &'static Dataset {
+    static D: OnceLock<Dataset> = OnceLock::new();
+    D.get_or_init(|| Dataset::new(stations(4_000, 1, beijing_point), "bench".into()))
+}
+fn nationwide_200k() -> &'static Dataset {
+    static D: OnceLock<Dataset> = OnceLock::new();
+    D.get_or_init(|| Dataset::new(stations(200_000, 2, nationwide_point), "bench".into()))
+}
+fn nationwide_1m() -> &'static Dataset {
+    static D: OnceLock<Dataset> = OnceLock::new();
+    D.get_or_init(|| {
+        let t = std::time::Instant::now();
+        let st = stations(1_000_000, 3, nationwide_point);
+        let generated = t.elapsed().as_secs_f64();
+        let ds = Dataset::new(st, "bench".into());
+        eprintln!(
+            "1M dataset: generated in {generated:.2} s, Dataset::new (sort + R-trees) {:.2} s",
+            t.elapsed().as_secs_f64() - generated
+        );
+        ds
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Brute force: what the index must beat
+
+/// Linear haversine scan, then a partial sort (select the k smallest, sort those): ties by index like the index.
+fn brute_nearest(st: &[Station], lon: f64, lat: f64, k: usize, required: Amenities) -> Vec<u32> {
+    let mut rows: Vec<(f64, u32)> = st
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.amenities.has_all(required))
+        .map(|(i, s)| {
+            (
+                haversine_m(lon, lat, s.position.lon(), s.position.lat()),
+                i as u32,
+            )
+        })
+        .collect();
+    let cmp = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+    if rows.len() > k {
+        rows.select_nth_unstable_by(k - 1, cmp);
+        rows.truncate(k);
+    }
+    rows.sort_unstable_by(cmp);
+    rows.into_iter().map(|r| r.1).collect()
+}
+
+fn brute_bbox(st: &[Station], b: &BBox) -> Vec<u32> {
+    st.iter()
+        .enumerate()
+        .filter(|(_, s)| b.contains(s.position.lon(), s.position.lat()))
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+fn open_at() -> OpenAt {
+    OpenAt::new(chrono::Utc::now(), chrono_tz::Asia::Shanghai)
+}
+
+fn filter(bits: u16) -> Filter {
+    Filter {
+        required: Amenities::from_bits(bits),
+        open_now: false,
+        text: None,
+    }
+}
+
+/// A box of about `km` × `km` centred on (lon, lat).
+fn bbox_around((lon, lat): (f64, f64), km: f64) -> BBox {
+    let dlat = km / 2.0 / 110.574;
+    let dlon = km / 2.0 / (111.320 * lat.to_radians().cos());
+    BBox {
+        min_lon: lon - dlon,
+        min_lat: lat - dlat,
+        max_lon: lon + dlon,
+        max_lat: lat + dlat,
+    }
+}
+
+/// Before timing anything: the index and brute force agree on the query set (same distances).
+fn check_agreement(ds: &Dataset, qs: &[(f64, f64)], bits: u16) {
+    let f = filter(bits);
+    for &(lon, lat) in qs.iter().take(50) {
+        let got = ds.nearest(lon, lat, 10, None, &f, &mut open_at());
+        let want = brute_nearest(ds.stations(), lon, lat, 10, f.required);
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            let p = ds.station(*w).position;
+            let d = haversine_m(lon, lat, p.lon(), p.lat());
+            assert!(
+                (g.distance_m - d).abs() < 1e-6,
+                "index and brute force disagree at ({lon}, {lat})"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Groups
+
+/// Unfiltered nearest k=10, index vs brute force, at 4k (Beijing), 200k and 1M (nationwide).
+fn nearest_k10(c: &mut Criterion) {
+    let sets: [(&str, fn() -> &'static Dataset, fn(&mut Rng) -> (f64, f64)); 3] = [
+        ("4k", beijing_4k, beijing_point),
+        ("200k", nationwide_200k, nationwide_point),
+        ("1M", nationwide_1m, nationwide_point),
+    ];
+    let mut g = c.benchmark_group("nearest_k10");
+    for (label, ds, point) in sets {
+        let ds = ds();
+        let qs = queries(100, point);
+        check_agreement(ds, &qs, 0);
+        let f = filter(0);
+        let mut i = 0usize;
+        g.sampling_mode(SamplingMode::Auto);
+        g.bench_function(BenchmarkId::new("rtree", label), |b| {
+            b.iter(|| {
+                let (lon, lat) = qs[i % qs.len()];
+                i += 1;
+                black_box(ds.nearest(lon, lat, 10, None, &f, &mut open_at()))
+            })
+        });
+        g.sampling_mode(SamplingMode::Flat);
+        g.bench_function(BenchmarkId::new("brute", label), |b| {
+            b.iter(|| {
+                let (lon, lat) = qs[i % qs.len()];
+                i += 1;
+                black_box(brute_nearest(
+                    ds.stations(),
+                    lon,
+                    lat,
+                    10,
+                    Amenities::default(),
+                ))
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Filtered nearest k=10 at 1M: unfiltered baseline, the ≈ 1 % filter (discount_meal) and a common one
+/// (water + charging ≈ 68 %), each with its brute-force counterpart.
+fn nearest_filtered_1m(c: &mut Criterion) {
+    let ds = nationwide_1m();
+    let qs = queries(100, nationwide_point);
+    let mut g = c.benchmark_group("nearest_filtered_k10_1M");
+    for (label, bits) in [
+        ("none", 0u16),
+        ("discount_meal_1pct", DISCOUNT_MEAL),
+        ("water_charging", WATER_CHARGING),
+    ] {
+        check_agreement(ds, &qs, bits);
+        let f = filter(bits);
+        let mut i = 0usize;
+        g.sampling_mode(SamplingMode::Auto);
+        g.bench_function(BenchmarkId::new("rtree", label), |b| {
+            b.iter(|| {
+                let (lon, lat) = qs[i % qs.len()];
+                i += 1;
+                black_box(ds.nearest(lon, lat, 10, None, &f, &mut open_at()))
+            })
+        });
+        if bits != 0 {
+            g.sampling_mode(SamplingMode::Flat);
+            g.bench_function(BenchmarkId::new("brute", label), |b| {
+                b.iter(|| {
+                    let (lon, lat) = qs[i % qs.len()];
+                    i += 1;
+                    black_box(brute_nearest(ds.stations(), lon, lat, 10, f.required))
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+/// A ~2 × 2 km box around 1,000 seeded points in Beijing, on the 1M nationwide set (Dataset::list, which the
+/// list endpoint calls), vs a linear scan.
+fn bbox_1m(c: &mut Criterion) {
+    let ds = nationwide_1m();
+    let boxes: Vec<BBox> = queries(200, beijing_point)
+        .into_iter()
+        .map(|p| bbox_around(p, 2.0))
+        .collect();
+    let f = filter(0);
+    for b in boxes.iter().take(50) {
+        let page = ds.list(Some(b), &f, &mut open_at(), 0, 10_000);
+        assert_eq!(page.indices, brute_bbox(ds.stations(), b));
+    }
+    let mean: f64 = boxes
+        .iter()
+        .map(|b| ds.list(Some(b), &f, &mut open_at(), 0, 10_000).total as f64)
+        .sum::<f64>()
+        / boxes.len() as f64;
+    eprintln!("bbox_2km_1M: {mean:.1} stations per box on average");
+    let mut g = c.benchmark_group("bbox_2km_1M");
+    let mut i = 0usize;
+    g.bench_function("rtree", |b| {
+        b.iter(|| {
+            let bb = &boxes[i % boxes.len()];
+            i += 1;
+            black_box(ds.list(Some(bb), &f, &mut open_at(), 0, 1000))
+        })
+    });
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("brute", |b| {
+        b.iter(|| {
+            let bb = &boxes[i % boxes.len()];
+            i += 1;
+            black_box(brute_bbox(ds.stations(), bb))
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = index_benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    targets = nearest_k10, nearest_filtered_1m, bbox_1m
+}
+criterion_main!(index_benches);
