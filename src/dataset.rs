@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::index::{BBox, Hit, Index, Nearest};
+use crate::index::{AlongHit, AlongQuery, BBox, Hit, Index, Nearest};
+use crate::route::Route;
 use crate::station::{Amenities, Amenity, Hours, Station};
 
 pub struct Dataset {
@@ -160,6 +161,25 @@ impl Dataset {
             required: filter.required,
         };
         self.index.nearest(&self.stations, &q, |i| {
+            filter.matches(&self.stations[i as usize], open)
+        })
+    }
+
+    /// Matching stations within `max_distance_m` of `route`, in the order a rider meets them, at most `limit`.
+    pub fn along(
+        &self,
+        route: &Route,
+        max_distance_m: f64,
+        limit: usize,
+        filter: &Filter,
+        open: &mut OpenAt,
+    ) -> Vec<AlongHit> {
+        let q = AlongQuery {
+            max_distance_m,
+            limit,
+            required: filter.required,
+        };
+        self.index.along(&self.stations, route, &q, |i| {
             filter.matches(&self.stations[i as usize], open)
         })
     }

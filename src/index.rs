@@ -12,6 +12,7 @@
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
+use crate::route::Route;
 use crate::station::{haversine_m, Amenities, Station, EARTH_RADIUS_M};
 
 /// A flag gets its own tree when at most this share of stations has it.
@@ -129,6 +130,22 @@ pub struct Nearest {
     pub k: usize,
     pub max_distance_m: Option<f64>,
     pub required: Amenities,
+}
+
+/// Stations near a route: within `max_distance_m` of it, with every flag in `required`, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct AlongQuery {
+    pub max_distance_m: f64,
+    pub limit: usize,
+    pub required: Amenities,
+}
+
+/// One station along a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlongHit {
+    pub idx: u32,
+    pub distance_m: f64,
+    pub along_m: f64,
 }
 
 /// One nearest answer: the station's position in the dataset and its distance in metres.
@@ -258,6 +275,54 @@ impl Index {
         out
     }
 
+    /// Stations within `max_m` of `route` that have every flag in `required` and pass `matches`, ordered as a
+    /// rider meets them: by distance along the route, then distance from it, then id; at most `limit`.
+    /// Candidates come from the R-tree, one corridor box per (piece of a) segment; each candidate is then
+    /// measured exactly against just the segments whose boxes found it, which include every segment within
+    /// `max_m` of it.
+    pub fn along(
+        &self,
+        stations: &[Station],
+        route: &Route,
+        q: &AlongQuery,
+        mut matches: impl FnMut(u32) -> bool,
+    ) -> Vec<AlongHit> {
+        let tree = self.tree_for(q.required);
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        for (seg, env) in route.corridor(q.max_distance_m) {
+            pairs.extend(tree.locate_in_envelope(&env).map(|e| (e.data, seg)));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut hits = Vec::new();
+        for group in pairs.chunk_by(|x, y| x.0 == y.0) {
+            let idx = group[0].0;
+            let s = &stations[idx as usize];
+            if !s.amenities.has_all(q.required) {
+                continue;
+            }
+            let p = unit_vector(s.position.lon(), s.position.lat());
+            let Some(at) = route.locate(p, group.iter().map(|&(_, seg)| seg)) else {
+                continue;
+            };
+            if at.distance_m <= q.max_distance_m && matches(idx) {
+                hits.push(AlongHit {
+                    idx,
+                    distance_m: at.distance_m,
+                    along_m: at.along_m,
+                });
+            }
+        }
+        hits.sort_by(|a, b| {
+            a.along_m
+                .total_cmp(&b.along_m)
+                .then(a.distance_m.total_cmp(&b.distance_m))
+                .then(a.idx.cmp(&b.idx))
+        });
+        hits.truncate(q.limit);
+        hits
+    }
+
     /// Number of entries in the selective trees, for sizing and metrics.
     pub fn selective_entries(&self) -> usize {
         self.selective.iter().map(|(_, n, _)| n).sum()
@@ -379,6 +444,26 @@ mod tests {
             let req = Amenities::from_bits(bits);
             let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, |_| true);
             assert_same(&got, &brute_nearest(&st, lon, lat, k, maxd, req))?;
+        }
+
+        #[test]
+        fn along_matches_brute_force(st in dataset(), path in prop::collection::vec(point(), 2..6),
+                                     max_m in prop_oneof![1.0f64..2_000.0, 1.0f64..3_000_000.0], bits in prop_oneof![Just(0u16), 0u16..8]) {
+            let idx = Index::build(&st);
+            let route = Route::new(&path);
+            let req = Amenities::from_bits(bits);
+            let q = AlongQuery { max_distance_m: max_m, limit: usize::MAX, required: req };
+            let got: Vec<u32> = idx.along(&st, &route, &q, |_| true).iter().map(|h| h.idx).collect();
+            let all: Vec<u32> = (0..route.segments() as u32).collect();
+            let mut want: Vec<(f64, f64, u32)> = st.iter().enumerate()
+                .filter(|(_, s)| s.amenities.has_all(req))
+                .filter_map(|(i, s)| {
+                    let at = route.locate(unit_vector(s.position.lon(), s.position.lat()), all.iter().copied())?;
+                    (at.distance_m <= max_m).then_some((at.along_m, at.distance_m, i as u32))
+                })
+                .collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+            prop_assert_eq!(got, want.into_iter().map(|w| w.2).collect::<Vec<_>>());
         }
 
         #[test]

@@ -13,6 +13,7 @@ pub mod feature;
 pub mod import;
 pub mod index;
 pub mod reports;
+pub mod route;
 pub mod server;
 pub mod station;
 pub mod store;

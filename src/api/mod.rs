@@ -61,6 +61,7 @@ pub struct AppState {
 /// and checks that each is really routed.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/stations/nearest"),
+    ("GET", "/api/v1/stations/along"),
     ("GET", "/api/v1/stations"),
     ("PUT", "/api/v1/stations"),
     ("POST", "/api/v1/stations"),
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     Router::new()
         .route("/api/v1/stations/nearest", get(stations::nearest))
+        .route("/api/v1/stations/along", get(stations::along))
         .route("/api/v1/stations", get(stations::list).put(admin::replace).post(admin::upsert))
         .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete))
         .route("/api/v1/stations/{id}/reports", post(reports::create))

@@ -168,6 +168,49 @@ impl Params {
         Ok(Some(v.to_lowercase()))
     }
 
+    /// `path=lng,lat;lng,lat;…` (Amap style) with 2..=`max_points` points, converted from `crs` to WGS-84.
+    pub fn path(&self, crs: Crs, max_points: usize) -> ApiResult<Vec<(f64, f64)>> {
+        let v = self.value("path").ok_or_else(|| {
+            ApiError::param(
+                "path",
+                format!("path is required: lng,lat pairs joined by ';', 2 to {max_points} points"),
+            )
+        })?;
+        let msg = |why: String| {
+            ApiError::param(
+                "path",
+                format!("path must be lng,lat pairs joined by ';' (2 to {max_points} points, longitudes in [-180, 180], latitudes in [-90, 90]): {why}"),
+            )
+        };
+        let mut points = Vec::new();
+        for (i, pair) in v
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .enumerate()
+        {
+            if i >= max_points {
+                return Err(msg(format!("more than {max_points} points")));
+            }
+            let mut it = pair.split(',').map(|x| x.trim().parse::<f64>());
+            let (Some(Ok(lon)), Some(Ok(lat)), None) = (it.next(), it.next(), it.next()) else {
+                return Err(msg(format!("point {i} {pair:?} is not lng,lat")));
+            };
+            if !lon.is_finite()
+                || !lat.is_finite()
+                || !(-180.0..=180.0).contains(&lon)
+                || !(-90.0..=90.0).contains(&lat)
+            {
+                return Err(msg(format!("point {i} {pair:?} is out of range")));
+            }
+            points.push(crs.to_wgs84(lon, lat));
+        }
+        if points.len() < 2 {
+            return Err(msg(format!("{} point(s) given", points.len())));
+        }
+        Ok(points)
+    }
+
     /// `bbox=minLon,minLat,maxLon,maxLat`, converted from `crs` to WGS-84 corner by corner.
     pub fn bbox(&self, crs: Crs) -> ApiResult<Option<BBox>> {
         let Some(v) = self.value("bbox") else {
@@ -248,6 +291,28 @@ mod tests {
         );
         let err = p("amenities=unicorn").amenities().unwrap_err().to_string();
         assert!(err.contains("water") && err.contains("24h"), "{err}");
+    }
+
+    #[test]
+    fn path_forms() {
+        assert_eq!(
+            p("path=116.3,39.9;116.4,39.95")
+                .path(Crs::Wgs84, 2000)
+                .unwrap()
+                .len(),
+            2
+        );
+        for bad in [
+            "path=116.3,39.9",
+            "path=abc",
+            "path=116.3,39.9;200,39.9",
+            "path=1,2,3;4,5",
+            "",
+            "path=1,2;3,NaN",
+        ] {
+            assert!(p(bad).path(Crs::Wgs84, 2000).is_err(), "{bad}");
+        }
+        assert!(p("path=1,2;3,4;5,6").path(Crs::Wgs84, 2).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::AppState;
 use crate::crs::Crs;
 use crate::dataset::{Dataset, Filter, OpenAt};
 use crate::feature::{Extra, Feature};
+use crate::route::Route;
 use crate::station::Amenity;
 
 /// Largest `k` for nearest queries.
@@ -19,6 +20,12 @@ pub const MAX_K: usize = 100;
 pub const DEFAULT_K: usize = 5;
 pub const MAX_LIMIT: usize = 10_000;
 pub const DEFAULT_LIMIT: usize = 1_000;
+/// Along a route: most points in `path`, default and largest `max_distance_m`, largest and default `limit`.
+pub const MAX_PATH_POINTS: usize = 2_000;
+pub const DEFAULT_ALONG_DISTANCE_M: f64 = 300.0;
+pub const MAX_ALONG_DISTANCE_M: f64 = 5_000.0;
+pub const MAX_ALONG_LIMIT: usize = 200;
+pub const DEFAULT_ALONG_LIMIT: usize = 50;
 
 #[derive(Serialize)]
 struct Collection<'a> {
@@ -93,6 +100,43 @@ pub async fn nearest(
                     along_m: None,
                 },
             )
+        })
+        .collect();
+    Ok(geojson(
+        ds.version(),
+        &Collection::new(&ds, features, None, crs),
+    ))
+}
+
+pub async fn along(
+    State(app): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let p = Params::parse(q.as_deref())?;
+    let crs = p.crs()?;
+    let path = p.path(crs, MAX_PATH_POINTS)?;
+    let max_distance_m = p
+        .positive_f64("max_distance_m", MAX_ALONG_DISTANCE_M)?
+        .unwrap_or(DEFAULT_ALONG_DISTANCE_M);
+    let limit = p.usize_in("limit", 1, MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT)?;
+    let (filter, mut open) = filter(&p, app.settings.timezone)?;
+    let ds = app.catalog.snapshot();
+    if let Some(r) = not_modified(&headers, ds.version()) {
+        return Ok(r);
+    }
+    let route = Route::new(&path);
+    let hits = ds.along(&route, max_distance_m, limit, &filter, &mut open);
+    let features = hits
+        .iter()
+        .map(|h| {
+            let s = ds.station(h.idx);
+            let extra = Extra {
+                open_now: Some(open.is_open(s)),
+                distance_m: Some(h.distance_m),
+                along_m: Some(h.along_m),
+            };
+            Feature::new(s, crs, extra)
         })
         .collect();
     Ok(geojson(

@@ -1,0 +1,278 @@
+//! Routes as chains of great-circle segments: where on a route a station is nearest, and boxes that bound the
+//! corridor around each segment so the R-tree can find candidates without scanning every station.
+//!
+//! Everything is done on unit vectors: the distance from a point to a great-circle arc is the smaller of the
+//! distances to its ends and, when the point's projection onto the arc's great circle falls inside the arc,
+//! the angle to that circle. This is exact on the sphere, unlike a flat lon/lat line, which can be kilometres
+//! off for a long segment.
+
+use rstar::AABB;
+
+use crate::index::unit_vector;
+use crate::station::EARTH_RADIUS_M;
+
+type V = [f64; 3];
+
+fn dot(a: V, b: V) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+fn cross(a: V, b: V) -> V {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+fn norm(a: V) -> f64 {
+    dot(a, a).sqrt()
+}
+fn scale(a: V, s: f64) -> V {
+    [a[0] * s, a[1] * s, a[2] * s]
+}
+/// The angle between two unit vectors, stable for tiny and near-antipodal angles alike.
+fn angle(a: V, b: V) -> f64 {
+    norm(cross(a, b)).atan2(dot(a, b))
+}
+
+/// Arcs longer than this are split for candidate search, so that their bounding boxes stay tight.
+const PIECE_RAD: f64 = 0.01;
+/// Segments this long (in radians) have no well-defined great circle near their antipodal ends; their
+/// corridor is bounded by the whole sphere instead.
+const NEAR_ANTIPODAL_RAD: f64 = 3.0;
+
+/// A route of at least two points.
+pub struct Route {
+    points: Vec<V>,
+    /// Distance along the route, in metres, at each point.
+    start_m: Vec<f64>,
+}
+
+/// Where a station is relative to a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Located {
+    /// Great-circle distance from the station to the route, metres.
+    pub distance_m: f64,
+    /// Distance along the route from its start to the route point nearest the station, metres.
+    pub along_m: f64,
+}
+
+impl Route {
+    /// `points` are WGS-84 `(lon, lat)`.
+    pub fn new(points: &[(f64, f64)]) -> Route {
+        let points: Vec<V> = points
+            .iter()
+            .map(|&(lon, lat)| unit_vector(lon, lat))
+            .collect();
+        let mut start_m = Vec::with_capacity(points.len());
+        let mut acc = 0.0;
+        for (i, p) in points.iter().enumerate() {
+            if i > 0 {
+                acc += angle(points[i - 1], *p) * EARTH_RADIUS_M;
+            }
+            start_m.push(acc);
+        }
+        Route { points, start_m }
+    }
+
+    pub fn segments(&self) -> usize {
+        self.points.len().saturating_sub(1)
+    }
+
+    pub fn length_m(&self) -> f64 {
+        self.start_m.last().copied().unwrap_or(0.0)
+    }
+
+    /// Nearest route point to `p` among the given segments (ascending). Equal distances (within 1 µm) go to
+    /// the earliest point on the route.
+    pub fn locate(&self, p: V, segments: impl IntoIterator<Item = u32>) -> Option<Located> {
+        let mut best: Option<Located> = None;
+        let mut consider = |distance_m: f64, along_m: f64| {
+            if best.is_none_or(|b| distance_m < b.distance_m - 1e-6) {
+                best = Some(Located {
+                    distance_m,
+                    along_m,
+                });
+            }
+        };
+        for s in segments {
+            let s = s as usize;
+            let (a, b) = (self.points[s], self.points[s + 1]);
+            let start = self.start_m[s];
+            let seg = angle(a, b);
+            consider(angle(p, a) * EARTH_RADIUS_M, start);
+            consider(angle(p, b) * EARTH_RADIUS_M, start + seg * EARTH_RADIUS_M);
+            let n = cross(a, b);
+            let nn = norm(n);
+            if seg > 0.0 && nn > 1e-15 {
+                let n = scale(n, 1.0 / nn);
+                let d = dot(p, n);
+                let q = [p[0] - d * n[0], p[1] - d * n[1], p[2] - d * n[2]];
+                let qn = norm(q);
+                if qn > 0.0 {
+                    let q = scale(q, 1.0 / qn);
+                    let (aq, qb) = (angle(a, q), angle(q, b));
+                    if (aq + qb - seg).abs() < 1e-12 {
+                        consider(
+                            d.clamp(-1.0, 1.0).asin().abs() * EARTH_RADIUS_M,
+                            start + aq * EARTH_RADIUS_M,
+                        );
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// Boxes (with their segment) that together contain every unit vector within `max_m` of the route.
+    /// Each arc is split into pieces of at most [`PIECE_RAD`]; a piece lies within its chord's box widened by
+    /// its sagitta, and the corridor around it within that box widened by the chord of `max_m`.
+    pub fn corridor(&self, max_m: f64) -> Vec<(u32, AABB<V>)> {
+        let reach = 2.0
+            * (max_m / (2.0 * EARTH_RADIUS_M))
+                .min(std::f64::consts::FRAC_PI_2)
+                .sin();
+        let mut out = Vec::new();
+        for s in 0..self.segments() {
+            let (a, b) = (self.points[s], self.points[s + 1]);
+            let theta = angle(a, b);
+            if theta >= NEAR_ANTIPODAL_RAD {
+                out.push((s as u32, AABB::from_corners([-2.0; 3], [2.0; 3])));
+                continue;
+            }
+            let pieces = (theta / PIECE_RAD).ceil().max(1.0) as usize;
+            let step = theta / pieces as f64;
+            let sagitta = 1.0 - (step / 2.0).cos();
+            let pad = reach + sagitta + 1e-9;
+            let at = |t: f64| -> V {
+                if theta == 0.0 {
+                    return a;
+                }
+                let (wa, wb) = (((1.0 - t) * theta).sin(), (t * theta).sin());
+                let st = theta.sin();
+                [
+                    (wa * a[0] + wb * b[0]) / st,
+                    (wa * a[1] + wb * b[1]) / st,
+                    (wa * a[2] + wb * b[2]) / st,
+                ]
+            };
+            let mut prev = a;
+            for i in 1..=pieces {
+                let next = if i == pieces {
+                    b
+                } else {
+                    at(i as f64 / pieces as f64)
+                };
+                let lo = [
+                    prev[0].min(next[0]) - pad,
+                    prev[1].min(next[1]) - pad,
+                    prev[2].min(next[2]) - pad,
+                ];
+                let hi = [
+                    prev[0].max(next[0]) + pad,
+                    prev[1].max(next[1]) + pad,
+                    prev[2].max(next[2]) + pad,
+                ];
+                out.push((s as u32, AABB::from_corners(lo, hi)));
+                prev = next;
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::haversine_m;
+
+    #[test]
+    fn distance_to_a_meridian_segment() {
+        let r = Route::new(&[(116.0, 39.0), (116.0, 40.0)]);
+        let p = unit_vector(116.01, 39.5);
+        let got = r.locate(p, [0]).unwrap();
+        // On a meridian the foot of the perpendicular is at nearly the same latitude.
+        let foot = haversine_m(116.0, 39.0, 116.0, 39.5);
+        assert!((got.along_m - foot).abs() < 1.0, "{got:?}");
+        assert!(
+            (got.distance_m - haversine_m(116.0, 39.5, 116.01, 39.5)).abs() < 0.5,
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_long_east_west_segment_follows_the_great_circle_not_the_parallel() {
+        // From (0, 60) to (90, 60): the great circle bulges north to atan(tan 60° / cos 45°) ≈ 67.79° at lon 45.
+        let r = Route::new(&[(0.0, 60.0), (90.0, 60.0)]);
+        let on_parallel = r.locate(unit_vector(45.0, 60.0), [0]).unwrap();
+        assert!(on_parallel.distance_m > 600_000.0, "{on_parallel:?}");
+        let near_vertex = r.locate(unit_vector(45.0, 67.79), [0]).unwrap();
+        assert!(near_vertex.distance_m < 10_000.0, "{near_vertex:?}");
+    }
+
+    proptest::proptest! {
+        /// Against a brute force that knows nothing of projections: the minimum haversine distance to
+        /// 4,000 points sampled along the arc (by spherical interpolation).
+        #[test]
+        fn locate_agrees_with_dense_sampling(a in (-180.0f64..180.0, -80.0f64..80.0), d in (-2.0f64..2.0, -2.0f64..2.0),
+                                              p in (-3.0f64..3.0, -3.0f64..3.0)) {
+            let b = (((a.0 + d.0 + 540.0) % 360.0) - 180.0, (a.1 + d.1).clamp(-89.0, 89.0));
+            let q = (((a.0 + p.0 + 540.0) % 360.0) - 180.0, (a.1 + p.1).clamp(-89.9, 89.9));
+            let r = Route::new(&[a, b]);
+            let got = r.locate(unit_vector(q.0, q.1), [0]).unwrap();
+            let (va, vb) = (unit_vector(a.0, a.1), unit_vector(b.0, b.1));
+            let th = angle(va, vb);
+            let mut best = (f64::INFINITY, 0.0);
+            for i in 0..=4000 {
+                let t = i as f64 / 4000.0;
+                let m = if th < 1e-12 { va } else {
+                    let (wa, wb) = (((1.0 - t) * th).sin() / th.sin(), (t * th).sin() / th.sin());
+                    [wa * va[0] + wb * vb[0], wa * va[1] + wb * vb[1], wa * va[2] + wb * vb[2]]
+                };
+                let (lon, lat) = (m[1].atan2(m[0]).to_degrees(), m[2].asin().to_degrees());
+                let dist = haversine_m(q.0, q.1, lon, lat);
+                if dist < best.0 { best = (dist, t * th * EARTH_RADIUS_M); }
+            }
+            let spacing = th * EARTH_RADIUS_M / 4000.0;
+            proptest::prop_assert!(got.distance_m <= best.0 + 1e-3, "{got:?} vs {best:?}");
+            proptest::prop_assert!(got.distance_m >= best.0 - spacing, "{got:?} vs {best:?}");
+            proptest::prop_assert!((got.along_m - best.1).abs() <= spacing + 1.0 || (got.distance_m - best.0).abs() < 1.0, "{got:?} vs {best:?}");
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_earliest_point() {
+        // Out and back: the station is equally near both legs.
+        let r = Route::new(&[(116.0, 39.0), (116.0, 39.1), (116.0, 39.0)]);
+        let got = r.locate(unit_vector(116.001, 39.05), [0, 1]).unwrap();
+        assert!(got.along_m < r.length_m() / 2.0, "{got:?}");
+    }
+
+    #[test]
+    fn the_corridor_contains_every_point_within_reach() {
+        let r = Route::new(&[(170.0, -10.0), (-170.0, 10.0), (-170.0, 80.0), (10.0, 80.0)]);
+        let boxes = r.corridor(5_000.0);
+        for i in 0..2000 {
+            let t = i as f64 / 2000.0;
+            // points on the segments, nudged sideways by up to ~4.9 km
+            for s in 0..r.segments() {
+                let (a, b) = (r.points[s], r.points[s + 1]);
+                let th = angle(a, b);
+                let (wa, wb) = (((1.0 - t) * th).sin() / th.sin(), (t * th).sin() / th.sin());
+                let m = [
+                    wa * a[0] + wb * b[0],
+                    wa * a[1] + wb * b[1],
+                    wa * a[2] + wb * b[2],
+                ];
+                let lat = m[2].asin().to_degrees() + 0.044 * ((i % 3) as f64 - 1.0);
+                let lon = m[1].atan2(m[0]).to_degrees();
+                let p = unit_vector(lon, lat);
+                if r.locate(p, 0..r.segments() as u32).unwrap().distance_m <= 5_000.0 {
+                    assert!(boxes.iter().any(|(_, bx)| {
+                        let (lo, hi) = (bx.lower(), bx.upper());
+                        (0..3).all(|k| lo[k] <= p[k] && p[k] <= hi[k])
+                    }));
+                }
+            }
+        }
+    }
+}
