@@ -37,6 +37,7 @@ const DICT = {
 
     'up.title': '上传数据',
     'up.file': '数据文件（.geojson / .json / .csv）',
+    'up.choose': '选择文件…',
     'up.file.none': '未选择文件',
     'up.file.info': '{name} · {size} · {type}',
     'up.file.bad_ext': '无法识别的文件类型：请选择 .geojson、.json 或 .csv 文件。',
@@ -153,6 +154,7 @@ const DICT = {
 
     'up.title': 'Upload data',
     'up.file': 'Data file (.geojson / .json / .csv)',
+    'up.choose': 'Choose a file…',
     'up.file.none': 'No file chosen',
     'up.file.info': '{name} · {size} · {type}',
     'up.file.bad_ext': 'Unknown file type: choose a .geojson, .json or .csv file.',

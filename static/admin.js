@@ -55,11 +55,22 @@ function fmtCount(n) {
   return typeof n === 'number' ? n.toLocaleString(getLang() === 'en' ? 'en' : 'zh-CN') : String(n ?? '—');
 }
 
-/** Show a message in a `.msg` element: kind is ok | error | info | '' (clear). */
+/**
+ * Show a message in a `.msg` element: kind is ok | error | info | '' (clear). `text` may be a function,
+ * which is called again when the language changes.
+ */
+const messages = new Map(); // element → () => string
 function say(el, kind, text) {
-  el.textContent = text || '';
-  if (kind && text) el.dataset.kind = kind;
+  if (typeof text === 'function') messages.set(el, text);
+  else messages.delete(el);
+  const s = typeof text === 'function' ? text() : text;
+  el.textContent = s || '';
+  if (kind && s) el.dataset.kind = kind;
   else delete el.dataset.kind;
+}
+
+function retranslateMessages() {
+  for (const [el, fn] of messages) el.textContent = fn();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,27 +179,27 @@ function setToken(v) {
 }
 
 function tokenProblem(e) {
-  say($('#token-msg'), 'error', problemText(e));
+  say($('#token-msg'), 'error', () => problemText(e));
   $('#token').setAttribute('aria-invalid', 'true');
 }
 
 async function checkToken() {
   const msg = $('#token-msg');
   if (!getToken()) {
-    say(msg, 'info', t('token.none'));
+    say(msg, 'info', () => t('token.none'));
     showNeedToken();
     return false;
   }
-  say(msg, 'info', t('token.checking'));
+  say(msg, 'info', () => t('token.checking'));
   try {
     const v = await api.versions();
-    say(msg, 'ok', t('token.ok'));
+    say(msg, 'ok', () => t('token.ok'));
     $('#token').removeAttribute('aria-invalid');
     renderVersions(v);
     loadReports();
     return true;
   } catch (e) {
-    if (e.status !== 401 && e.status !== 403) say(msg, 'error', problemText(e));
+    if (e.status !== 401 && e.status !== 403) say(msg, 'error', () => problemText(e));
     showNeedToken(e);
     return false;
   }
@@ -199,7 +210,7 @@ function showNeedToken(e) {
   state.reports = null;
   $('#ver-table').hidden = true;
   $('#rep-table').hidden = true;
-  const text = e ? problemText(e) : t('ver.need_token');
+  const text = () => (e ? problemText(e) : t('ver.need_token'));
   say($('#ver-msg'), e ? 'error' : 'info', text);
   say($('#rep-msg'), e ? 'error' : 'info', text);
 }
@@ -216,7 +227,7 @@ function initToken() {
     setToken('');
     input.value = '';
     input.removeAttribute('aria-invalid');
-    say($('#token-msg'), 'info', t('token.forgotten'));
+    say($('#token-msg'), 'info', () => t('token.forgotten'));
     showNeedToken();
   });
   $('#token-show').addEventListener('change', (ev) => { input.type = ev.target.checked ? 'text' : 'password'; });
@@ -242,7 +253,7 @@ async function refreshDataset() {
     $('#sec-dataset').dataset.version = hz.dataset_version ?? '';
     say($('#ds-msg'), '', '');
   } catch (e) {
-    say($('#ds-msg'), 'error', problemText(e));
+    say($('#ds-msg'), 'error', () => problemText(e));
   }
 }
 
@@ -573,7 +584,7 @@ function renderVersions(data) {
   const table = $('#ver-table');
   if (!list.length) {
     table.hidden = true;
-    say($('#ver-msg'), 'info', t('ver.empty'));
+    say($('#ver-msg'), 'info', () => t('ver.empty'));
     return;
   }
   if ($('#ver-msg').dataset.kind !== 'ok') say($('#ver-msg'), '', '');
@@ -592,17 +603,17 @@ function renderVersions(data) {
 
 async function loadVersions() {
   if (!getToken()) { showNeedToken(); return; }
-  try { renderVersions(await api.versions()); } catch (e) { say($('#ver-msg'), 'error', problemText(e)); }
+  try { renderVersions(await api.versions()); } catch (e) { say($('#ver-msg'), 'error', () => problemText(e)); }
 }
 
 async function rollback(version, count) {
   if (!(await confirmDialog(t('ver.confirm', { version, count: fmtCount(Number(count)) })))) return;
   try {
     const out = await api.rollback(version);
-    say($('#ver-msg'), 'ok', t('ver.done', { version: out.dataset_version, count: fmtCount(out.count) }));
+    say($('#ver-msg'), 'ok', () => t('ver.done', { version: out.dataset_version, count: fmtCount(out.count) }));
     await Promise.all([refreshDataset(), loadVersions()]);
   } catch (e) {
-    say($('#ver-msg'), 'error', problemText(e));
+    say($('#ver-msg'), 'error', () => problemText(e));
   }
 }
 
@@ -626,7 +637,7 @@ async function loadReports() {
     renderReports();
     resolveStations();
   } catch (e) {
-    say($('#rep-msg'), 'error', problemText(e));
+    say($('#rep-msg'), 'error', () => problemText(e));
   }
 }
 
@@ -651,7 +662,7 @@ function renderReports() {
   if (!r) return;
   const list = Array.isArray(r.reports) ? r.reports : [];
   const table = $('#rep-table');
-  say($('#rep-msg'), 'info', list.length ? t('rep.count', { n: fmtCount(r.count ?? list.length) }) : t('rep.empty'));
+  say($('#rep-msg'), 'info', () => (list.length ? t('rep.count', { n: fmtCount(r.count ?? list.length) }) : t('rep.empty')));
   table.hidden = !list.length;
   table.tBodies[0].replaceChildren(...list.map((x) => h('tr', { dataset: { id: x.id, station: x.station_id, reason: x.reason } },
     h('td', { class: 'time' }, fmtTime(x.created_at)),
@@ -695,16 +706,16 @@ function initDelete() {
     ev.preventDefault();
     const msg = $('#del-msg');
     const id = $('#del-id').value.trim();
-    if (!id) { say(msg, 'error', t('del.need_id')); return; }
+    if (!id) { say(msg, 'error', () => t('del.need_id')); return; }
     if (!(await confirmDialog(t('del.confirm', { id })))) return;
     try {
       const out = await api.remove(id);
-      say(msg, 'ok', t('del.done', { id, version: out.dataset_version, count: fmtCount(out.count) }));
+      say(msg, 'ok', () => t('del.done', { id, version: out.dataset_version, count: fmtCount(out.count) }));
       $('#del-id').value = '';
       refreshDataset();
       loadVersions();
     } catch (e) {
-      say(msg, 'error', problemText(e));
+      say(msg, 'error', () => problemText(e));
     }
   });
 }
@@ -713,6 +724,7 @@ function boot() {
   applyI18n(document);
   $('#btn-lang').addEventListener('click', () => setLang(getLang() === 'en' ? 'zh' : 'en'));
   onLangChange(() => {
+    retranslateMessages();
     $('#ds-count').textContent = state.health ? fmtCount(state.health.stations) : '…';
     onSettingsChanged();
     renderResult();
