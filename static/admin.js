@@ -296,7 +296,7 @@ const gzipAvailable = typeof CompressionStream === 'function';
 function syncButtons() {
   const s = settings();
   const sig = signature(s);
-  $('#btn-dry').disabled = upload.busy || !s.file;
+  $('#btn-dry').disabled = upload.busy || !s.file || !contentTypeOf(s.file);
   $('#btn-apply').disabled = upload.busy || !sig || sig !== upload.okSignature;
   $('#btn-abort').hidden = !upload.busy;
 }
@@ -606,11 +606,21 @@ async function loadVersions() {
   try { renderVersions(await api.versions()); } catch (e) { say($('#ver-msg'), 'error', () => problemText(e)); }
 }
 
+/** After this page changed the dataset (rollback, delete), a merge dry run no longer predicts the result. */
+function datasetChanged() {
+  if (upload.okSignature) {
+    upload.okSignature = null;
+    showResult({ kind: 'info', state: 'changed', lines: [() => t('up.changed')] });
+    syncButtons();
+  }
+}
+
 async function rollback(version, count) {
   if (!(await confirmDialog(t('ver.confirm', { version, count: fmtCount(Number(count)) })))) return;
   try {
     const out = await api.rollback(version);
     say($('#ver-msg'), 'ok', () => t('ver.done', { version: out.dataset_version, count: fmtCount(out.count) }));
+    datasetChanged();
     await Promise.all([refreshDataset(), loadVersions()]);
   } catch (e) {
     say($('#ver-msg'), 'error', () => problemText(e));
@@ -712,6 +722,7 @@ function initDelete() {
       const out = await api.remove(id);
       say(msg, 'ok', () => t('del.done', { id, version: out.dataset_version, count: fmtCount(out.count) }));
       $('#del-id').value = '';
+      datasetChanged();
       refreshDataset();
       loadVersions();
     } catch (e) {
