@@ -1,0 +1,110 @@
+// yizhan service worker: the rider page works offline.
+// Served at /sw.js (scope "/"), registered by app.js after the first list is shown.
+//
+//   - install: precache the page and every file it loads (CACHE is versioned: bump VERSION whenever a
+//     file below changes, so that riders get the new files and the old cache is dropped);
+//   - activate: delete caches of older versions, take control of open pages;
+//   - fetch (same-origin GET only):
+//       navigations (the HTML)           network first, cached "/" when offline;
+//       /vendor/**                       cache first (Leaflet, markercluster: they never change in place);
+//       the page's own files, icons      network first, cache as fallback (fresh after a deploy);
+//       /api/**, /admin*, /metrics, …    never touched: not cached, not answered here (the page keeps its
+//                                        own saved stations in IndexedDB, see offline.js).
+//   Cross-origin requests (map tiles) are left to the browser.
+
+const VERSION = '2025-11-25.1';
+const CACHE = `yizhan-${VERSION}`;
+const PREFIX = 'yizhan-';
+
+const PRECACHE = [
+  '/',
+  '/app.css',
+  '/app.js',
+  '/i18n.js',
+  '/crs.js',
+  '/links.js',
+  '/offline.js',
+  '/manifest.webmanifest',
+  '/icons/favicon.svg',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+  '/vendor/leaflet/leaflet.css',
+  '/vendor/leaflet/leaflet.js',
+  '/vendor/leaflet/images/layers.png',
+  '/vendor/leaflet/images/layers-2x.png',
+  '/vendor/leaflet.markercluster/MarkerCluster.css',
+  '/vendor/leaflet.markercluster/MarkerCluster.Default.css',
+  '/vendor/leaflet.markercluster/leaflet.markercluster.js',
+];
+
+/** Paths this worker must never answer or store. */
+function isPrivate(pathname) {
+  return pathname.startsWith('/api/')
+    || pathname === '/admin' || pathname.startsWith('/admin/') || pathname.startsWith('/admin.')
+    || pathname.startsWith('/admin-')
+    || pathname === '/metrics' || pathname === '/healthz' || pathname === '/openapi.json'
+    || pathname === '/sw.js';
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // cache: 'reload' skips the HTTP cache (assets are served with max-age=3600).
+    await cache.addAll(PRECACHE.map((u) => new Request(u, { cache: 'reload' })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+async function put(request, response) {
+  if (!response || !response.ok || response.type !== 'basic') return;
+  const cache = await caches.open(CACHE);
+  await cache.put(request, response);
+}
+
+async function networkFirst(request, fallbackKey) {
+  try {
+    const res = await fetch(request);
+    if (res.ok) await put(fallbackKey || request, res.clone());
+    return res;
+  } catch (e) {
+    const cache = await caches.open(CACHE);
+    const hit = await cache.match(fallbackKey || request, { ignoreSearch: !!fallbackKey });
+    if (hit) return hit;
+    throw e;
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const res = await fetch(request);
+  await put(request, res.clone());
+  return res;
+}
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin || isPrivate(url.pathname)) return;
+  if (req.mode === 'navigate') {
+    // Only the rider page itself ("/" with any query) is kept for offline use.
+    if (url.pathname !== '/' && url.pathname !== '/index.html') return;
+    event.respondWith(networkFirst(req, '/'));
+    return;
+  }
+  if (url.pathname.startsWith('/vendor/')) {
+    event.respondWith(cacheFirst(req));
+    return;
+  }
+  event.respondWith(networkFirst(req));
+});
