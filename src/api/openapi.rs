@@ -11,22 +11,21 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use super::params::TOKEN_24H;
-use super::stations::{DEFAULT_K, DEFAULT_LIMIT, MAX_K, MAX_LIMIT};
+use super::stations::{
+    DEFAULT_ALONG_DISTANCE_M as ALONG_DEFAULT_DISTANCE_M,
+    DEFAULT_ALONG_LIMIT as ALONG_DEFAULT_LIMIT, DEFAULT_K, DEFAULT_LIMIT,
+    MAX_ALONG_DISTANCE_M as ALONG_MAX_DISTANCE_M, MAX_ALONG_LIMIT as ALONG_MAX_LIMIT, MAX_K,
+    MAX_LIMIT, MAX_PATH_POINTS as ALONG_MAX_POINTS,
+};
 use crate::config::{DEFAULT_MAX_UPLOAD_MB, DEFAULT_TIMEZONE};
 use crate::crs::CRS_NAMES;
 use crate::reports::{Reason, MAX_COMMENT_CHARS};
 use crate::station::{Amenity, HostType, Kind, StationId};
 use crate::store::KEEP_VERSIONS;
 
-/// `/stations/along`, from the contract: default and largest `max_distance_m`, default and largest `limit`,
-/// fewest and most points in `path`.
-const ALONG_DEFAULT_DISTANCE_M: f64 = 300.0;
-const ALONG_MAX_DISTANCE_M: f64 = 5000.0;
-const ALONG_DEFAULT_LIMIT: usize = 50;
-const ALONG_MAX_LIMIT: usize = 200;
+/// Fewest points in an along `path` (the contract's; `params.rs` checks it).
 const ALONG_MIN_POINTS: usize = 2;
-const ALONG_MAX_POINTS: usize = 2000;
-/// The path of the route the contract adds; it is documented even while the router does not serve it yet.
+/// The route the contract added last; the route test accepts it in the spec even where `ROUTES` lacks it.
 pub const ALONG_PATH: &str = "/api/v1/stations/along";
 
 /// Longest `q` (mirrors `params.rs`), largest report body (mirrors `api/reports.rs`), default report quota and
@@ -138,6 +137,8 @@ The API contract (v1) leaves these open; this is what the server does, and clien
 * `q` (list only) is a case-insensitive substring of `name` or `address`, at most {q} characters.
 * `max_distance_m` on `nearest` is any number > 0 (no upper bound); `offset` past the end gives an empty page with the
   real `total`.
+* `path` (along): empty pairs (a trailing `;`) are skipped; the error names the first bad point by its 0-based index.
+  `max_distance_m` on `along` is > 0 and at most the limit.
 * `at` accepts any RFC 3339 offset; the time is converted to the server's zone ({tz} by default) before `opening_hours`
   is evaluated.
 
@@ -573,6 +574,18 @@ fn station_schemas(m: &mut Map<String, Value>) {
             "crs": schema("Crs")
         }
     }));
+    m.insert(
+        "StoredCollection".into(),
+        json!({
+            "type": "object",
+            "description": "The stored dataset: WGS-84, in id order, without per-response members (`open_now`, `count`, `dataset_version`).",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "items": schema("Station")}
+            }
+        }),
+    );
     m.insert(
         "DatasetVersion".into(),
         json!({
@@ -1339,6 +1352,11 @@ mod tests {
         assert_eq!(p["k"]["schema"]["default"], DEFAULT_K);
         assert_eq!(p["limit"]["schema"]["maximum"], MAX_LIMIT);
         assert_eq!(p["limit"]["schema"]["default"], DEFAULT_LIMIT);
+        assert_eq!(p["along_limit"]["schema"]["maximum"], ALONG_MAX_LIMIT);
+        assert_eq!(
+            p["along_max_distance_m"]["schema"]["maximum"],
+            ALONG_MAX_DISTANCE_M
+        );
         let s = &spec["components"]["schemas"];
         assert_eq!(
             s["AmenityKey"]["enum"].as_array().unwrap().len(),
