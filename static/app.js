@@ -1065,6 +1065,7 @@ async function saveArea({ silent = false, center = null } = {}) {
     await off.storeArea(area);
     areaFeatures = features;
     state.area = { savedAt: area.savedAt, datasetVersion: area.datasetVersion, count: features.length, center: c, radiusM: SAVE_RADIUS_M };
+    saving = false;
     els.areaStatus.className = 'area-status';
     renderAreaStatus();
     if (!silent) showBanner(t('offline.saved', { n: features.length }), 'info', 4000);

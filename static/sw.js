@@ -76,7 +76,8 @@ async function networkFirst(request, fallbackKey) {
     return res;
   } catch (e) {
     const cache = await caches.open(CACHE);
-    const hit = await cache.match(fallbackKey || request, { ignoreSearch: !!fallbackKey });
+    // ignoreVary: the server varies on Accept-Encoding/Origin, which the browser sets below the Request object.
+    const hit = await cache.match(fallbackKey || request, { ignoreSearch: !!fallbackKey, ignoreVary: true });
     if (hit) return hit;
     throw e;
   }
@@ -84,7 +85,7 @@ async function networkFirst(request, fallbackKey) {
 
 async function cacheFirst(request) {
   const cache = await caches.open(CACHE);
-  const hit = await cache.match(request);
+  const hit = await cache.match(request, { ignoreVary: true });
   if (hit) return hit;
   const res = await fetch(request);
   await put(request, res.clone());
