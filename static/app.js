@@ -674,7 +674,7 @@ function renderMarkers({ fit = false } = {}) {
       : state.stations.slice(0, 5).map((f) => toDisplay(f.geometry.coordinates[1], f.geometry.coordinates[0]));
     if (state.pos) pts.push(toDisplay(state.pos.lat, state.pos.lon));
     if (pts.length === 1) map.setView(pts[0], 15);
-    else if (pts.length) map.fitBounds(L.latLngBounds(pts), { paddingTopLeft: [24, 24], paddingBottomRight: [24, 64], maxZoom: 16 });
+    else if (pts.length) map.fitBounds(L.latLngBounds(pts), { paddingTopLeft: route ? [40, 48] : [24, 24], paddingBottomRight: [24, 64], maxZoom: 16 });
   }
 }
 
