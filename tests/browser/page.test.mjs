@@ -356,3 +356,24 @@ test('without /api/v1/config the map falls back to OpenStreetMap tiles in WGS-84
     assertClean(problems);
   } finally { await context.close(); }
 });
+
+test('switching between "nearby" and "on my way" keeps the nearest list and the shareable link right', async () => {
+  const { page, context, problems } = await newPage(browser, { geolocation: TIANANMEN, permissions: ['geolocation'] });
+  try {
+    const { latitude: lat, longitude: lon } = TIANANMEN;
+    const nearest = await nearestIds(lat, lon);
+    await page.goto(`${BASE}/?to=116.4737,39.9928`);
+    await page.waitForFunction(() => JSON.parse(document.querySelector('#list').dataset.query || '{}').mode === 'route');
+    assert.equal(await page.isVisible('#route-panel'), true);
+    await page.click('#mode-near');
+    await waitForList(page, nearest);
+    assert.equal(await page.isVisible('#route-panel'), false);
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('to'), null);
+    assert.equal(await page.$('path.route-line'), null);
+    await page.click('#mode-route');
+    await page.waitForFunction(() => JSON.parse(document.querySelector('#list').dataset.query || '{}').mode === 'route');
+    assert.equal(new URL(page.url()).searchParams.get('to'), '116.4737,39.9928');
+    assertClean(problems);
+  } finally { await context.close(); }
+});
