@@ -1,0 +1,7 @@
+//! The API's integration tests: one binary (zero2prod style), one module per area.
+
+mod etag;
+mod helpers;
+mod params;
+mod reads;
+mod uploads;
