@@ -4,9 +4,9 @@
 //! started with, so an upload never blocks or disturbs a query in flight.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::index::{AlongHit, AlongQuery, BBox, Hit, Index, Nearest};
@@ -19,9 +19,14 @@ pub struct Dataset {
     index: Index,
     version: String,
     amenity_counts: Vec<(Amenity, usize)>,
+    /// The last minute's [`Dataset::open_set`].
+    open_cache: Mutex<Option<(NaiveDateTime, Arc<Vec<bool>>)>>,
 }
 
 /// Evaluates `open_now` at one instant, parsing nothing and evaluating each distinct expression at most once.
+///
+/// The instant is truncated to the minute: opening_hours has minute resolution, and it lets every request in
+/// the same minute share one evaluation of all expressions (see [`Dataset::open_set`]).
 pub struct OpenAt {
     local: NaiveDateTime,
     memo: HashMap<usize, bool>,
@@ -29,10 +34,18 @@ pub struct OpenAt {
 
 impl OpenAt {
     pub fn new(at: DateTime<Utc>, tz: Tz) -> Self {
+        let local = at.with_timezone(&tz).naive_local();
         OpenAt {
-            local: at.with_timezone(&tz).naive_local(),
+            local: local
+                .with_second(0)
+                .and_then(|t| t.with_nanosecond(0))
+                .unwrap_or(local),
             memo: HashMap::new(),
         }
+    }
+
+    pub fn local(&self) -> NaiveDateTime {
+        self.local
     }
 
     pub fn is_open(&mut self, s: &Station) -> Option<bool> {
@@ -59,12 +72,29 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, s: &Station, open: &mut OpenAt) -> bool {
+    /// `open_set` (which expressions are open, by expression id) answers `open_now` when the caller has it.
+    fn matches(
+        &self,
+        ds: &Dataset,
+        idx: u32,
+        open_set: Option<&[bool]>,
+        open: &mut OpenAt,
+    ) -> bool {
+        let s = ds.station(idx);
         if !s.amenities.has_all(self.required) {
             return false;
         }
-        if self.open_now && open.is_open(s) != Some(true) {
-            return false;
+        if self.open_now {
+            let is_open = match open_set {
+                Some(set) => set
+                    .get(ds.index.hours_id(idx) as usize)
+                    .copied()
+                    .unwrap_or(false),
+                None => open.is_open(s) == Some(true),
+            };
+            if !is_open {
+                return false;
+            }
         }
         if let Some(t) = &self.text {
             let hit = |v: &str| v.to_lowercase().contains(t.as_str());
@@ -101,6 +131,7 @@ impl Dataset {
             index,
             version,
             amenity_counts,
+            open_cache: Mutex::new(None),
         }
     }
 
@@ -144,6 +175,26 @@ impl Dataset {
             .collect()
     }
 
+    /// Which opening-hours expressions are open at `open`'s minute, by expression id; cached for the minute.
+    pub fn open_set(&self, open: &OpenAt) -> Arc<Vec<bool>> {
+        let minute = open.local();
+        let mut cache = self.open_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, set)) = cache.as_ref() {
+            if *at == minute {
+                return set.clone();
+            }
+        }
+        let set = Arc::new(
+            self.index
+                .hours()
+                .iter()
+                .map(|h| h.is_open(minute))
+                .collect::<Vec<bool>>(),
+        );
+        *cache = Some((minute, set.clone()));
+        set
+    }
+
     pub fn nearest(
         &self,
         lon: f64,
@@ -160,8 +211,10 @@ impl Dataset {
             max_distance_m,
             required: filter.required,
         };
-        self.index.nearest(&self.stations, &q, |i| {
-            filter.matches(&self.stations[i as usize], open)
+        let set = filter.open_now.then(|| self.open_set(open));
+        let set = set.as_deref().map(Vec::as_slice);
+        self.index.nearest(&self.stations, &q, set, |i| {
+            filter.matches(self, i, set, open)
         })
     }
 
@@ -180,7 +233,7 @@ impl Dataset {
             required: filter.required,
         };
         self.index.along(&self.stations, route, &q, |i| {
-            filter.matches(&self.stations[i as usize], open)
+            filter.matches(self, i, None, open)
         })
     }
 
@@ -193,7 +246,7 @@ impl Dataset {
         offset: usize,
         limit: usize,
     ) -> Page {
-        let mut keep = |i: &u32| filter.matches(&self.stations[*i as usize], open);
+        let mut keep = |i: &u32| filter.matches(self, *i, None, open);
         let all: Vec<u32> = match bbox {
             Some(b) => self
                 .index
@@ -208,5 +261,77 @@ impl Dataset {
         let total = all.len();
         let indices = all.into_iter().skip(offset).take(limit).collect();
         Page { indices, total }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::{HostType, Kind, Position, StationId};
+    use proptest::prelude::*;
+
+    const HOURS: [&str; 5] = [
+        "24/7",
+        "Mo-Fr 09:00-18:00",
+        "Mo-Su 08:00-22:00",
+        "Mo-Sa 10:00-20:00; Su off",
+        "Mo-Su 02:00-04:00",
+    ];
+
+    fn dataset(rows: &[((f64, f64), usize, u16)]) -> Dataset {
+        let hours: Vec<Arc<Hours>> = HOURS
+            .iter()
+            .map(|h| Arc::new(Hours::parse(h).unwrap()))
+            .collect();
+        let stations = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &((lon, lat), h, bits))| {
+                let hours = hours.get(h).cloned();
+                let always = if hours.as_deref().is_some_and(Hours::always_open) {
+                    Amenities::ALWAYS_OPEN
+                } else {
+                    Amenities::default()
+                };
+                Station {
+                    id: StationId::parse(&format!("s{i:05}")).unwrap(),
+                    name: format!("Station {i}").into(),
+                    kind: Kind::Station,
+                    host_type: HostType::Bank,
+                    address: None,
+                    district: None,
+                    phone: None,
+                    amenities: Amenities::from_bits(bits).union(always),
+                    hours,
+                    position: Position::new(lon, lat).unwrap(),
+                }
+            })
+            .collect();
+        Dataset::new(stations, "test".into())
+    }
+
+    proptest! {
+        /// open_now takes the merged per-expression trees when the open set is small (at night), the main tree
+        /// otherwise; either way the answer is the brute-force one.
+        #[test]
+        fn open_now_nearest_matches_brute_force(
+            rows in prop::collection::vec(((116.0f64..117.0, 39.5f64..40.5), prop_oneof![Just(0usize), 1usize..6, 1usize..6, 1usize..6], 0u16..4), 1..300),
+            (lon, lat) in (116.0f64..117.0, 39.5f64..40.5),
+            hour in 0u32..24, day in 23u32..30, k in 1usize..30, bits in 0u16..4,
+        ) {
+            let ds = dataset(&rows);
+            let at = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(hour, 17, 0).unwrap().and_utc();
+            let tz = chrono_tz::Asia::Shanghai;
+            let filter = Filter { required: Amenities::from_bits(bits), open_now: true, text: None };
+            let got: Vec<u32> = ds.nearest(lon, lat, k, None, &filter, &mut OpenAt::new(at, tz)).iter().map(|h| h.idx).collect();
+            let local = at.with_timezone(&tz).naive_local();
+            let mut want: Vec<(f64, u32)> = ds.stations().iter().enumerate()
+                .filter(|(_, s)| s.amenities.has_all(filter.required) && s.is_open_at(local) == Some(true))
+                .map(|(i, s)| (crate::station::haversine_m(lon, lat, s.position.lon(), s.position.lat()), i as u32))
+                .collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            want.truncate(k);
+            prop_assert_eq!(got, want.into_iter().map(|w| w.1).collect::<Vec<_>>());
+        }
     }
 }

@@ -12,8 +12,11 @@
 use rstar::primitives::GeomWithData;
 use rstar::{RTree, AABB};
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::route::Route;
-use crate::station::{haversine_m, Amenities, Station, EARTH_RADIUS_M};
+use crate::station::{haversine_m, Amenities, Hours, Station, EARTH_RADIUS_M};
 
 /// A flag gets its own tree when at most this share of stations has it.
 pub const SELECTIVE_SHARE: f64 = 0.25;
@@ -114,11 +117,81 @@ fn envelope_3d(l0: f64, l1: f64, min_lat: f64, max_lat: f64) -> AABB<[f64; 3]> {
 }
 
 /// The R-trees over one dataset. Holds positions in stations' order (their index is the entry's data); it
-/// knows nothing of what stations mean beyond their position and flags.
+/// knows nothing of what stations mean beyond their position, flags and which opening-hours expression they
+/// share.
 pub struct Index {
     main: RTree<Entry>,
     /// Trees for selective flags: `(flag bits, number of stations with it, tree)`.
     selective: Vec<(Amenities, usize, RTree<Entry>)>,
+    /// The distinct opening-hours expressions; a station's expression id indexes this.
+    hours: Vec<Arc<Hours>>,
+    /// Each station's expression id, or [`NO_HOURS`].
+    hours_id: Vec<u32>,
+    /// Per expression: its number of stations and, when selective, a tree of them. At 3 a.m. only a few
+    /// expressions are open; an `open_now` query then walks just their trees, merged, instead of skipping
+    /// through every closed station around it.
+    by_hours: Vec<(usize, Option<RTree<Entry>>)>,
+}
+
+/// The expression id of a station with unknown hours.
+pub const NO_HOURS: u32 = u32::MAX;
+
+/// Where a nearest query takes its candidates from, nearest first.
+enum Source<'a> {
+    Tree(&'a RTree<Entry>),
+    Merge(Vec<&'a RTree<Entry>>),
+}
+
+/// A candidate from one of several trees, ordered so that a `BinaryHeap` pops the nearest first.
+struct Next {
+    c2: f64,
+    idx: u32,
+    tree: usize,
+}
+impl PartialEq for Next {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Next {}
+impl PartialOrd for Next {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Next {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.c2.total_cmp(&self.c2).then(o.idx.cmp(&self.idx))
+    }
+}
+
+/// Nearest-first candidates `(station, squared chord)` merged from several trees.
+fn merged<'a>(trees: &[&'a RTree<Entry>], q: [f64; 3]) -> impl Iterator<Item = (u32, f64)> + 'a {
+    let mut iters: Vec<_> = trees
+        .iter()
+        .map(|t| t.nearest_neighbor_iter_with_distance_2(&q))
+        .collect();
+    let mut heap = std::collections::BinaryHeap::new();
+    for (tree, it) in iters.iter_mut().enumerate() {
+        if let Some((e, c2)) = it.next() {
+            heap.push(Next {
+                c2,
+                idx: e.data,
+                tree,
+            });
+        }
+    }
+    std::iter::from_fn(move || {
+        let top = heap.pop()?;
+        if let Some((e, c2)) = iters[top.tree].next() {
+            heap.push(Next {
+                c2,
+                idx: e.data,
+                tree: top.tree,
+            });
+        }
+        Some((top.idx, top.c2))
+    })
 }
 
 /// A nearest-k question: the `k` nearest stations to `(lon, lat)` (WGS-84) that have every flag in `required`,
@@ -180,10 +253,80 @@ impl Index {
                 selective.push((flag, count, RTree::bulk_load(sub)));
             }
         }
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut hours: Vec<Arc<Hours>> = Vec::new();
+        let hours_id: Vec<u32> = stations
+            .iter()
+            .map(|s| match &s.hours {
+                None => NO_HOURS,
+                Some(h) => *ids.entry(h.as_str()).or_insert_with(|| {
+                    hours.push(h.clone());
+                    (hours.len() - 1) as u32
+                }),
+            })
+            .collect();
+        let mut members: Vec<Vec<Entry>> = vec![Vec::new(); hours.len()];
+        for (e, &h) in entries.iter().zip(&hours_id) {
+            if h != NO_HOURS {
+                members[h as usize].push(*e);
+            }
+        }
+        let by_hours = members
+            .into_iter()
+            .map(|m| {
+                let count = m.len();
+                let tree =
+                    ((count as f64) <= SELECTIVE_SHARE * n as f64).then(|| RTree::bulk_load(m));
+                (count, tree)
+            })
+            .collect();
         Index {
             main: RTree::bulk_load(entries),
             selective,
+            hours,
+            hours_id,
+            by_hours,
         }
+    }
+
+    /// The distinct opening-hours expressions, by expression id.
+    pub fn hours(&self) -> &[Arc<Hours>] {
+        &self.hours
+    }
+
+    /// A station's expression id, or [`NO_HOURS`].
+    pub fn hours_id(&self, idx: u32) -> u32 {
+        self.hours_id[idx as usize]
+    }
+
+    /// The cheapest candidate source: the main tree, the tree of the rarest required flag, or (for `open_now`,
+    /// given which expressions are open) the merged trees of the open expressions, whichever holds fewest.
+    fn source(&self, required: Amenities, open: Option<&[bool]>) -> Source<'_> {
+        let (flag_tree, flag_count) = self
+            .selective
+            .iter()
+            .filter(|(flag, _, _)| required.has_all(*flag))
+            .min_by_key(|(_, count, _)| *count)
+            .map(|(_, count, tree)| (tree, *count))
+            .unwrap_or((&self.main, self.main.size()));
+        if let Some(open) = open {
+            let mut trees = Vec::new();
+            let mut count = 0;
+            for (e, _) in open.iter().enumerate().filter(|(_, o)| **o) {
+                match self.by_hours.get(e) {
+                    Some((c, Some(tree))) => {
+                        count += c;
+                        trees.push(tree);
+                    }
+                    // An open expression without a tree of its own: the open set is not selective.
+                    _ => return Source::Tree(flag_tree),
+                }
+            }
+            if count < flag_count {
+                return Source::Merge(trees);
+            }
+        }
+        Source::Tree(flag_tree)
     }
 
     /// The tree to walk for stations that need all of `required`: the one of its rarest selective flag.
@@ -202,6 +345,7 @@ impl Index {
         &self,
         stations: &[Station],
         q: &Nearest,
+        open: Option<&[bool]>,
         mut matches: impl FnMut(u32) -> bool,
     ) -> Vec<Hit> {
         let Nearest {
@@ -214,21 +358,24 @@ impl Index {
         if k == 0 {
             return Vec::new();
         }
-        let q = unit_vector(lon, lat);
+        let qv = unit_vector(lon, lat);
+        let candidates: Box<dyn Iterator<Item = (u32, f64)>> = match self.source(required, open) {
+            Source::Tree(t) => Box::new(
+                t.nearest_neighbor_iter_with_distance_2(&qv)
+                    .map(|(e, c2)| (e.data, c2)),
+            ),
+            Source::Merge(trees) => Box::new(merged(&trees, qv)),
+        };
         // A hair wider than the exact bound, so rounding never drops a station that the exact check keeps.
         let max_c2 = max_distance_m
             .map(|m| chord2_for(m) * (1.0 + 1e-9) + 1e-18)
             .unwrap_or(f64::INFINITY);
         let mut found: Vec<(u32, f64)> = Vec::with_capacity(k + 4);
         let mut kth_c2 = f64::INFINITY;
-        for (entry, c2) in self
-            .tree_for(required)
-            .nearest_neighbor_iter_with_distance_2(&q)
-        {
+        for (idx, c2) in candidates {
             if c2 > max_c2 || c2 > kth_c2 {
                 break;
             }
-            let idx = entry.data;
             let s = &stations[idx as usize];
             if !s.amenities.has_all(required) || !matches(idx) {
                 continue;
@@ -442,7 +589,7 @@ mod tests {
                                        maxd in prop::option::of(1.0f64..2.5e7), bits in prop_oneof![Just(0u16), 0u16..16, Just(1u16 << 15), Just(1u16 | 1 << 15)]) {
             let idx = Index::build(&st);
             let req = Amenities::from_bits(bits);
-            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, |_| true);
+            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, None, |_| true);
             assert_same(&got, &brute_nearest(&st, lon, lat, k, maxd, req))?;
         }
 
@@ -469,7 +616,7 @@ mod tests {
         #[test]
         fn nearest_with_predicate(st in dataset(), (lon, lat) in point(), k in 1usize..20, m in 2u32..7) {
             let idx = Index::build(&st);
-            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: None, required: Amenities::default() }, |i| i % m == 0);
+            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: None, required: Amenities::default() }, None, |i| i % m == 0);
             let mut want = brute_nearest(&st, lon, lat, usize::MAX, None, Amenities::default());
             want.retain(|(_, i)| i % m == 0);
             want.truncate(k);
@@ -503,7 +650,7 @@ mod tests {
         let st: Vec<Station> = (0..10).map(|i| station(i, 116.4, 39.9, 0)).collect();
         let idx = Index::build(&st);
         let got: Vec<u32> = idx
-            .nearest(&st, &q(116.41, 39.9, 3, 0), |_| true)
+            .nearest(&st, &q(116.41, 39.9, 3, 0), None, |_| true)
             .iter()
             .map(|h| h.idx)
             .collect();
@@ -518,7 +665,7 @@ mod tests {
             station(2, 170.0, 0.0, 0),
         ];
         let idx = Index::build(&st);
-        let got = idx.nearest(&st, &q(-179.9999, 0.0, 1, 0), |_| true);
+        let got = idx.nearest(&st, &q(-179.9999, 0.0, 1, 0), None, |_| true);
         assert_eq!(got[0].idx, 0);
         assert!((got[0].distance_m - 22.239).abs() < 0.01, "{got:?}");
     }
@@ -537,7 +684,7 @@ mod tests {
             .collect();
         let idx = Index::build(&st);
         assert_eq!(idx.selective.len(), 1);
-        let got = idx.nearest(&st, &q(5.5, 0.0, 2, 1 << 9), |_| true);
+        let got = idx.nearest(&st, &q(5.5, 0.0, 2, 1 << 9), None, |_| true);
         assert_eq!(
             got.iter().map(|h| h.idx).collect::<Vec<_>>(),
             vec![500, 600]
