@@ -44,7 +44,8 @@ if ! node -e "fetch('$BASE/healthz').then(r=>process.exit(r.ok?0:1),()=>process.
 fi
 
 set +e
-YZ_BASE_URL="$BASE" node --test --test-concurrency=1 ./*.test.mjs
+# YZ_TEST_FILES narrows the run (e.g. bench/page-perf.sh runs perf.test.mjs alone).
+YZ_BASE_URL="$BASE" node --test --test-concurrency=1 ${YZ_TEST_FILES:-./*.test.mjs}
 STATUS=$?
 set -e
 if [ "$STATUS" -ne 0 ]; then echo "--- server log ---" >&2; tail -n 50 "$LOG" >&2; fi
