@@ -1,5 +1,6 @@
 //! The API's integration tests: one binary (zero2prod style), one module per area.
 
+mod corpus;
 mod etag;
 mod helpers;
 mod params;
