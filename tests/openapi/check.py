@@ -240,6 +240,11 @@ check("openapi", "GET", "/openapi.json", 200)
 check("map page", "GET", "/?lat=39.99&lon=116.47", 200)
 check("admin page", "GET", "/admin", 200)
 check("method not allowed", "PATCH", "/api/v1/stations", 405, in_spec=False)
+s, h, _b = http("HEAD", "/api/v1/stations/nearest?lat=39.99&lon=116.47")
+ok("HEAD on a GET route: 200 with ETag and no body", s == 200 and "etag" in h and not _b, f"{s} {h}")
+s, h, _b = http("GET", "/no/such/path")
+ok("unknown path: 404 problem+json", s == 404 and h.get("content-type", "").startswith("application/problem+json"), f"{s} {h}")
+check("healthz never 304", "GET", "/healthz", 200, headers={"If-None-Match": "*"})
 
 # ---------------------------------------------------------------------------------------------------------------
 # 3. dataset download and admin
