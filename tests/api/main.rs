@@ -1,6 +1,8 @@
 //! The API's integration tests: one binary (zero2prod style), one module per area.
 
+mod concurrency;
 mod corpus;
+mod durability;
 mod etag;
 mod helpers;
 mod params;
