@@ -5,6 +5,7 @@ mod corpus;
 mod durability;
 mod etag;
 mod helpers;
+mod ops;
 mod params;
 mod reads;
 mod uploads;
