@@ -31,6 +31,9 @@ cargo build --release --quiet
 cargo test --release --quiet 2>&1 | tee target/cargo-test.log
 grep -q "test result" target/cargo-test.log
 
+step "OpenAPI document: openapi-spec-validator + live responses against the spec"
+tests/openapi/validate.sh target/release/yizhan
+
 if [ -z "${SKIP_BROWSER:-}" ]; then
   step "browser tests (headless Chromium)"
   tests/browser/run.sh target/release/yizhan

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
@@ -142,6 +142,7 @@ fn cors(origins: &str) -> CorsLayer {
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let settings = state.settings.clone();
+    let timeout = settings.request_timeout;
     Router::new()
         .route("/api/v1/stations/nearest", get(stations::nearest))
         .route("/api/v1/stations/along", get(stations::along))
@@ -166,7 +167,16 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(cors(&settings.cors_origins))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(move |_: tower::BoxError| async move {
+                    ApiError::Unavailable(format!(
+                        "the request took longer than {} s and was stopped; retry, or narrow the request",
+                        timeout.as_secs()
+                    ))
+                }))
+                .timeout(timeout),
+        )
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.concurrency_limit))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -162,7 +162,7 @@ The API contract (v1) leaves these open; this is what the server does, and clien
 * Responses are compressed (gzip or br) when the client says it accepts that.
 * Every response carries `X-Request-Id` (the client's own, or one the server makes); it appears in the server's logs.
 * `HEAD` is answered on every `GET` route. Another method on a known path is a `405` problem; an unknown path a `404` problem.
-* A request that exceeds the server's timeout gets `503` with an empty body.
+* A request that exceeds the server's timeout gets `503` as a problem+json document.
 * CORS: by default any origin may call `GET`, `HEAD` and `POST` (the read API and reports); `ETag`, `Retry-After` and
   `X-Request-Id` are exposed. `PUT`, `DELETE` and `Authorization` are not allowed cross-origin: the admin API is for
   same-origin pages (`/admin`) and server-side scripts.
@@ -422,7 +422,8 @@ fn responses() -> Value {
     m.insert(
         "Unavailable".into(),
         json!({
-            "description": format!("The request took longer than the server's timeout (default {DEFAULT_TIMEOUT_SECS} s); the body is empty. Retry later.")
+            "description": format!("The request took longer than the server's timeout (default {DEFAULT_TIMEOUT_SECS} s) and was stopped. Retry later, or narrow the request."),
+            "content": {"application/problem+json": {"schema": schema("Problem")}}
         }),
     );
     m.insert(
