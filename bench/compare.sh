@@ -8,7 +8,7 @@
 #
 # Knobs (environment): SIZES, CONNS (32), THREADS (2), DURATION (20 s), WARMUP (3 s), SEED (1), POINTS_SEED (4242),
 # NPOINTS (10000), ENGINES ("yizhan redis postgis"), YZ_PORT (18080), REDIS_PORT (16379), PG_PORT (15432),
-# SKIP_INSTALL=1, SKIP_BUILD=1. Results: target/compare/results-<date>.tsv and a table on stdout.
+# SKIP_INSTALL=1, SKIP_BUILD=1, WAIT_IDLE=<seconds> (wait for a quiet machine before each engine). Results: target/compare/results-<date>.tsv and a table on stdout.
 #
 # Every server it starts is stopped on exit (trap), also on Ctrl-C or error; data live in a fresh temp dir
 # that is removed. Safe to re-run.
@@ -130,6 +130,12 @@ printf 'size\tengine\tquery\treq_s\tp50_ms\tp99_ms\terrors\tnote\n' >"$RESULTS"
 EXTRA="$OUT/extra-$(date -u +%Y%m%d-%H%M%S).txt"
 : >"$EXTRA"
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+# WAIT_IDLE=N: before each engine, wait up to N seconds for the 1-minute load average to drop below 1.
+wait_idle() {
+  local limit=${WAIT_IDLE:-0} waited=0
+  while [ "$waited" -lt "$limit" ] && awk '{ exit !($1 >= 1.0) }' /proc/loadavg; do sleep 5; waited=$((waited + 5)); done
+  note "load average before $1 $2: $(cut -d' ' -f1-3 /proc/loadavg) (waited ${waited} s for < 1.0; the machine is shared)"
+}
 note() { log "$*"; echo "$*" >>"$EXTRA"; }
 
 rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -303,6 +309,7 @@ for size in $SIZES; do
   chmod 644 "$geojson" "$tsv"
   cp "$tsv" "$RUN/stations.tsv"; chmod 644 "$RUN/stations.tsv"
   for e in $ENGINES; do
+    wait_idle "$size" "$e"
     log "== $size stations: $e"
     case $e in
       yizhan) bench_yizhan "$size" "$geojson" ;;

@@ -2,7 +2,7 @@
 //! can give ratios measured in the same run on the same (shared, noisy) machine.
 //!
 //!     cargo bench --bench index                 # everything, about 4-5 minutes on 2 cores
-//!     cargo bench --bench index -- nearest_k10  # one group
+//!     cargo bench --bench index -- nearest_k10  # one group (a regex on the benchmark names)
 //!
 //! Data are synthetic and seeded: a Beijing-clustered 4k set and nationwide (city-clustered, like
 //! `scripts/gen_nationwide.py`) 200k and 1M sets, `discount_meal` on ≈ 1 % of the stations. Every query cycles
@@ -17,6 +17,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Samplin
 
 use yizhan::dataset::{Dataset, Filter, OpenAt};
 use yizhan::index::BBox;
+use yizhan::route::Route;
 use yizhan::station::{
     haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId,
 };
@@ -394,12 +395,184 @@ fn bbox_1m(c: &mut Criterion) {
     g.finish();
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Along a route
+
+/// A seeded random-walk route of `n` points `step_m` apart, starting at a station-like point, gently turning.
+fn route(rng: &mut Rng, n: usize, step_m: f64) -> Vec<(f64, f64)> {
+    let (mut lon, mut lat) = nationwide_point(rng);
+    let mut heading = rng.f64() * 2.0 * std::f64::consts::PI;
+    let mut pts = Vec::with_capacity(n);
+    for _ in 0..n {
+        pts.push((lon, lat));
+        heading += rng.gauss() * 0.25;
+        lat += step_m * heading.cos() / 110_574.0;
+        lon += step_m * heading.sin() / (111_320.0 * lat.to_radians().cos());
+    }
+    pts
+}
+
+type V3 = [f64; 3];
+
+fn unit(lon: f64, lat: f64) -> V3 {
+    let (lo, la) = (lon.to_radians(), lat.to_radians());
+    [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
+}
+fn dot(a: V3, b: V3) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+fn cross(a: V3, b: V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+fn angle(a: V3, b: V3) -> f64 {
+    dot(cross(a, b), cross(a, b)).sqrt().atan2(dot(a, b))
+}
+
+/// Brute force along a route: the exact point-to-great-circle-arc distance from every station (in `stations`,
+/// a stride of the dataset) to every segment; those within `max_m`, ordered by (along, distance, index).
+fn brute_along(
+    st: &[Station],
+    stride: usize,
+    pts: &[(f64, f64)],
+    max_m: f64,
+    limit: usize,
+) -> Vec<(f64, f64, u32)> {
+    const R: f64 = yizhan::station::EARTH_RADIUS_M;
+    let v: Vec<V3> = pts.iter().map(|&(lo, la)| unit(lo, la)).collect();
+    let mut start = vec![0.0; v.len()];
+    for i in 1..v.len() {
+        start[i] = start[i - 1] + angle(v[i - 1], v[i]) * R;
+    }
+    let mut hits = Vec::new();
+    for (idx, s) in st.iter().enumerate().step_by(stride) {
+        let p = unit(s.position.lon(), s.position.lat());
+        let mut best = (f64::INFINITY, 0.0);
+        for i in 0..v.len() - 1 {
+            let (a, b) = (v[i], v[i + 1]);
+            let seg = angle(a, b);
+            let mut cand = [
+                (angle(p, a) * R, start[i]),
+                (angle(p, b) * R, start[i + 1]),
+                (f64::INFINITY, 0.0),
+            ];
+            let n = cross(a, b);
+            let nn = dot(n, n).sqrt();
+            if nn > 1e-15 {
+                let n = [n[0] / nn, n[1] / nn, n[2] / nn];
+                let d = dot(p, n);
+                let q = [p[0] - d * n[0], p[1] - d * n[1], p[2] - d * n[2]];
+                let aq = angle(a, q);
+                if (aq + angle(q, b) - seg).abs() < 1e-12 {
+                    cand[2] = (d.clamp(-1.0, 1.0).asin().abs() * R, start[i] + aq * R);
+                }
+            }
+            for c in cand {
+                if c.0 < best.0 - 1e-6 {
+                    best = c;
+                }
+            }
+        }
+        if best.0 <= max_m {
+            hits.push((best.1, best.0, idx as u32));
+        }
+    }
+    hits.sort_by(|x, y| {
+        x.0.total_cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then(x.2.cmp(&y.2))
+    });
+    hits.truncate(limit);
+    hits
+}
+
+/// Stations along 20-point (≈ 10 km, 500 m steps) and 2,000-point (≈ 50 km, 25 m steps, the API's maximum)
+/// routes at the API defaults (300 m, limit 50), on 200k and 1M stations. Brute force is exact for the
+/// 20-point routes; for 2,000 points a full scan would take minutes per query, so it scans a stride of the
+/// stations (≈ 5,000) and the time is scaled by the stride (`brute_sampled`: the scan is linear in stations).
+fn along(c: &mut Criterion) {
+    const MAX_M: f64 = 300.0;
+    const LIMIT: usize = 50;
+    let sets: [(&str, fn() -> &'static Dataset); 2] =
+        [("200k", nationwide_200k), ("1M", nationwide_1m)];
+    let mut rng = Rng::new(300);
+    let short: Vec<Vec<(f64, f64)>> = (0..100).map(|_| route(&mut rng, 20, 500.0)).collect();
+    let long: Vec<Vec<(f64, f64)>> = (0..20).map(|_| route(&mut rng, 2000, 25.0)).collect();
+    let short_r: Vec<Route> = short.iter().map(|p| Route::new(p)).collect();
+    let long_r: Vec<Route> = long.iter().map(|p| Route::new(p)).collect();
+    let f = filter(0);
+    for (label, ds) in sets {
+        let ds = ds();
+        // The index and brute force agree (same stations, same distances) before anything is timed.
+        for (p, r) in short.iter().zip(&short_r).take(5) {
+            let got = ds.along(r, MAX_M, 10_000, &f, &mut open_at());
+            let want = brute_along(ds.stations(), 1, p, MAX_M, 10_000);
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "along: index and brute force disagree"
+            );
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g.distance_m - w.1).abs() < 1e-6 && (g.along_m - w.0).abs() < 1e-3);
+            }
+        }
+        let mean = |rs: &[Route]| {
+            rs.iter()
+                .map(|r| ds.along(r, MAX_M, 10_000, &f, &mut open_at()).len() as f64)
+                .sum::<f64>()
+                / rs.len() as f64
+        };
+        eprintln!(
+            "along_{label}: {:.1} stations within {MAX_M} m of a 20-point route, {:.1} of a 2,000-point one",
+            mean(&short_r),
+            mean(&long_r)
+        );
+        let mut g = c.benchmark_group(format!("along_{label}"));
+        let mut i = 0usize;
+        for (name, rs) in [("20pt", &short_r), ("2000pt", &long_r)] {
+            g.sampling_mode(SamplingMode::Auto);
+            g.bench_function(BenchmarkId::new("rtree", name), |b| {
+                b.iter(|| {
+                    let r = &rs[i % rs.len()];
+                    i += 1;
+                    black_box(ds.along(r, MAX_M, LIMIT, &f, &mut open_at()))
+                })
+            });
+        }
+        g.sampling_mode(SamplingMode::Flat);
+        g.sample_size(10);
+        g.bench_function(BenchmarkId::new("brute", "20pt"), |b| {
+            b.iter(|| {
+                let p = &short[i % short.len()];
+                i += 1;
+                black_box(brute_along(ds.stations(), 1, p, MAX_M, LIMIT))
+            })
+        });
+        let stride = ds.len() / 5_000;
+        g.bench_function(BenchmarkId::new("brute_sampled", "2000pt"), |b| {
+            b.iter_custom(|iters| {
+                let t = std::time::Instant::now();
+                for _ in 0..iters {
+                    let p = &long[i % long.len()];
+                    i += 1;
+                    black_box(brute_along(ds.stations(), stride, p, MAX_M, LIMIT));
+                }
+                t.elapsed() * stride as u32
+            })
+        });
+        g.finish();
+    }
+}
+
 criterion_group! {
     name = index_benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    targets = nearest_k10, nearest_filtered_1m, bbox_1m
+    targets = nearest_k10, nearest_filtered_1m, bbox_1m, along
 }
 criterion_main!(index_benches);
