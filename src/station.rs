@@ -183,11 +183,55 @@ pub struct Hours {
     raw: Box<str>,
     oh: OpeningHours,
     always_open: bool,
+    /// Normalises to a constant open state: open at every instant, proven without a scan.
+    constant_open: bool,
+}
+
+/// The instant from which the `24h` flag is decided (2026-01-01T00:00, local wall-clock time): fixed, so that
+/// the flag depends on the dataset's content only.
+const ALWAYS_OPEN_PROBE_SECS: i64 = 1_767_225_600;
+/// When normalisation cannot show an expression to be constant, it counts as open at all times if it stays open
+/// for this long after the probe. (Asking the library for the next change instead scans day by day to the year
+/// 10000: about a second for `Mo-Su`, over 30 s for a 1000-character expression.)
+const ALWAYS_OPEN_HORIZON_DAYS: i64 = 731;
+/// The horizon scan costs about rules × days: an expression with more rule sequences than this (after
+/// normalisation) is not scanned, and so is flagged `24h` only if normalisation reduces it to a constant.
+const ALWAYS_OPEN_MAX_SCAN_RULES: usize = 4;
+
+/// Runs a call into the `opening-hours` crate, turning a panic inside it into `None`. The crate has internal
+/// assertions and `expect`s on dates; whatever input reaches them, a request or an upload must not die of it.
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// `(open at all times, and that is exact)`: exact when the normalised expression is trivially constant, else
+/// decided by a bounded scan (see [`ALWAYS_OPEN_HORIZON_DAYS`]).
+fn open_at_all_times(oh: &OpeningHours) -> (bool, bool) {
+    let Some(probe) =
+        chrono::DateTime::from_timestamp(ALWAYS_OPEN_PROBE_SECS, 0).map(|t| t.naive_utc())
+    else {
+        return (false, false);
+    };
+    let normal = oh.normalize();
+    let expr = normal.get_expression();
+    if expr.is_constant() {
+        let open = normal.is_open(probe);
+        return (open, open);
+    }
+    if expr.rules.len() > ALWAYS_OPEN_MAX_SCAN_RULES {
+        return (false, false);
+    }
+    let end = probe + chrono::TimeDelta::days(ALWAYS_OPEN_HORIZON_DAYS);
+    let open = normal.iter_range(probe, end).next().is_some_and(|r| {
+        r.kind == opening_hours::RuleKind::Open && r.range.start <= probe && r.range.end >= end
+    });
+    (open, false)
 }
 
 impl Hours {
-    /// Parses the expression, and decides once whether it is open at all times: open now and with no state change
-    /// ever after, from a fixed instant (a rule like `24/7; 2026 Dec 25 off` is not "24h").
+    /// Parses the expression, and decides once whether it is open at all times (the `24h` filter): a rule like
+    /// `24/7; 2026 Dec 25 off` is not. The cost is bounded: at most 1000 characters, and no unbounded search
+    /// for the next change of state.
     pub fn parse(s: &str) -> Result<Self, String> {
         let raw = s.trim();
         if raw.is_empty() {
@@ -196,19 +240,23 @@ impl Hours {
         if raw.len() > 1000 {
             return Err("opening_hours is longer than 1000 characters".into());
         }
-        let oh = OpeningHours::from_str(raw).map_err(|e| {
-            let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("syntax error").trim().to_owned();
-            format!("cannot parse opening_hours {raw:?} (OpenStreetMap syntax, e.g. \"Mo-Fr 09:00-18:00\" or \"24/7\"): {first}")
-        })?;
-        let probe = chrono::DateTime::from_timestamp(1_767_225_600, 0) // 2026-01-01T00:00Z
-            .map(|t| t.naive_utc())
-            .unwrap_or_default();
-        let always_open = oh.is_open(probe) && oh.next_change(probe).is_none();
+        let cannot_evaluate = || {
+            format!("cannot evaluate opening_hours {raw:?}: the expression is valid syntax but the evaluator fails on it; simplify it (e.g. \"Mo-Fr 09:00-18:00\")")
+        };
+        let oh = guarded(|| OpeningHours::from_str(raw))
+            .ok_or_else(cannot_evaluate)?
+            .map_err(|e| {
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("syntax error").trim().to_owned();
+                format!("cannot parse opening_hours {raw:?} (OpenStreetMap syntax, e.g. \"Mo-Fr 09:00-18:00\" or \"24/7\"): {first}")
+            })?;
+        let (always_open, constant_open) =
+            guarded(|| open_at_all_times(&oh)).ok_or_else(cannot_evaluate)?;
         Ok(Hours {
             raw: raw.into(),
             oh,
             always_open,
+            constant_open,
         })
     }
 
@@ -218,9 +266,19 @@ impl Hours {
     pub fn always_open(&self) -> bool {
         self.always_open
     }
-    /// Open at this local (wall-clock) time. `Unknown` rules count as not open.
+    /// Open at this local (wall-clock) time: `Some(true)` open, `Some(false)` closed or an `unknown` rule, `None`
+    /// when the evaluator fails on this expression at this instant (then nobody knows). A constant expression
+    /// (`24/7`) is open even outside the years 1900–9999 that the library evaluates.
+    pub fn try_is_open(&self, local: NaiveDateTime) -> Option<bool> {
+        if self.constant_open {
+            return Some(true);
+        }
+        guarded(|| self.oh.is_open(local))
+    }
+    /// Open at this local (wall-clock) time. `Unknown` rules, and an evaluator failure, count as not open; use
+    /// [`Hours::try_is_open`] to tell a failure apart.
     pub fn is_open(&self, local: NaiveDateTime) -> bool {
-        self.always_open || self.oh.is_open(local)
+        self.try_is_open(local).unwrap_or(false)
     }
 }
 
@@ -281,7 +339,7 @@ impl Station {
     }
     /// `Some(true/false)` when the hours are known, `None` when they are not.
     pub fn is_open_at(&self, local: NaiveDateTime) -> Option<bool> {
-        self.hours.as_deref().map(|h| h.is_open(local))
+        self.hours.as_deref().and_then(|h| h.try_is_open(local))
     }
 }
 
