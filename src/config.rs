@@ -88,6 +88,10 @@ pub struct ServeArgs {
     /// Problem reports accepted per client per minute.
     #[arg(long, env = "YIZHAN_REPORTS_PER_MINUTE", default_value_t = 10)]
     pub reports_per_minute: u32,
+    /// Behind a reverse proxy: take the client address for rate limiting from the last `X-Forwarded-For`
+    /// entry (the one the proxy appended) instead of the TCP peer, which would be the proxy for everyone.
+    #[arg(long, env = "YIZHAN_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ServeArgs {

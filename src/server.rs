@@ -55,6 +55,7 @@ pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppS
         reports: Arc::new(Reports {
             log: reports,
             limiter: RateLimiter::new(args.reports_per_minute),
+            trust_forwarded_for: args.trust_forwarded_for,
         }),
     })
 }

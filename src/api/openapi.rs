@@ -201,7 +201,7 @@ The API contract (v1) leaves these open; this is what the server does, and clien
 * An unknown station is a `404` and does not count against the rate limit; unparseable JSON does not count either; a bad
   `reason` does.
 * The limit is per client IP address as the server sees the TCP connection: behind a reverse proxy every client shares
-  the proxy's address (see docs/DEPLOY.md). `X-Forwarded-For` is not trusted.
+  the proxy's address, unless the server runs with `--trust-forwarded-for`, which takes the last `X-Forwarded-For` entry (see docs/DEPLOY.md).
 * `202` returns the stored report; it is durable (fsynced) before the answer. `GET /api/v1/reports` lists open reports,
   newest first, as `{{"count", "reports"}}`; reports are kept per server instance.
 "#,

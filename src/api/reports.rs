@@ -16,6 +16,29 @@ use crate::reports::{RateLimiter, ReportError, ReportLog};
 pub struct Reports {
     pub log: ReportLog,
     pub limiter: RateLimiter,
+    /// Take the client address from `X-Forwarded-For` (set behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
+}
+
+/// The rate-limited client: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` entry.
+fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> IpAddr {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .and_then(|list| {
+            list.rsplit(',')
+                .map(str::trim)
+                .find_map(|a| a.parse::<IpAddr>().ok())
+        });
+    forwarded
+        .or(peer)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 #[derive(Deserialize)]
@@ -33,13 +56,13 @@ pub async fn create(
     State(app): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
     let Path(id) =
         id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
-    let client = peer
-        .map(|Extension(ConnectInfo(a))| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let peer = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    let client = client_addr(&headers, peer, app.reports.trust_forwarded_for);
     if app.catalog.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
@@ -76,4 +99,26 @@ pub async fn list(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<
     app.admin.check(&headers)?;
     let reports = app.reports.log.open_reports();
     Ok(Json(serde_json::json!({ "count": reports.len(), "reports": reports })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_when_trusted() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let peer = Some("10.0.0.1".parse().unwrap());
+        assert_eq!(client_addr(&h, peer, false), peer.unwrap());
+        assert_eq!(
+            client_addr(&h, peer, true),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_addr(&h, peer, true), peer.unwrap());
+    }
 }
