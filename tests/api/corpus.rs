@@ -771,7 +771,7 @@ async fn random_mutations_never_half_apply() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(80);
-    let mut rng = Rng::new(0xBADD_A7A);
+    let mut rng = Rng::new(0x0BAD_DA7A);
     let mut rejected = [0usize; 2];
     for round in 0..rounds * 2 {
         let (kind, body, ct) = if round % 2 == 0 {

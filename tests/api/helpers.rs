@@ -797,14 +797,14 @@ pub fn edge_stations() -> Vec<MSt> {
 }
 
 /// Brute-force nearest: (distance, station), ordered by (distance, id bytes).
-pub fn brute_nearest<'a>(
-    model: &'a [MSt],
+pub fn brute_nearest(
+    model: &[MSt],
     lon: f64,
     lat: f64,
     k: usize,
     max_d: Option<f64>,
     keep: impl Fn(&MSt) -> bool,
-) -> Vec<(f64, &'a MSt)> {
+) -> Vec<(f64, &MSt)> {
     let mut rows: Vec<(f64, &MSt)> = model
         .iter()
         .filter(|s| keep(s))
@@ -875,4 +875,32 @@ pub fn bulk(prefix: &str, n: usize, seed: u64) -> Vec<MSt> {
             s
         })
         .collect()
+}
+
+/// Sends `head` and `body` on one connection while reading the answer at the same time, ignoring write errors:
+/// a server may answer (413, 401) and close before the body is all sent, which a normal client reports as an error.
+pub async fn raw_http_early(
+    addr: SocketAddr,
+    head: String,
+    body: Vec<u8>,
+) -> (u16, String, Vec<u8>) {
+    let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut rd, mut wr) = tokio::io::split(s);
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(head.as_bytes()).await;
+        let _ = wr.write_all(&body).await;
+        let _ = wr.flush().await;
+        wr
+    });
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), rd.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("raw_http_early timed out"),
+        }
+    }
+    drop(writer);
+    parse_raw_response(&buf)
 }

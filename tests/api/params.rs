@@ -13,7 +13,7 @@ async fn bad_parameters_are_400_problems_naming_the_parameter() {
         // lat / lon
         (format!("{N}?lon=116.4"), "lat"),
         (format!("{N}?lat=39.9"), "lon"),
-        (format!("{N}"), "lat"),
+        (N.to_string(), "lat"),
         (format!("{N}?lat=&lon=116.4"), "lat"),
         (format!("{N}?lat=91&lon=116.4"), "lat"),
         (format!("{N}?lat=-90.0001&lon=116.4"), "lat"),

@@ -433,7 +433,7 @@ async fn one_station_amenities_and_health() {
             .unwrap_or_else(|| panic!("no row for {key}"));
         let want = m.iter().filter(|s| s.amenities.contains(key)).count();
         assert_eq!(row["count"].as_u64(), Some(want as u64), "{key}");
-        assert_eq!(row["label_zh"].as_str().is_some(), true);
+        assert!(row["label_zh"].is_string());
         assert!(row["label_en"].is_string());
         if i == 0 {
             assert_eq!(row["label_zh"], "饮水");
@@ -446,7 +446,7 @@ async fn one_station_amenities_and_health() {
     );
     let (v, n) = app.health().await;
     assert_eq!(n, m.len() as u64);
-    assert_eq!(v.len() >= 8, true, "version {v:?}");
+    assert!(v.len() >= 8, "version {v:?}");
 }
 
 #[derive(serde::Deserialize)]
