@@ -253,15 +253,16 @@ fn syntax(e: serde_json::Error) -> ImportError {
     }
 }
 
-pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
+/// The features as drafts, made one at a time as validation asks for them, so that a million-feature upload
+/// never holds a million drafts at once.
+pub fn drafts<'a>(
+    bytes: &'a [u8],
+) -> Result<Box<dyn ExactSizeIterator<Item = Draft> + 'a>, ImportError> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     match serde_json::from_slice::<RawCollection>(bytes) {
         Ok(fc) if fc.ty == "FeatureCollection" => {
-            return Ok(fc
-                .features
-                .iter()
-                .enumerate()
-                .map(|(i, raw)| {
+            return Ok(Box::new(fc.features.into_iter().enumerate().map(
+                |(i, raw)| {
                     fast_draft(i, raw).unwrap_or_else(|| {
                         match serde_json::from_str::<Value>(raw.get()) {
                             Ok(v) => draft(i, &v),
@@ -273,14 +274,14 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
                             },
                         }
                     })
-                })
-                .collect());
+                },
+            )));
         }
         Ok(_) => {}
         Err(e) if e.is_syntax() || e.is_eof() => return Err(syntax(e)),
         Err(_) => {}
     }
-    slow_drafts(bytes)
+    Ok(Box::new(slow_drafts(bytes)?.into_iter()))
 }
 
 /// The whole document as a `Value`, for documents that are not the plain shape: finds the exact message.

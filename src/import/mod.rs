@@ -85,11 +85,10 @@ pub fn parse(
     crs: Crs,
     known_hours: &HashMap<String, Arc<Hours>>,
 ) -> Result<Parsed, ImportError> {
-    let drafts = match format {
-        Format::GeoJson => geojson::drafts(bytes)?,
-        Format::Csv => csv::drafts(bytes)?,
-    };
-    validate::validate(drafts, crs, known_hours)
+    match format {
+        Format::GeoJson => validate::validate(geojson::drafts(bytes)?, crs, known_hours),
+        Format::Csv => validate::validate(csv::drafts(bytes)?.into_iter(), crs, known_hours),
+    }
 }
 
 #[cfg(test)]

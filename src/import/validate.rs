@@ -183,14 +183,13 @@ fn station(
 
 /// Validates every draft, collecting every problem, then checks ids across rows.
 pub fn validate(
-    drafts: Vec<Draft>,
+    drafts: impl ExactSizeIterator<Item = Draft>,
     crs: Crs,
     known_hours: &HashMap<String, Arc<Hours>>,
 ) -> Result<Parsed, ImportError> {
     let mut hours = known_hours.clone();
     let mut errors = Vec::new();
     let mut stations = Vec::with_capacity(drafts.len());
-    let mut rows = Vec::with_capacity(drafts.len());
     let mut first_at: HashMap<String, usize> = HashMap::with_capacity(drafts.len());
     for d in drafts {
         let (index, line) = (d.index, d.line);
@@ -210,10 +209,7 @@ pub fn validate(
             }
         }
         match station(d, crs, &mut hours) {
-            Ok(s) if row_errors.is_empty() => {
-                stations.push(s);
-                rows.push(index);
-            }
+            Ok(s) if row_errors.is_empty() => stations.push(s),
             Ok(_) => {}
             Err(e) => row_errors.extend(e),
         }
