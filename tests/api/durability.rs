@@ -26,6 +26,7 @@ async fn put(p: &Proc, body: Vec<u8>) -> Result<(u16, Option<String>), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_uploads_leaves_a_or_b() {
+    let _heavy = HEAVY.lock().await;
     let rounds: usize = std::env::var("YZ_KILL_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())

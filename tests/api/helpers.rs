@@ -904,3 +904,6 @@ pub async fn raw_http_early(
     drop(writer);
     parse_raw_response(&buf)
 }
+
+/// Held by the timing-sensitive tests so that they do not compete with each other for the two cores.
+pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
