@@ -17,6 +17,8 @@ import sys
 
 
 def fmt(ns: float) -> str:
+    if ns >= 1e9:
+        return f"{ns / 1e9:,.2f} s"
     if ns >= 1e6:
         return f"{ns / 1e6:,.2f} ms"
     if ns >= 1e3:
@@ -34,11 +36,11 @@ def main() -> int:
         b = json.load(open(os.path.join(d, "benchmark.json")))
         e = json.load(open(os.path.join(d, "estimates.json")))
         rows.append((b["group_id"], b["function_id"] or "", b["value_str"] or "",
-                     e["median"]["point_estimate"], e["mean"]["confidence_interval"]["lower_bound"],
-                     e["mean"]["confidence_interval"]["upper_bound"], b.get("throughput")))
+                     e["median"]["point_estimate"], e["median"]["confidence_interval"]["lower_bound"],
+                     e["median"]["confidence_interval"]["upper_bound"], b.get("throughput")))
     rows.sort()
     by = {(g, f, v): m for g, f, v, m, *_ in rows}
-    print("| group | benchmark | median | mean 95 % CI | brute ÷ index | note |")
+    print("| group | benchmark | median | 95 % CI of the median | brute ÷ index | note |")
     print("|---|---|---:|---|---:|---|")
     for g, f, v, med, lo, hi, tp in rows:
         name = "/".join(x for x in (f, v) if x)
@@ -51,6 +53,8 @@ def main() -> int:
             note = f"{med / by[(g, 'rtree', 'none')]:.2f}× unfiltered"
         if tp and "Elements" in tp:
             note = f"{tp['Elements'] / (med / 1e9):,.0f} stations/s"
+        if f == "brute_sampled":
+            note = "scan of a stride of the stations, time × stride"
         print(f"| {g} | {name} | {fmt(med)} | {fmt(lo)} – {fmt(hi)} | {ratio} | {note} |")
     return 0
 
