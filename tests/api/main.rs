@@ -1,5 +1,6 @@
 //! The API's integration tests: one binary (zero2prod style), one module per area.
 
+mod along;
 mod concurrency;
 mod corpus;
 mod durability;
