@@ -150,7 +150,7 @@ fn amenity_bits(rng: &mut Rng) -> u16 {
     bits
 }
 
-fn stations(n: usize, seed: u64, point: fn(&mut Rng) -> (f64, f64)) -> Vec<Station> {
+fn stations(n: usize, seed: u64, point: PointFn) -> Vec<Station> {
     assert_eq!(Amenity::ALL[9], Amenity::DiscountMeal);
     let mut rng = Rng::new(seed);
     let hours: Arc<Hours> = Arc::new(Hours::parse("Mo-Su 08:00-20:00").expect("valid hours"));
@@ -173,7 +173,7 @@ fn stations(n: usize, seed: u64, point: fn(&mut Rng) -> (f64, f64)) -> Vec<Stati
         .collect()
 }
 
-fn queries(seed: u64, point: fn(&mut Rng) -> (f64, f64)) -> Vec<(f64, f64)> {
+fn queries(seed: u64, point: PointFn) -> Vec<(f64, f64)> {
     let mut rng = Rng::new(seed);
     (0..1000).map(|_| point(&mut rng)).collect()
 }
@@ -280,9 +280,13 @@ fn check_agreement(ds: &Dataset, qs: &[(f64, f64)], bits: u16) {
 // ---------------------------------------------------------------------------------------------------------
 // Groups
 
+/// A dataset getter and the distribution its query points come from.
+type DatasetFn = fn() -> &'static Dataset;
+type PointFn = fn(&mut Rng) -> (f64, f64);
+
 /// Unfiltered nearest k=10, index vs brute force, at 4k (Beijing), 200k and 1M (nationwide).
 fn nearest_k10(c: &mut Criterion) {
-    let sets: [(&str, fn() -> &'static Dataset, fn(&mut Rng) -> (f64, f64)); 3] = [
+    let sets: [(&str, DatasetFn, PointFn); 3] = [
         ("4k", beijing_4k, beijing_point),
         ("200k", nationwide_200k, nationwide_point),
         ("1M", nationwide_1m, nationwide_point),
@@ -496,8 +500,7 @@ fn brute_along(
 fn along(c: &mut Criterion) {
     const MAX_M: f64 = 300.0;
     const LIMIT: usize = 50;
-    let sets: [(&str, fn() -> &'static Dataset); 2] =
-        [("200k", nationwide_200k), ("1M", nationwide_1m)];
+    let sets: [(&str, DatasetFn); 2] = [("200k", nationwide_200k), ("1M", nationwide_1m)];
     let mut rng = Rng::new(300);
     let short: Vec<Vec<(f64, f64)>> = (0..100).map(|_| route(&mut rng, 20, 500.0)).collect();
     let long: Vec<Vec<(f64, f64)>> = (0..20).map(|_| route(&mut rng, 2000, 25.0)).collect();
