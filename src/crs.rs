@@ -44,6 +44,8 @@ impl Crs {
         match self {
             Crs::Wgs84 => (lon, lat),
             Crs::Gcj02 => wgs84_to_gcj02(lon, lat),
+            // Like GCJ-02, BD-09 leaves points outside China where they are (contract: not shifted).
+            Crs::Bd09 if out_of_china(lon, lat) => (lon, lat),
             Crs::Bd09 => {
                 let (x, y) = wgs84_to_gcj02(lon, lat);
                 gcj02_to_bd09(x, y)
@@ -56,6 +58,7 @@ impl Crs {
         match self {
             Crs::Wgs84 => (lon, lat),
             Crs::Gcj02 => gcj02_to_wgs84(lon, lat),
+            Crs::Bd09 if out_of_china(lon, lat) => (lon, lat),
             Crs::Bd09 => {
                 let (x, y) = bd09_to_gcj02_exact(lon, lat);
                 gcj02_to_wgs84(x, y)
@@ -241,7 +244,7 @@ mod tests {
     #[test]
     fn outside_china_is_unchanged() {
         for (x, y) in [(2.3522, 48.8566), (-74.006, 40.7128), (151.2093, -33.8688)] {
-            for crs in [Crs::Wgs84, Crs::Gcj02] {
+            for crs in [Crs::Wgs84, Crs::Gcj02, Crs::Bd09] {
                 assert_eq!(crs.from_wgs84(x, y), (x, y));
                 assert_eq!(crs.to_wgs84(x, y), (x, y));
             }

@@ -39,16 +39,17 @@ impl AdminToken {
         let Some(want) = &self.0 else {
             return Err(ApiError::AdminDisabled);
         };
+        // Bytes, not `to_str`: a token may contain non-ASCII characters (sent as UTF-8).
         let given = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+            .map(|v| v.as_bytes())
             .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
+                v.strip_prefix(b"Bearer ")
+                    .or_else(|| v.strip_prefix(b"bearer "))
             })
-            .map(str::trim)
+            .map(|v| v.trim_ascii())
             .ok_or(ApiError::Unauthorized)?;
-        let got: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+        let got: [u8; 32] = Sha256::digest(given).into();
         if bool::from(got.ct_eq(want)) {
             Ok(())
         } else {

@@ -245,6 +245,21 @@ fn fast_draft(index: usize, raw: &RawValue) -> Option<Draft> {
     })
 }
 
+/// The id of a feature that cannot be read as a whole, for the error report.
+fn id_of(raw: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow)]
+        id: Option<&'a RawValue>,
+    }
+    let id = serde_json::from_str::<IdOnly>(raw.get()).ok()?.id?;
+    serde_json::from_str::<String>(id.get()).ok().or_else(|| {
+        serde_json::from_str::<i64>(id.get())
+            .ok()
+            .map(|n| n.to_string())
+    })
+}
+
 fn syntax(e: serde_json::Error) -> ImportError {
     ImportError::Syntax {
         message: format!("the body is not valid JSON: {e}"),
@@ -266,10 +281,14 @@ pub fn drafts<'a>(
                     fast_draft(i, raw).unwrap_or_else(|| {
                         match serde_json::from_str::<Value>(raw.get()) {
                             Ok(v) => draft(i, &v),
-                            // Cannot happen: RawValue already checked the syntax.
+                            // Well-formed but unreadable, e.g. a number out of range: one error, with the id if any.
                             Err(e) => Draft {
                                 index: i,
-                                errors: vec![("feature", e.to_string())],
+                                id: id_of(raw),
+                                errors: vec![(
+                                    "feature",
+                                    format!("the feature cannot be read: {e}"),
+                                )],
                                 ..Draft::default()
                             },
                         }

@@ -61,6 +61,10 @@ fn station(
     crs: Crs,
     hours: &mut HashMap<String, Arc<Hours>>,
 ) -> Result<Station, Vec<(&'static str, String)>> {
+    // A feature that could not be read at all has one error saying so; listing every field as missing would mislead.
+    if d.errors.iter().any(|(f, _)| *f == "feature") {
+        return Err(d.errors);
+    }
     let mut errs = d.errors;
     let id = match d.id.as_deref().map(StationId::parse) {
         None => {

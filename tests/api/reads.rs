@@ -681,7 +681,6 @@ async fn gcj02_to_bd09_vector_on_upload_and_read() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: crs=bd09 shifts points outside mainland China (src/crs.rs gcj02_to_bd09 has no out_of_china check)"]
 async fn bd09_leaves_points_outside_china_alone() {
     let v = vectors();
     let m: Vec<MSt> = v
@@ -727,7 +726,6 @@ pub fn coordinate_texts(body: &str) -> Vec<(f64, f64)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG (minor): uploaded coordinates can change by 1 ulp: serde_json is used without its float_roundtrip feature"]
 async fn uploaded_coordinates_are_kept_exactly() {
     let app = spawn_app(None).await;
     let mut rng = Rng::new(99);
