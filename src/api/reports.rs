@@ -112,13 +112,14 @@ mod tests {
             "x-forwarded-for",
             "203.0.113.9, 198.51.100.7".parse().unwrap(),
         );
-        let peer = Some("10.0.0.1".parse().unwrap());
-        assert_eq!(client_addr(&h, peer, false), peer.unwrap());
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let peer = Some(proxy);
+        assert_eq!(client_addr(&h, peer, false), proxy);
         assert_eq!(
             client_addr(&h, peer, true),
             "198.51.100.7".parse::<IpAddr>().unwrap()
         );
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_addr(&h, peer, true), peer.unwrap());
+        assert_eq!(client_addr(&h, peer, true), proxy);
     }
 }
