@@ -53,6 +53,28 @@ impl<'a> Collection<'a> {
     }
 }
 
+/// Features for `(station, distance_m, along_m)` rows, with `open_now` at the request's instant.
+fn features<'a>(
+    ds: &'a Dataset,
+    rows: impl Iterator<Item = (u32, Option<f64>, Option<f64>)>,
+    crs: Crs,
+    open: &mut OpenAt,
+) -> Vec<Feature<'a>> {
+    rows.map(|(idx, distance_m, along_m)| {
+        let s = ds.station(idx);
+        Feature::new(
+            s,
+            crs,
+            Extra {
+                open_now: Some(open.is_open(s)),
+                distance_m,
+                along_m,
+            },
+        )
+    })
+    .collect()
+}
+
 /// The filters shared by every read: amenities (with 24h), open_now, at, q.
 fn filter(p: &Params, tz: chrono_tz::Tz) -> ApiResult<(Filter, OpenAt)> {
     let required = p.amenities()?;
@@ -87,21 +109,8 @@ pub async fn nearest(
     }
     let (wlon, wlat) = crs.to_wgs84(lon, lat);
     let hits = ds.nearest(wlon, wlat, k, max_distance_m, &filter, &mut open);
-    let features = hits
-        .iter()
-        .map(|h| {
-            let s = ds.station(h.idx);
-            Feature::new(
-                s,
-                crs,
-                Extra {
-                    open_now: Some(open.is_open(s)),
-                    distance_m: Some(h.distance_m),
-                    along_m: None,
-                },
-            )
-        })
-        .collect();
+    let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
+    let features = features(&ds, rows, crs, &mut open);
     Ok(geojson(
         ds.version(),
         &Collection::new(&ds, features, None, crs),
@@ -127,18 +136,10 @@ pub async fn along(
     }
     let route = Route::new(&path);
     let hits = ds.along(&route, max_distance_m, limit, &filter, &mut open);
-    let features = hits
+    let rows = hits
         .iter()
-        .map(|h| {
-            let s = ds.station(h.idx);
-            let extra = Extra {
-                open_now: Some(open.is_open(s)),
-                distance_m: Some(h.distance_m),
-                along_m: Some(h.along_m),
-            };
-            Feature::new(s, crs, extra)
-        })
-        .collect();
+        .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
+    let features = features(&ds, rows, crs, &mut open);
     Ok(geojson(
         ds.version(),
         &Collection::new(&ds, features, None, crs),
@@ -161,21 +162,8 @@ pub async fn list(
         return Ok(r);
     }
     let page = ds.list(bbox.as_ref(), &filter, &mut open, offset, limit);
-    let features = page
-        .indices
-        .iter()
-        .map(|&i| {
-            let s = ds.station(i);
-            Feature::new(
-                s,
-                crs,
-                Extra {
-                    open_now: Some(open.is_open(s)),
-                    ..Extra::default()
-                },
-            )
-        })
-        .collect();
+    let rows = page.indices.iter().map(|&i| (i, None, None));
+    let features = features(&ds, rows, crs, &mut open);
     Ok(geojson(
         ds.version(),
         &Collection::new(&ds, features, Some(page.total), crs),
