@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::params::Params;
 use super::respond::json;
 use super::AppState;
@@ -137,7 +137,7 @@ async fn upload(
     let format = format_of(&headers)?;
     let bytes = read_body(&headers, body, app.settings.max_upload_bytes).await?;
     let catalog = app.catalog.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let result = blocking("upload", move || {
         catalog.upload(Upload {
             body: &bytes,
             format,
@@ -147,8 +147,7 @@ async fn upload(
             allow_empty,
         })
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))?;
+    .await?;
     app.metrics.upload_outcome(match &result {
         Ok(o) if o.dry_run => "dry_run",
         Ok(_) => "accepted",
@@ -182,12 +181,9 @@ pub async fn delete(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> ApiResult<Response> {
     app.admin.check(&headers)?;
-    let Path(id) =
-        id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let id = path_id(id)?;
     let catalog = app.catalog.clone();
-    let outcome = tokio::task::spawn_blocking(move || catalog.delete(&id))
-        .await
-        .map_err(|e| ApiError::Internal(format!("delete task failed: {e}")))??;
+    let outcome = blocking("delete", move || catalog.delete(&id)).await??;
     Ok(json(&outcome.dataset_version, &outcome))
 }
 
@@ -199,9 +195,8 @@ pub async fn download(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
     }
     let catalog = app.catalog.clone();
     let version = ds.version().to_owned();
-    let bytes = tokio::task::spawn_blocking(move || catalog.store().read(&version))
-        .await
-        .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
+    let bytes = blocking("read", move || catalog.store().read(&version))
+        .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut r = Body::from(bytes).into_response();
     let h = r.headers_mut();
@@ -224,9 +219,7 @@ pub async fn download(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
 pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let catalog = app.catalog.clone();
-    let list = tokio::task::spawn_blocking(move || catalog.versions())
-        .await
-        .map_err(|e| ApiError::Internal(format!("versions task failed: {e}")))??;
+    let list = blocking("versions", move || catalog.versions()).await??;
     let ds = app.catalog.snapshot();
     Ok(json(
         ds.version(),
@@ -253,8 +246,6 @@ pub async fn rollback(
         })?
         .to_owned();
     let catalog = app.catalog.clone();
-    let outcome = tokio::task::spawn_blocking(move || catalog.rollback(&version))
-        .await
-        .map_err(|e| ApiError::Internal(format!("rollback task failed: {e}")))??;
+    let outcome = blocking("rollback", move || catalog.rollback(&version)).await??;
     Ok(json(&outcome.dataset_version, &outcome))
 }

@@ -154,3 +154,21 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Runs blocking work (parsing, fsync, file reads) off the async workers; a panic in it becomes a logged 500.
+pub async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("{what} task failed: {e}")))
+}
+
+/// The `{id}` path segment, or a 400 naming it (e.g. invalid percent-encoding).
+pub fn path_id(
+    id: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<String> {
+    id.map(|axum::extract::Path(id)| id)
+        .map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))
+}

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::AppState;
 use crate::reports::{RateLimiter, ReportError, ReportLog};
 
@@ -59,8 +59,7 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
-    let Path(id) =
-        id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let id = path_id(id)?;
     let peer = peer.map(|Extension(ConnectInfo(a))| a.ip());
     let client = client_addr(&headers, peer, app.reports.trust_forwarded_for);
     if app.catalog.snapshot().get(&id).is_none() {
@@ -79,13 +78,12 @@ pub async fn create(
         .check(client, Instant::now())
         .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
     let reports = app.reports.clone();
-    let saved = tokio::task::spawn_blocking(move || {
+    let saved = blocking("report", move || {
         reports
             .log
             .add(&id, &report.reason, report.comment.as_deref())
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("report task failed: {e}")))?
+    .await?
     .map_err(|e| match e {
         ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
         e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),

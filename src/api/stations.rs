@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 
-use super::error::{ApiError, ApiResult};
+use super::error::{path_id, ApiError, ApiResult};
 use super::params::Params;
 use super::respond::{geojson, json, not_modified};
 use super::AppState;
@@ -185,8 +185,7 @@ pub async fn one(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let Path(id) =
-        id.map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))?;
+    let id = path_id(id)?;
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
     let mut open = OpenAt::new(p.at()?, app.settings.timezone);
