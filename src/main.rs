@@ -2,10 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc returns freed memory to the OS far more readily than glibc's malloc: after a large upload is parsed
-/// and dropped, the resident size falls back to what the dataset really needs.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use yizhan::config::{Cli, Command, LogFormat, ServeArgs};
 
 fn init_tracing(format: LogFormat) {
