@@ -106,9 +106,10 @@ mount_tmpfs() { # DIR SIZE
     mount -t tmpfs -o "size=$2" tmpfs "$1" || return 1
     MOUNTS+=("$1")
 }
-dataset_version_of() { # FILE -> version and count of the canonical form (dry run against the running server)
-    curl -fsS -X PUT "$URL/api/v1/stations?dry_run=true" -H "Authorization: Bearer $TOKEN" \
-        -H 'Content-Type: application/geo+json' --data-binary "@$1" | jq -r '"\(.dataset_version) \(.count)"'
+dataset_version_of() { # FILE -> version and count of the canonical form, and seconds the dry run took
+    curl -fsS -o "$WORK/dry" -w '%{time_total}' -X PUT "$URL/api/v1/stations?dry_run=true" \
+        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/geo+json' --data-binary "@$1" >"$WORK/dry-time"
+    echo "$(jq -r '"\(.dataset_version) \(.count)"' "$WORK/dry") $(cat "$WORK/dry-time")"
 }
 
 log "work dir $WORK, port $PORT"
@@ -123,26 +124,26 @@ if [[ " $ONLY " == *" crash "* ]]; then
     gen 14000 12 "$WORK/B.geojson"
     DATA="$WORK/crash-data"
     start_server "$DATA" "$WORK/crash.log" || die "server did not start"
-    t0="$(date +%s.%N)"
-    read -r VA NA <<<"$(dataset_version_of "$WORK/A.geojson")"
-    UPLOAD_S="$(python3 -c "print(max(0.05, 1.5 * ($(date +%s.%N) - $t0)))")"
-    read -r VB NB <<<"$(dataset_version_of "$WORK/B.geojson")"
+    read -r VA NA TA <<<"$(dataset_version_of "$WORK/A.geojson")"
+    UPLOAD_S="$(python3 -c "print(round(max(0.05, 1.5 * $TA), 3))")"
+    read -r VB NB _ <<<"$(dataset_version_of "$WORK/B.geojson")"
     declare -A COUNT=(["$VA"]="$NA" ["$VB"]="$NB")
     COUNT["$(version)"]="$(count)"
-    log "crash: A = $VA ($NA stations, $(du -h "$WORK/A.geojson" | cut -f1)), B = $VB ($NB, $(du -h "$WORK/B.geojson" | cut -f1)); a dry run took ${UPLOAD_S}/1.5 s; $ROUNDS rounds"
+    log "crash: A = $VA ($NA stations, $(du -h "$WORK/A.geojson" | cut -f1)), B = $VB ($NB, $(du -h "$WORK/B.geojson" | cut -f1)); a dry run took ${TA} s; $ROUNDS rounds"
     stop_server
-    passed=0; failed=0; outcomes_new=0; outcomes_prev=0; first_fail=""
+    passed=0; failed=0; outcomes_new=0; outcomes_prev=0; outcomes_same=0; first_fail=""
     for i in $(seq "$ROUNDS"); do
         start_server "$DATA" "$WORK/crash.log" || { failed=$((failed + 1)); first_fail="${first_fail:-round $i: server did not start}"; continue; }
         prev="$(version)"
         COUNT["$prev"]="$(count)"
         if [ $((i % 2)) = 1 ]; then file="$WORK/A.geojson"; else file="$WORK/B.geojson"; fi
+        # Half the rounds anywhere in 0-2 s; the other half within 1.5x the time an upload takes, so that many
+        # kills land while the body is read, parsed, indexed or written rather than after it is done.
+        if [ $(((i / 2) % 2)) = 0 ]; then upto=2; else upto="$UPLOAD_S"; fi
+        delay="$(python3 -c "import random; print(f'{random.uniform(0, $upto):.3f}')")"
         put "$file" >/dev/null &
         CURL_PID=$!
-        # Half the rounds anywhere in 0-2 s; the other half within the time an upload takes, so that many kills
-        # land while the body is read, parsed, indexed or written rather than after it is done.
-        if [ $(((i / 2) % 2)) = 0 ]; then upto=2; else upto="$UPLOAD_S"; fi
-        sleep "$(python3 -c "import random; print(f'{random.uniform(0, $upto):.3f}')")"
+        sleep "$delay"
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
         SERVER_PID=""
@@ -152,9 +153,13 @@ if [[ " $ONLY " == *" crash "* ]]; then
             failed=$((failed + 1)); first_fail="${first_fail:-round $i: did not restart (see crash.log)}"; continue
         fi
         v="$(version)"; n="$(count)"
+        [ "${VERBOSE:-0}" = 1 ] && log "crash: round $i: $(basename "$file") killed after ${delay}s: prev $prev, now $v ($n)"
         if { [ "$v" = "$VA" ] || [ "$v" = "$VB" ] || [ "$v" = "$prev" ]; } && [ "$n" = "${COUNT[$v]:-x}" ] && [ "$n" -gt 0 ] && nearest_ok; then
             passed=$((passed + 1))
-            if [ "$v" = "$prev" ]; then outcomes_prev=$((outcomes_prev + 1)); else outcomes_new=$((outcomes_new + 1)); fi
+            if [ "$file" = "$WORK/A.geojson" ]; then up="$VA"; else up="$VB"; fi
+            if [ "$up" = "$prev" ]; then outcomes_same=$((outcomes_same + 1))
+            elif [ "$v" = "$up" ]; then outcomes_new=$((outcomes_new + 1))
+            else outcomes_prev=$((outcomes_prev + 1)); fi
         else
             failed=$((failed + 1)); first_fail="${first_fail:-round $i: version $v with $n stations (prev $prev)}"
         fi
@@ -163,7 +168,7 @@ if [[ " $ONLY " == *" crash "* ]]; then
     done
     tmpfiles="$(find "$DATA/versions" -name '.*tmp*' | wc -l)"
     tmpbytes="$(find "$DATA/versions" -name '.*tmp*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')"
-    detail="$passed/$ROUNDS passed ($outcomes_new new, $outcomes_prev previous version)${first_fail:+; first failure: $first_fail}"
+    detail="$passed/$ROUNDS passed (upload committed $outcomes_new, not committed $outcomes_prev, same as before $outcomes_same)${first_fail:+; first failure: $first_fail}"
     if [ "$failed" = 0 ]; then result PASS crash "kill -9 during PUT, restart: version in {A,B,prev}" "$detail"; else result FAIL crash "kill -9 during PUT, restart: version in {A,B,prev}" "$detail"; fi
     if [ "$tmpfiles" = 0 ]; then
         result PASS crash "no temp files left behind" "0"
@@ -275,6 +280,7 @@ if [[ " $ONLY " == *" corrupt "* ]]; then
     : >"$WORK/corrupt.log"
     if start_server "$DATA" "$WORK/corrupt.log"; then
         v="$(version)"; n="$(count)"
+        [ "${VERBOSE:-0}" = 1 ] && log "crash: round $i: $(basename "$file") killed after ${delay}s: prev $prev, now $v ($n)"
         logged="$(grep -c 'could not be loaded' "$WORK/corrupt.log" || true)"
         check corrupt "truncated CURRENT version -> older good one" "serving $v ($n stations; want $v_old, $n_old), $logged log line(s)" \
             test "$v" = "$v_old" -a "$n" = "$n_old" -a "$logged" -ge 1
