@@ -19,7 +19,7 @@ use yizhan::dataset::{Dataset, Filter, OpenAt};
 use yizhan::index::BBox;
 use yizhan::route::Route;
 use yizhan::station::{
-    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId,
+    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -157,18 +157,22 @@ fn stations(n: usize, seed: u64, point: PointFn) -> Vec<Station> {
     (1..=n)
         .map(|i| {
             let (lon, lat) = point(&mut rng);
-            Station {
-                id: StationId::parse(&format!("cn-{i:07}")).expect("valid id"),
-                name: "驿站".into(),
-                kind: Kind::Station,
-                host_type: HostType::Bank,
-                address: None,
-                district: None,
-                phone: None,
-                amenities: Amenities::from_bits(amenity_bits(&mut rng)),
-                hours: Some(hours.clone()),
-                position: Position::new(lon, lat).expect("valid position"),
-            }
+            let id = StationId::parse(&format!("cn-{i:07}")).expect("valid id");
+            let texts = Texts {
+                name: "驿站",
+                ..Texts::default()
+            };
+            let amenities = Amenities::from_bits(amenity_bits(&mut rng));
+            let position = Position::new(lon, lat).expect("valid position");
+            Station::new(
+                &id,
+                texts,
+                Kind::Station,
+                HostType::Bank,
+                amenities,
+                Some(hours.clone()),
+                position,
+            )
         })
         .collect()
 }

@@ -74,7 +74,7 @@ fn encode(stations: &[Station]) -> Vec<u8> {
 }
 
 fn sorted(mut stations: Vec<Station>) -> Vec<Station> {
-    stations.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    stations.sort_unstable_by(|a, b| a.id().cmp(b.id()));
     stations
 }
 
@@ -182,10 +182,10 @@ impl Catalog {
                 let mut by_id: std::collections::BTreeMap<_, _> = base
                     .stations()
                     .iter()
-                    .map(|s| (s.id.clone(), s.clone()))
+                    .map(|s| (s.id().to_owned(), s.clone()))
                     .collect();
                 for s in uploaded {
-                    by_id.insert(s.id.clone(), s);
+                    by_id.insert(s.id().to_owned(), s);
                 }
                 by_id.into_values().collect()
             }
@@ -222,7 +222,7 @@ impl Catalog {
         let stations: Vec<Station> = base
             .stations()
             .iter()
-            .filter(|s| s.id.as_str() != id)
+            .filter(|s| s.id() != id)
             .cloned()
             .collect();
         let count = stations.len();

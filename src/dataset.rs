@@ -98,7 +98,7 @@ impl Filter {
         }
         if let Some(t) = &self.text {
             let hit = |v: &str| v.to_lowercase().contains(t.as_str());
-            if !hit(&s.name) && !s.address.as_deref().is_some_and(hit) {
+            if !hit(s.name()) && !s.address().is_some_and(hit) {
                 return false;
             }
         }
@@ -115,7 +115,7 @@ pub struct Page {
 impl Dataset {
     /// `stations` must have unique ids (the importer guarantees it); they are sorted here.
     pub fn new(mut stations: Vec<Station>, version: String) -> Dataset {
-        stations.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        stations.sort_unstable_by(|a, b| a.id().cmp(b.id()));
         let index = Index::build(&stations);
         let amenity_counts = Amenity::ALL
             .iter()
@@ -155,7 +155,7 @@ impl Dataset {
     }
     pub fn position_of(&self, id: &str) -> Option<u32> {
         self.stations
-            .binary_search_by(|s| s.id.as_str().cmp(id))
+            .binary_search_by(|s| s.id().cmp(id))
             .ok()
             .map(|i| i as u32)
     }
@@ -267,7 +267,7 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::station::{HostType, Kind, Position, StationId};
+    use crate::station::{HostType, Kind, Position, StationId, Texts};
     use proptest::prelude::*;
 
     const HOURS: [&str; 5] = [
@@ -293,18 +293,22 @@ mod tests {
                 } else {
                     Amenities::default()
                 };
-                Station {
-                    id: StationId::parse(&format!("s{i:05}")).unwrap(),
-                    name: format!("Station {i}").into(),
-                    kind: Kind::Station,
-                    host_type: HostType::Bank,
-                    address: None,
-                    district: None,
-                    phone: None,
-                    amenities: Amenities::from_bits(bits).union(always),
+                let id = StationId::parse(&format!("s{i:05}")).unwrap();
+                let name = format!("Station {i}");
+                let texts = Texts {
+                    name: &name,
+                    ..Texts::default()
+                };
+                let p = Position::new(lon, lat).unwrap();
+                Station::new(
+                    &id,
+                    texts,
+                    Kind::Station,
+                    HostType::Bank,
+                    Amenities::from_bits(bits).union(always),
                     hours,
-                    position: Position::new(lon, lat).unwrap(),
-                }
+                    p,
+                )
             })
             .collect();
         Dataset::new(stations, "test".into())

@@ -77,20 +77,20 @@ impl<'a> Feature<'a> {
         let (lon, lat) = crs.from_wgs84(s.position.lon(), s.position.lat());
         Feature {
             ty: "Feature",
-            id: s.id.as_str(),
+            id: s.id(),
             geometry: Point {
                 ty: "Point",
                 coordinates: [lon, lat],
             },
             properties: Properties {
-                name: &s.name,
+                name: s.name(),
                 kind: s.kind.key(),
                 host_type: s.host_type.key(),
-                address: s.address.as_deref(),
-                district: s.district.as_deref(),
+                address: s.address(),
+                district: s.district(),
                 amenities: AmenityKeys(s.amenities),
                 opening_hours: s.opening_hours(),
-                phone: s.phone.as_deref(),
+                phone: s.phone(),
                 open_now: extra.open_now,
                 distance_m: extra.distance_m.map(round_dm),
                 along_m: extra.along_m.map(round_dm),

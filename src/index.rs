@@ -479,22 +479,25 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::station::{HostType, Kind, Position, StationId};
+    use crate::station::{HostType, Kind, Position, StationId, Texts};
     use proptest::prelude::*;
 
     fn station(i: usize, lon: f64, lat: f64, bits: u16) -> Station {
-        Station {
-            id: StationId::parse(&format!("s{i:06}")).unwrap(),
-            name: "n".into(),
-            kind: Kind::Station,
-            host_type: HostType::Bank,
-            address: None,
-            district: None,
-            phone: None,
-            amenities: Amenities::from_bits(bits),
-            hours: None,
-            position: Position::new(lon, lat).unwrap(),
-        }
+        let id = StationId::parse(&format!("s{i:06}")).unwrap();
+        let texts = Texts {
+            name: "n",
+            ..Texts::default()
+        };
+        let p = Position::new(lon, lat).unwrap();
+        Station::new(
+            &id,
+            texts,
+            Kind::Station,
+            HostType::Bank,
+            Amenities::from_bits(bits),
+            None,
+            p,
+        )
     }
 
     fn q(lon: f64, lat: f64, k: usize, bits: u16) -> Nearest {

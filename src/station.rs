@@ -316,16 +316,27 @@ impl Position {
     }
 }
 
-/// One station, fully validated. Strings are boxed (not `String`) to keep a million of them compact.
+/// The free-text fields of a station, as given to [`Station::new`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Texts<'a> {
+    pub name: &'a str,
+    pub address: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+/// One station, fully validated.
+///
+/// Its five strings live in one allocation (`text`, with the byte lengths of all but the last in `lens`):
+/// at a million stations that saves about 120 MB against five boxed strings, and keeps a station at 56 bytes.
 #[derive(Debug, Clone)]
 pub struct Station {
-    pub id: StationId,
-    pub name: Box<str>,
+    /// id, name, address, district, phone, concatenated (absent ones empty).
+    text: Box<str>,
+    /// Byte lengths of id, name, address and district; the phone is the rest.
+    lens: [u16; 4],
     pub kind: Kind,
     pub host_type: HostType,
-    pub address: Option<Box<str>>,
-    pub district: Option<Box<str>>,
-    pub phone: Option<Box<str>>,
     /// Amenities, plus [`Amenities::ALWAYS_OPEN`] when the hours say so.
     pub amenities: Amenities,
     /// Shared between stations with the same expression: parsing is costly and most stations share a few.
@@ -333,7 +344,79 @@ pub struct Station {
     pub position: Position,
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 impl Station {
+    /// Texts longer than 65,535 bytes are cut (validation allows far less; this only keeps the layout sound).
+    pub fn new(
+        id: &StationId,
+        texts: Texts<'_>,
+        kind: Kind,
+        host_type: HostType,
+        amenities: Amenities,
+        hours: Option<Arc<Hours>>,
+        position: Position,
+    ) -> Station {
+        let max = u16::MAX as usize;
+        let parts = [
+            clip(id.as_str(), max),
+            clip(texts.name, max),
+            clip(texts.address.unwrap_or(""), max),
+            clip(texts.district.unwrap_or(""), max),
+            clip(texts.phone.unwrap_or(""), max),
+        ];
+        let lens = [
+            parts[0].len() as u16,
+            parts[1].len() as u16,
+            parts[2].len() as u16,
+            parts[3].len() as u16,
+        ];
+        Station {
+            text: parts.concat().into_boxed_str(),
+            lens,
+            kind,
+            host_type,
+            amenities,
+            hours,
+            position,
+        }
+    }
+
+    /// The `i`-th text: 0 id, 1 name, 2 address, 3 district, 4 phone.
+    fn part(&self, i: usize) -> &str {
+        let start: usize = self.lens[..i].iter().map(|&l| l as usize).sum();
+        let end = self
+            .lens
+            .get(i)
+            .map_or(self.text.len(), |&l| start + l as usize);
+        self.text.get(start..end).unwrap_or("")
+    }
+    fn optional(&self, i: usize) -> Option<&str> {
+        Some(self.part(i)).filter(|t| !t.is_empty())
+    }
+
+    pub fn id(&self) -> &str {
+        self.part(0)
+    }
+    pub fn name(&self) -> &str {
+        self.part(1)
+    }
+    pub fn address(&self) -> Option<&str> {
+        self.optional(2)
+    }
+    pub fn district(&self) -> Option<&str> {
+        self.optional(3)
+    }
+    pub fn phone(&self) -> Option<&str> {
+        self.optional(4)
+    }
     pub fn opening_hours(&self) -> Option<&str> {
         self.hours.as_deref().map(Hours::as_str)
     }
@@ -406,6 +489,47 @@ mod tests {
         assert!(!office.is_open(sun_1200));
         assert!(Hours::parse("Mo-Xx 25:00-99:00").is_err());
         assert!(Hours::parse("").is_err());
+    }
+
+    #[test]
+    fn texts_share_one_allocation_and_read_back() {
+        let id = StationId::parse("bj-1").unwrap();
+        let texts = Texts {
+            name: "驿站",
+            address: None,
+            district: Some("朝阳区"),
+            phone: Some("010-1"),
+        };
+        let p = Position::new(116.0, 39.0).unwrap();
+        let s = Station::new(
+            &id,
+            texts,
+            Kind::Station,
+            HostType::Bank,
+            Amenities::default(),
+            None,
+            p,
+        );
+        assert_eq!(
+            (s.id(), s.name(), s.address(), s.district(), s.phone()),
+            ("bj-1", "驿站", None, Some("朝阳区"), Some("010-1"))
+        );
+        assert_eq!(std::mem::size_of::<Station>(), 56);
+        let long = "长".repeat(30_000);
+        let s = Station::new(
+            &id,
+            Texts {
+                name: &long,
+                ..texts
+            },
+            Kind::Station,
+            HostType::Bank,
+            Amenities::default(),
+            None,
+            p,
+        );
+        assert!(s.name().len() <= u16::MAX as usize && long.starts_with(s.name()));
+        assert_eq!(s.district(), Some("朝阳区"));
     }
 
     #[test]

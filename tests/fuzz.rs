@@ -165,12 +165,12 @@ fn check_parsed(
                 && (-180.0..=180.0).contains(&lon)
                 && (-90.0..=90.0).contains(&lat),
             "station {:?} has coordinates [{lon}, {lat}]",
-            s.id
+            s.id()
         );
-        let id = s.id.as_str();
+        let id = s.id();
         prop_assert!(!id.trim().is_empty() && id.trim() == id, "bad id {id:?}");
         prop_assert!(ids.insert(id.to_owned()), "duplicate id {id:?}");
-        prop_assert!(!s.name.trim().is_empty(), "empty name for {id:?}");
+        prop_assert!(!s.name().trim().is_empty(), "empty name for {id:?}");
         no_panic("Station::is_open_at", || s.is_open_at(at))?;
     }
     Ok(())
@@ -865,10 +865,7 @@ fn app(reports_per_minute: u32) -> App {
         ..ServeArgs::default()
     };
     let state = yizhan::server::state(&args, Some("t".into())).expect("state");
-    let some_id = state.catalog.snapshot().stations()[7]
-        .id
-        .as_str()
-        .to_owned();
+    let some_id = state.catalog.snapshot().stations()[7].id().to_owned();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1255,7 +1252,7 @@ fn fuzz_http_uploads() {
                     .expect("request"),
             )?;
             prop_assert_eq!(health, StatusCode::OK);
-            prop_assert!(app.state.catalog.snapshot().len() > 0 || q.contains("allow_empty"));
+            prop_assert!(!app.state.catalog.snapshot().is_empty() || q.contains("allow_empty"));
             Ok(())
         },
     );

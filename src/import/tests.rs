@@ -61,7 +61,7 @@ fn integer_ids_become_strings_and_aliases_are_keys() {
     );
     let p = run(&body, Format::GeoJson).unwrap();
     let s = &p.stations[0];
-    assert_eq!(s.id.as_str(), "42");
+    assert_eq!(s.id(), "42");
     assert_eq!(
         s.amenities.iter().map(|a| a.key()).collect::<Vec<_>>(),
         vec!["charging", "medicine"]
@@ -121,7 +121,7 @@ fn geometry_errors() {
 fn csv_with_bom_crlf_quotes_and_aliases() {
     let csv = "\u{feff}id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone\r\nzz1,\"驿站,甲\",116.41,39.91,station,bank,a,朝阳区,饮水;充电,24/7,\r\n";
     let p = run(csv.as_bytes(), Format::Csv).unwrap();
-    assert_eq!(&*p.stations[0].name, "驿站,甲");
+    assert_eq!(p.stations[0].name(), "驿站,甲");
     assert_eq!(
         p.stations[0]
             .amenities

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{ImportError, Parsed, RowError};
 use crate::crs::{out_of_china, Crs};
 use crate::station::{
-    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId,
+    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
 };
 
 /// Longest accepted free-text field, in characters: generous for any real address, small enough that a
@@ -168,18 +168,21 @@ fn station(
     let phone = text(d.phone, "phone", &mut errs);
     match (id, position, name, kind, host_type) {
         (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => {
-            Ok(Station {
-                id,
-                name,
+            let texts = Texts {
+                name: &name,
+                address: address.as_deref(),
+                district: district.as_deref(),
+                phone: phone.as_deref(),
+            };
+            Ok(Station::new(
+                &id,
+                texts,
                 kind,
                 host_type,
-                address,
-                district,
-                phone,
                 amenities,
-                hours: parsed_hours,
+                parsed_hours,
                 position,
-            })
+            ))
         }
         _ => Err(errs),
     }
@@ -238,7 +241,7 @@ fn warnings(stations: &[Station]) -> Vec<String> {
     let far: Vec<&str> = stations
         .iter()
         .filter(|s| out_of_china(s.position.lon(), s.position.lat()))
-        .map(|s| s.id.as_str())
+        .map(|s| s.id())
         .collect();
     if !far.is_empty() {
         out.push(format!(
@@ -270,11 +273,7 @@ fn warnings(stations: &[Station]) -> Vec<String> {
             if haversine_m(p.lon(), p.lat(), q.lon(), q.lat()) <= NEAR_DUPLICATE_M {
                 count += 1;
                 if pairs.len() < MAX_LISTED {
-                    pairs.push(format!(
-                        "{:?} and {:?}",
-                        stations[i].id.as_str(),
-                        stations[j].id.as_str()
-                    ));
+                    pairs.push(format!("{:?} and {:?}", stations[i].id(), stations[j].id()));
                 }
             }
         }
