@@ -13,8 +13,8 @@
 # Expected statuses: reads 200, valid uploads 200, invalid uploads their 4xx, reports 202 or 429 (or 404 when an
 # upload replaced the dataset between picking the station and reporting it). Anything else
 # (or a transport error) is a failure. RSS (VmRSS) is sampled every 5 s. Uploads swap whole datasets, so RSS
-# saw-tooths; "start" is the peak over a window (10 % of DURATION, at least 15 s) beginning after WARMUP (default
-# 10 % of DURATION, at least 10 s, and after the first valid upload), "end" the peak over the last window.
+# saw-tooths; "start" is the peak over a window (10 % of DURATION, at least 30 s) beginning after WARMUP (default
+# 10 % of DURATION, at least 20 s, and after the first valid upload), "end" the peak over the last window.
 #
 # Exit status: 0 when there were no failures and RSS grew by at most MAX_RSS_GROWTH_PCT (10) %, else 1.
 # Everything it starts is stopped on exit (trap), also on Ctrl-C; its temp dir is removed.
@@ -28,7 +28,7 @@ UPLOAD_EVERY="${UPLOAD_EVERY:-3}"
 REPORT_EVERY="${REPORT_EVERY:-1}"
 NATIONWIDE="${NATIONWIDE:-3000}"
 MAX_RSS_GROWTH_PCT="${MAX_RSS_GROWTH_PCT:-10}"
-WARMUP="${WARMUP:-$(( DURATION / 10 > 10 ? DURATION / 10 : 10 ))}"
+WARMUP="${WARMUP:-$(( DURATION / 10 > 20 ? DURATION / 10 : 20 ))}"
 
 log() { printf '[soak %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -257,7 +257,7 @@ for t in threads:
     t.join(timeout=70)
 # Uploads swap whole datasets, so RSS saw-tooths: compare the peaks of a window right after warm-up with the
 # peaks of the last window of the same length (a leak raises the peaks; one unlucky sample does not).
-window = max(15.0, duration / 10)
+window = max(30.0, duration / 10)
 t_warm = next((t for t, kb in rss if kb == rss_start and t >= warmup), rss[0][0] if rss else 0.0)
 first = [kb for t, kb in rss if t_warm <= t < t_warm + window]
 last = [kb for t, kb in rss if t >= duration - window]

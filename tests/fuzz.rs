@@ -1411,6 +1411,7 @@ fn regression_hours_always_open_check_is_bounded() {
             false,
         ),
     ];
+    let mut slowest = (Duration::ZERO, String::new());
     for (raw, always) in cases {
         assert!(raw.len() <= 1000, "{}", raw.len());
         let t0 = Instant::now();
@@ -1421,6 +1422,9 @@ fn regression_hours_always_open_check_is_bounded() {
             "Hours::parse({raw:.60?}) took {took:?}"
         );
         assert_eq!(h.always_open(), always, "{raw:.60?}");
+        if took > slowest.0 {
+            slowest = (took, raw.chars().take(40).collect());
+        }
         // open_now stays exact whatever the flag says.
         let xmas = instant(1_798_156_800); // 2026-12-25T00:00
         let jan = instant(1_767_268_800); // 2026-01-01T12:00
@@ -1431,6 +1435,11 @@ fn regression_hours_always_open_check_is_bounded() {
             assert!(!h.is_open(xmas));
         }
     }
+    say(&format!(
+        "regression hours: slowest parse {:.3} ms ({:?}…)",
+        slowest.0.as_secs_f64() * 1e3,
+        slowest.1
+    ));
 }
 
 /// `24/7` is open even at instants the library does not evaluate (before 1900, after 9999): as before the fix.
