@@ -29,7 +29,7 @@ pub struct Dataset {
 /// the same minute share one evaluation of all expressions (see [`Dataset::open_set`]).
 pub struct OpenAt {
     local: NaiveDateTime,
-    memo: HashMap<usize, bool>,
+    memo: HashMap<usize, Option<bool>>,
 }
 
 impl OpenAt {
@@ -48,15 +48,14 @@ impl OpenAt {
         self.local
     }
 
+    /// `None` when the hours are unknown, or cannot be evaluated at this instant.
     pub fn is_open(&mut self, s: &Station) -> Option<bool> {
         let h = s.hours.as_ref()?;
         let local = self.local;
-        Some(
-            *self
-                .memo
-                .entry(Arc::as_ptr(h) as usize)
-                .or_insert_with(|| h.is_open(local)),
-        )
+        *self
+            .memo
+            .entry(Arc::as_ptr(h) as usize)
+            .or_insert_with(|| h.try_is_open(local))
     }
 }
 
@@ -178,20 +177,23 @@ impl Dataset {
     /// Which opening-hours expressions are open at `open`'s minute, by expression id; cached for the minute.
     pub fn open_set(&self, open: &OpenAt) -> Arc<Vec<bool>> {
         let minute = open.local();
-        let mut cache = self.open_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, set)) = cache.as_ref() {
-            if *at == minute {
-                return set.clone();
+        {
+            let cache = self.open_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, set)) = cache.as_ref() {
+                if *at == minute {
+                    return set.clone();
+                }
             }
         }
-        let set = Arc::new(
-            self.index
-                .hours()
-                .iter()
-                .map(|h| h.is_open(minute))
-                .collect::<Vec<bool>>(),
-        );
-        *cache = Some((minute, set.clone()));
+        // Evaluated outside the lock: requests for other minutes (clients choose `at`) must not queue here.
+        let set: Vec<bool> = self
+            .index
+            .hours()
+            .iter()
+            .map(|h| h.try_is_open(minute) == Some(true))
+            .collect();
+        let set = Arc::new(set);
+        *self.open_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((minute, set.clone()));
         set
     }
 

@@ -32,6 +32,13 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// The disk (or quota) is full: the admin must free space; answered 507 rather than 500.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull || source.raw_os_error() == Some(28))
+    }
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_owned(),
@@ -92,10 +99,35 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let versions = dir.join("versions");
         fs::create_dir_all(&versions).map_err(io(&versions))?;
-        Ok(Store {
+        let store = Store {
             dir: dir.to_owned(),
             versions,
-        })
+        };
+        store.remove_temp_files();
+        Ok(store)
+    }
+
+    /// Temp files left by a crash mid-write (never renamed into place, so never part of a dataset) only
+    /// take disk space; each can be as large as a dataset.
+    fn remove_temp_files(&self) {
+        for dir in [&self.dir, &self.versions] {
+            let Ok(entries) = fs::read_dir(dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.starts_with('.') && name.contains(".tmp-") {
+                    match fs::remove_file(&path) {
+                        Ok(()) => {
+                            tracing::info!(path = %path.display(), "removed a temp file left by a crash")
+                        }
+                        Err(e) => {
+                            tracing::warn!(path = %path.display(), error = %e, "could not remove a temp file")
+                        }
+                    }
+                }
+            }
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -115,8 +147,11 @@ impl Store {
     /// The version named by `CURRENT`, if any.
     pub fn current(&self) -> Result<Option<String>, StoreError> {
         let p = self.current_path();
-        match fs::read_to_string(&p) {
-            Ok(s) => Ok(Some(s.trim().to_owned()).filter(|v| !v.is_empty())),
+        match fs::read(&p) {
+            // A damaged CURRENT (even bytes that are not UTF-8) names no version: the caller falls back.
+            Ok(b) => {
+                Ok(Some(String::from_utf8_lossy(&b).trim().to_owned()).filter(|v| !v.is_empty()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(&p)(e)),
         }
@@ -178,8 +213,18 @@ impl Store {
     /// Makes `bytes` (a canonical dataset of `count` stations) the current version, durably, and prunes old ones.
     pub fn save(&self, bytes: &[u8], count: usize) -> Result<String, StoreError> {
         let v = version_of(bytes);
+        // Make room first, so that kept versions can never fill the disk for good; if the disk is full all
+        // the same, keep only the current version and try once more.
+        self.prune(&v, KEEP_VERSIONS - 1);
         if self.read(&v).is_err() {
-            write_atomic(&self.data_path(&v), bytes)?;
+            if let Err(e) = write_atomic(&self.data_path(&v), bytes) {
+                if !e.is_disk_full() {
+                    return Err(e);
+                }
+                tracing::warn!("disk full: pruning every old dataset version and retrying");
+                self.prune(&v, 1);
+                write_atomic(&self.data_path(&v), bytes)?;
+            }
         }
         let info = VersionInfo {
             version: v.clone(),
@@ -190,7 +235,7 @@ impl Store {
         let meta = serde_json::to_vec(&info).unwrap_or_default();
         write_atomic(&self.meta_path(&v), &meta)?;
         self.set_current(&v)?;
-        self.prune(&v);
+        self.prune(&v, KEEP_VERSIONS);
         Ok(v)
     }
 
@@ -202,10 +247,15 @@ impl Store {
         write_atomic(&self.current_path(), format!("{v}\n").as_bytes())
     }
 
-    /// Keeps the newest [`KEEP_VERSIONS`] (and always `keep`); failures only cost disk space, so they are logged.
-    fn prune(&self, keep: &str) {
+    /// Keeps the newest `n` versions, and always `keep` and the current one; failures only cost disk space,
+    /// so they are logged.
+    fn prune(&self, keep: &str, n: usize) {
         let Ok(all) = self.versions() else { return };
-        for info in all.iter().skip(KEEP_VERSIONS).filter(|i| i.version != keep) {
+        for info in all
+            .iter()
+            .skip(n)
+            .filter(|i| i.version != keep && !i.current)
+        {
             for p in [self.data_path(&info.version), self.meta_path(&info.version)] {
                 if let Err(e) = fs::remove_file(&p) {
                     tracing::warn!(path = %p.display(), error = %e, "could not prune an old dataset version");
@@ -246,6 +296,29 @@ mod tests {
             store.read("../../etc/passwd"),
             Err(StoreError::UnknownVersion(_))
         ));
+    }
+
+    #[test]
+    fn temp_files_of_a_crash_are_removed_on_open_and_current_survives_pruning() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = store.save(b"first", 1).unwrap();
+        fs::write(dir.path().join("versions").join(".abc.geojson.tmp-42"), b"half").unwrap();
+        fs::write(dir.path().join(".CURRENT.tmp-42"), b"x").unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(fs::read_dir(dir.path().join("versions")).unwrap().count(), 2);
+        assert!(!dir.path().join(".CURRENT.tmp-42").exists());
+        // a rolled-back (old) current version is never pruned
+        for i in 0..3 {
+            store.save(format!("v{i}").as_bytes(), i).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        store.set_current(&first).unwrap();
+        store.prune("", 1);
+        assert!(store.read(&first).is_ok());
+        assert_eq!(store.versions().unwrap().len(), 2);
+        fs::write(dir.path().join("CURRENT"), b"\xff\xfe").unwrap();
+        assert!(store.current().unwrap().is_some_and(|v| store.read(&v).is_err()));
     }
 
     #[test]

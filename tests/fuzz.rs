@@ -1344,19 +1344,6 @@ fn fuzz_stored_dataset_reload() {
                 ..ServeArgs::default()
             };
             let r = no_panic("server::state", || yizhan::server::state(&args, None))?;
-            if target == 2 && std::str::from_utf8(&damaged).is_err() {
-                // Known bug in src/store.rs (reported, not ours to fix): a CURRENT that is not UTF-8 is an I/O error,
-                // so the server refuses to start instead of falling back to a good version. Refusing is safe (it
-                // never serves wrong data), so it is tolerated here; see `known_bug_current_not_utf8_blocks_start`.
-                prop_assert!(
-                    r.is_ok()
-                        || r.as_ref()
-                            .err()
-                            .is_some_and(|e| format!("{:#}", e).contains("CURRENT")),
-                    "unexpected outcome"
-                );
-                return Ok(());
-            }
             let state = r.map_err(|e| {
                 TestCaseError::fail(format!("did not start although version A is intact: {e:#}"))
             })?;
@@ -1453,11 +1440,9 @@ fn regression_constant_hours_are_open_at_any_instant() {
 
 /// Found by `store/reload-damaged`: a `CURRENT` file damaged into invalid UTF-8 stops the server from starting
 /// ("…/CURRENT: stream did not contain valid UTF-8") although every stored version is intact; a CURRENT damaged
-/// into any other text falls back to the newest good version. The fix belongs in `Store::current`
-/// (src/store.rs); until then this test is ignored.
+/// into any other text falls back to the newest good version. Fixed in `Store::current`.
 #[test]
-#[ignore = "bug in src/store.rs, reported to its owner"]
-fn known_bug_current_not_utf8_blocks_start() {
+fn regression_current_not_utf8_falls_back() {
     let t = two_versions();
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(t.dir.path(), dir.path());

@@ -37,6 +37,9 @@ pub enum ApiError {
     Internal(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The data directory's disk is full: nothing was changed.
+    #[error("the server's disk is full, so the upload could not be stored; nothing was changed. Free space in the data directory and retry")]
+    InsufficientStorage,
 }
 
 impl ApiError {
@@ -60,6 +63,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 
@@ -79,6 +83,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/problems/rate-limited",
             ApiError::Internal(_) => "/problems/internal",
             ApiError::Unavailable(_) => "/problems/unavailable",
+            ApiError::InsufficientStorage => "/problems/insufficient-storage",
         }
     }
 }
@@ -113,6 +118,10 @@ impl From<CatalogError> for ApiError {
                 ApiError::NotFound(e.to_string())
             }
             CatalogError::Unloadable { .. } => ApiError::Unprocessable(e.to_string()),
+            CatalogError::Store(ref s) if s.is_disk_full() => {
+                tracing::error!(error = %e, "disk full");
+                ApiError::InsufficientStorage
+            }
             CatalogError::Store(_) => ApiError::Internal(e.to_string()),
         }
     }

@@ -407,6 +407,7 @@ fn responses() -> Value {
         ("UnsupportedMediaType", "Unsupported `Content-Type` or `Content-Encoding`; `detail` lists what is accepted."),
         ("Unprocessable", "The upload was read but cannot be accepted: `errors` lists every problem (all at once), or the dataset would be empty. Nothing was changed."),
         ("InternalError", "Something failed on the server (e.g. the disk); the cause is logged, not sent. Nothing was changed unless the response says so."),
+        ("InsufficientStorage", "The data directory's disk is full even after pruning old dataset versions; nothing was changed. Free space and retry."),
     ];
     for (name, d) in problems {
         m.insert(name.into(), problem_response(d));
@@ -872,6 +873,7 @@ fn stations_collection() -> Value {
                 "415": resp("UnsupportedMediaType"),
                 "422": resp("Unprocessable"),
                 "500": resp("InternalError"),
+                "507": resp("InsufficientStorage"),
                 "503": resp("Unavailable")
             }
         })
@@ -930,6 +932,7 @@ fn station_item() -> Value {
                 "403": resp("AdminDisabled"),
                 "404": resp("NotFound"),
                 "500": resp("InternalError"),
+                "507": resp("InsufficientStorage"),
                 "503": resp("Unavailable")
             }
         }
@@ -980,6 +983,7 @@ fn reports_paths(paths: &mut Map<String, Value>) {
                 "413": resp("PayloadTooLarge"),
                 "429": resp("TooManyRequests"),
                 "500": resp("InternalError"),
+                "507": resp("InsufficientStorage"),
                 "503": resp("Unavailable")
             }
         }
@@ -1018,6 +1022,7 @@ fn dataset_paths(paths: &mut Map<String, Value>) {
                 },
                 "304": resp("NotModified"),
                 "500": resp("InternalError"),
+                "507": resp("InsufficientStorage"),
                 "503": resp("Unavailable")
             }
         }
@@ -1037,6 +1042,7 @@ fn dataset_paths(paths: &mut Map<String, Value>) {
                     "401": resp("Unauthorized"),
                     "403": resp("AdminDisabled"),
                     "500": resp("InternalError"),
+                "507": resp("InsufficientStorage"),
                     "503": resp("Unavailable")
                 }
             }
@@ -1061,6 +1067,7 @@ fn dataset_paths(paths: &mut Map<String, Value>) {
                     "404": resp("NotFound"),
                     "422": resp("Unprocessable"),
                     "500": resp("InternalError"),
+                "507": resp("InsufficientStorage"),
                     "503": resp("Unavailable")
                 }
             }

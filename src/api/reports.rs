@@ -85,6 +85,11 @@ pub async fn create(
     })
     .await?
     .map_err(|e| match e {
+        ReportError::Io(e)
+            if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) =>
+        {
+            ApiError::InsufficientStorage
+        }
         ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
         e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),
         e @ ReportError::BadReason(_) => ApiError::param("reason", e.to_string()),
