@@ -129,15 +129,24 @@ pub async fn serve_on(
                 .insert(axum::extract::ConnectInfo(peer));
             app.clone().oneshot(req)
         });
-        let conn = builder
-            .serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                hyper_util::service::TowerToHyperService::new(svc),
-            )
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // hyper's header timeout starts with the first byte: a client that connects and sends nothing
+            // would hold its descriptor for ever. Give it the same time to start.
+            // (`peek` waits for a byte; `readable()` would not: tokio assumes a new socket ready.)
+            let mut first = [0u8; 1];
+            let first = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await;
+            if !matches!(first, Ok(Ok(n)) if n > 0) {
+                tracing::debug!(%peer, "closing a connection that sent nothing");
+                return;
+            }
+            let conn = builder
+                .serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    hyper_util::service::TowerToHyperService::new(svc),
+                )
+                .into_owned();
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
         });

@@ -412,3 +412,46 @@ async fn sigterm_finishes_the_request_in_flight_and_exits_0() {
         .expect("idle server did not exit");
     assert!(st.success(), "{st}");
 }
+
+/// Slow clients cannot hold connections: one that sends nothing and one that never finishes its headers are
+/// both closed after the 10 s header timeout, while a normal client is served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_and_slow_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(None).await;
+    let mut silent = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let mut slow = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = std::time::Instant::now();
+    let r = app
+        .client
+        .get(format!("http://{}/healthz", app.addr))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(r.status(), 200);
+    let mut buf = [0u8; 256];
+    for (name, s) in [("silent", &mut silent), ("slow", &mut slow)] {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(20), s.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{name} connection still open after 20 s"));
+        // closed (0 bytes or reset), or at most an error response before the close
+        if let Ok(n) = n {
+            assert!(
+                n == 0 || !buf[..n].starts_with(b"HTTP/1.1 200"),
+                "{name}: served"
+            );
+        }
+    }
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(9),
+        "closed too early: {:?}",
+        started.elapsed()
+    );
+}
