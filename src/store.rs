@@ -303,10 +303,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let first = store.save(b"first", 1).unwrap();
-        fs::write(dir.path().join("versions").join(".abc.geojson.tmp-42"), b"half").unwrap();
+        fs::write(
+            dir.path().join("versions").join(".abc.geojson.tmp-42"),
+            b"half",
+        )
+        .unwrap();
         fs::write(dir.path().join(".CURRENT.tmp-42"), b"x").unwrap();
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(fs::read_dir(dir.path().join("versions")).unwrap().count(), 2);
+        assert_eq!(
+            fs::read_dir(dir.path().join("versions")).unwrap().count(),
+            2
+        );
         assert!(!dir.path().join(".CURRENT.tmp-42").exists());
         // a rolled-back (old) current version is never pruned
         for i in 0..3 {
@@ -318,7 +325,10 @@ mod tests {
         assert!(store.read(&first).is_ok());
         assert_eq!(store.versions().unwrap().len(), 2);
         fs::write(dir.path().join("CURRENT"), b"\xff\xfe").unwrap();
-        assert!(store.current().unwrap().is_some_and(|v| store.read(&v).is_err()));
+        assert!(store
+            .current()
+            .unwrap()
+            .is_some_and(|v| store.read(&v).is_err()));
     }
 
     #[test]
