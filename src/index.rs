@@ -302,13 +302,7 @@ impl Index {
     /// The cheapest candidate source: the main tree, the tree of the rarest required flag, or (for `open_now`,
     /// given which expressions are open) the merged trees of the open expressions, whichever holds fewest.
     fn source(&self, required: Amenities, open: Option<&[bool]>) -> Source<'_> {
-        let (flag_tree, flag_count) = self
-            .selective
-            .iter()
-            .filter(|(flag, _, _)| required.has_all(*flag))
-            .min_by_key(|(_, count, _)| *count)
-            .map(|(_, count, tree)| (tree, *count))
-            .unwrap_or((&self.main, self.main.size()));
+        let (flag_tree, flag_count) = self.rarest_flag_tree(required);
         if let Some(open) = open {
             let mut trees = Vec::new();
             let mut count = 0;
@@ -329,14 +323,15 @@ impl Index {
         Source::Tree(flag_tree)
     }
 
-    /// The tree to walk for stations that need all of `required`: the one of its rarest selective flag.
-    fn tree_for(&self, required: Amenities) -> &RTree<Entry> {
+    /// The tree to walk for stations that need all of `required`, and its size: the tree of the rarest
+    /// selective flag among them, or the main tree.
+    fn rarest_flag_tree(&self, required: Amenities) -> (&RTree<Entry>, usize) {
         self.selective
             .iter()
             .filter(|(flag, _, _)| required.has_all(*flag))
             .min_by_key(|(_, count, _)| *count)
-            .map(|(_, _, tree)| tree)
-            .unwrap_or(&self.main)
+            .map(|(_, count, tree)| (tree, *count))
+            .unwrap_or((&self.main, self.main.size()))
     }
 
     /// The answer to `q` among the stations that also pass `matches`: nearest first, stations at the same
@@ -408,7 +403,7 @@ impl Index {
 
     /// Indices of the stations inside `bbox` that have every flag in `required`, ascending (id order).
     pub fn in_bbox(&self, stations: &[Station], bbox: &BBox, required: Amenities) -> Vec<u32> {
-        let tree = self.tree_for(required);
+        let (tree, _) = self.rarest_flag_tree(required);
         let mut out: Vec<u32> = Vec::new();
         for (l0, l1) in bbox.parts() {
             let env = envelope_3d(l0, l1, bbox.min_lat, bbox.max_lat);
@@ -434,7 +429,7 @@ impl Index {
         q: &AlongQuery,
         mut matches: impl FnMut(u32) -> bool,
     ) -> Vec<AlongHit> {
-        let tree = self.tree_for(q.required);
+        let (tree, _) = self.rarest_flag_tree(q.required);
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         for (seg, env) in route.corridor(q.max_distance_m) {
             pairs.extend(tree.locate_in_envelope(&env).map(|e| (e.data, seg)));
@@ -468,11 +463,6 @@ impl Index {
         });
         hits.truncate(q.limit);
         hits
-    }
-
-    /// Number of entries in the selective trees, for sizing and metrics.
-    pub fn selective_entries(&self) -> usize {
-        self.selective.iter().map(|(_, n, _)| n).sum()
     }
 }
 
