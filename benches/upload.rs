@@ -19,33 +19,8 @@ use yizhan::feature::write_collection;
 use yizhan::import::{self, Format};
 use yizhan::station::Station;
 
-/// xorshift64*, seeded.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn gauss(&mut self) -> f64 {
-        let u = 1.0 - self.f64();
-        let v = self.f64();
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.f64() * xs.len() as f64) as usize]
-    }
-}
+mod common;
+use common::Rng;
 
 /// A few big cities: (name, lng, lat, sigma km).
 const CITIES: &[(&str, f64, f64, f64)] = &[
