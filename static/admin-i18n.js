@@ -2,8 +2,8 @@
 // The language choice shares the rider page's localStorage key, so switching once switches both.
 // Elements opt in with data-i18n="key" (textContent), data-i18n-aria="key" (aria-label),
 // data-i18n-title="key" (title) and data-i18n-placeholder="key".
+import { createI18n } from './lang.js';
 
-const STORE_KEY = 'yizhan.lang';
 
 const DICT = {
   zh: {
@@ -242,38 +242,5 @@ const DICT = {
   },
 };
 
-let lang = 'zh';
-try {
-  const saved = localStorage.getItem(STORE_KEY);
-  if (saved === 'en' || saved === 'zh') lang = saved;
-} catch (_) { /* storage blocked: stay zh */ }
-
-const listeners = [];
-
-export function getLang() { return lang; }
-
-export function setLang(next) {
-  if (next !== 'en' && next !== 'zh') return;
-  lang = next;
-  try { localStorage.setItem(STORE_KEY, next); } catch (_) { /* ignore */ }
-  applyI18n(document);
-  listeners.forEach((fn) => fn(lang));
-}
-
-export function onLangChange(fn) { listeners.push(fn); }
-
-/** Translate `key`, replacing {name} placeholders from `vars`. Falls back to zh, then the key. */
-export function t(key, vars) {
-  let s = DICT[lang][key] ?? DICT.zh[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-  return s;
-}
-
-export function applyI18n(root) {
-  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  document.title = `${t('page.title')} · yizhan`;
-  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
-  root.querySelectorAll('[data-i18n-aria]').forEach((el) => { el.setAttribute('aria-label', t(el.dataset.i18nAria)); });
-  root.querySelectorAll('[data-i18n-title]').forEach((el) => { el.title = t(el.dataset.i18nTitle); });
-  root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
-}
+const i18n = createI18n(DICT, (t) => `${t('page.title')} · yizhan`);
+export const { getLang, setLang, onLangChange, t, applyI18n } = i18n;

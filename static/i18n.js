@@ -1,8 +1,7 @@
 // Tiny i18n: zh-CN (default) and English. The choice is remembered in localStorage.
 // Elements opt in with data-i18n="key" (textContent), data-i18n-aria="key" (aria-label),
 // data-i18n-title="key" (title) and data-i18n-placeholder="key".
-
-const STORE_KEY = 'yizhan.lang';
+import { createI18n } from './lang.js';
 
 const DICT = {
   zh: {
@@ -322,32 +321,8 @@ export const AMENITIES = [
   { key: 'discount_meal', icon: '🍜', zh: '优惠餐', en: 'Discount meal' },
 ];
 
-let lang = 'zh';
-try {
-  const saved = localStorage.getItem(STORE_KEY);
-  if (saved === 'en' || saved === 'zh') lang = saved;
-} catch (_) { /* storage blocked: stay zh */ }
-
-const listeners = [];
-
-export function getLang() { return lang; }
-
-export function setLang(next) {
-  if (next !== 'en' && next !== 'zh') return;
-  lang = next;
-  try { localStorage.setItem(STORE_KEY, next); } catch (_) { /* ignore */ }
-  applyI18n(document);
-  listeners.forEach((fn) => fn(lang));
-}
-
-export function onLangChange(fn) { listeners.push(fn); }
-
-/** Translate `key`, replacing {name} placeholders from `vars`. Falls back to zh, then the key. */
-export function t(key, vars) {
-  let s = DICT[lang][key] ?? DICT.zh[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-  return s;
-}
+const i18n = createI18n(DICT, (t) => `${t('app.title')} · ${t('app.subtitle')}`);
+export const { getLang, setLang, onLangChange, t, applyI18n } = i18n;
 
 export function amenityInfo(key) {
   const a = AMENITIES.find((x) => x.key === key);
@@ -356,7 +331,7 @@ export function amenityInfo(key) {
 
 export function amenityLabel(key) {
   const a = amenityInfo(key);
-  return lang === 'en' ? a.en : a.zh;
+  return getLang() === 'en' ? a.en : a.zh;
 }
 
 /** Merge labels from GET /api/v1/amenities ([{key,label_zh,label_en,count}]). Unknown keys are appended. */
@@ -372,13 +347,4 @@ export function mergeAmenityLabels(list) {
       AMENITIES.push({ key: item.key, icon: '•', zh: String(item.label_zh || item.key), en: String(item.label_en || item.key) });
     }
   }
-}
-
-export function applyI18n(root) {
-  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  document.title = `${t('app.title')} · ${t('app.subtitle')}`;
-  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
-  root.querySelectorAll('[data-i18n-aria]').forEach((el) => { el.setAttribute('aria-label', t(el.dataset.i18nAria)); });
-  root.querySelectorAll('[data-i18n-title]').forEach((el) => { el.title = t(el.dataset.i18nTitle); });
-  root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
 }

@@ -12,7 +12,7 @@
 //                                        own saved stations in IndexedDB, see offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2025-11-25.1';
+const VERSION = '2026-11-25.2';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
@@ -21,6 +21,7 @@ const PRECACHE = [
   '/app.css',
   '/app.js',
   '/i18n.js',
+  '/lang.js',
   '/crs.js',
   '/links.js',
   '/offline.js',
