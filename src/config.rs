@@ -85,6 +85,9 @@ pub struct ServeArgs {
     /// Requests handled at once; more wait.
     #[arg(long, env = "YIZHAN_CONCURRENCY_LIMIT", default_value_t = 1024)]
     pub concurrency_limit: usize,
+    /// Threads serving HTTP connections; 0 = one per CPU.
+    #[arg(long, env = "YIZHAN_HTTP_THREADS", default_value_t = 0)]
+    pub http_threads: usize,
     /// Problem reports accepted per client per minute.
     #[arg(long, env = "YIZHAN_REPORTS_PER_MINUTE", default_value_t = 10)]
     pub reports_per_minute: u32,

@@ -188,9 +188,12 @@ pub async fn delete(
 }
 
 /// The current dataset as stored: canonical GeoJSON that a PUT takes back unchanged.
-pub async fn download(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn download(
+    State(app): State<AppState>,
+    inm: super::respond::IfNoneMatch,
+) -> ApiResult<Response> {
     let ds = app.catalog.snapshot();
-    if let Some(r) = super::respond::not_modified(&headers, ds.version()) {
+    if let Some(r) = super::respond::not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let catalog = app.catalog.clone();

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -29,8 +29,8 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+    requests: BTreeMap<(&'static str, &'static str, u16), u64>,
+    latency: BTreeMap<&'static str, Histogram>,
     uploads: BTreeMap<&'static str, u64>,
     reports: u64,
 }
@@ -45,12 +45,11 @@ impl Metrics {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Static keys keep this allocation-free: it runs on every request, under one lock shared by all threads.
+    pub fn observe(&self, method: &'static str, route: &'static str, status: u16, seconds: f64) {
         let mut m = self.lock();
-        *m.requests
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let h = m.latency.entry(route.to_owned()).or_default();
+        *m.requests.entry((method, route, status)).or_default() += 1;
+        let h = m.latency.entry(route).or_default();
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
                 h.counts[i] += 1;
@@ -135,18 +134,40 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_owned();
+        .and_then(|p| route_name(p.as_str()))
+        .unwrap_or("unmatched");
+    let method = method_name(req.method());
     let start = Instant::now();
     let res = next.run(req).await;
     app.metrics.observe(
-        &method,
-        &route,
+        method,
+        route,
         res.status().as_u16(),
         start.elapsed().as_secs_f64(),
     );
     res
+}
+
+/// The route template as the `'static` string in [`super::ROUTES`].
+fn route_name(matched: &str) -> Option<&'static str> {
+    super::ROUTES
+        .iter()
+        .find(|(_, path)| *path == matched)
+        .map(|(_, path)| *path)
+}
+
+/// Methods outside the standard set are one label: a client must not be able to mint label values.
+fn method_name(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "OTHER",
+    }
 }
 
 pub async fn endpoint(State(app): State<AppState>) -> Response {

@@ -46,10 +46,30 @@ pub struct Settings {
     pub cors_origins: String,
     pub request_timeout: Duration,
     pub concurrency_limit: usize,
+    /// Threads serving connections (at least 1).
+    pub http_threads: usize,
 }
 
+/// What every handler shares, behind one `Arc`: axum clones the state for each request (and each extractor
+/// that asks for it), and one reference count is cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        AppState(Arc::new(app))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
     pub catalog: Arc<Catalog>,
     pub settings: Arc<Settings>,
     pub admin: AdminToken,

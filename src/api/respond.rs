@@ -1,6 +1,8 @@
 //! Successful responses: JSON bodies with the dataset version as ETag, and the 304 short-cut.
 
 use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -12,9 +14,23 @@ fn etag(version: &str) -> String {
     format!("\"{version}\"")
 }
 
+/// The request's `If-None-Match`, extracted alone: the `HeaderMap` extractor would copy every header of every
+/// read request just to look at this one.
+pub struct IfNoneMatch(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch(
+            parts.headers.get(header::IF_NONE_MATCH).cloned(),
+        ))
+    }
+}
+
 /// A 304 when the client already holds this dataset version.
-pub fn not_modified(headers: &HeaderMap, version: &str) -> Option<Response> {
-    let inm = headers.get(header::IF_NONE_MATCH)?.to_str().ok()?;
+pub fn not_modified(inm: &IfNoneMatch, version: &str) -> Option<Response> {
+    let inm = inm.0.as_ref()?.to_str().ok()?;
     let want = etag(version);
     let hit = inm
         .split(',')
@@ -37,15 +53,17 @@ fn set_cache_headers(h: &mut HeaderMap, version: &str) {
     );
 }
 
+fn with_bytes(version: &str, bytes: Vec<u8>, content_type: &'static str) -> Response {
+    let mut r = Response::new(Body::from(bytes));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    set_cache_headers(r.headers_mut(), version);
+    r
+}
+
 fn with_type<T: Serialize>(version: &str, body: &T, content_type: &'static str) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => {
-            let mut r = Response::new(Body::from(bytes));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            set_cache_headers(r.headers_mut(), version);
-            r
-        }
+        Ok(bytes) => with_bytes(version, bytes, content_type),
         Err(e) => {
             super::error::ApiError::Internal(format!("serialising a response: {e}")).into_response()
         }
@@ -54,6 +72,11 @@ fn with_type<T: Serialize>(version: &str, body: &T, content_type: &'static str) 
 
 pub fn geojson<T: Serialize>(version: &str, body: &T) -> Response {
     with_type(version, body, "application/geo+json")
+}
+
+/// A GeoJSON body already written (see `Feature::write_json`).
+pub fn geojson_bytes(version: &str, body: Vec<u8>) -> Response {
+    with_bytes(version, body, "application/geo+json")
 }
 
 pub fn json<T: Serialize>(version: &str, body: &T) -> Response {

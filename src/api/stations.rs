@@ -1,17 +1,16 @@
 //! Read endpoints: thin translations between query parameters and dataset queries.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 
 use super::error::{path_id, ApiError, ApiResult};
 use super::params::Params;
-use super::respond::{geojson, json, not_modified};
+use super::respond::{geojson, geojson_bytes, json, not_modified, IfNoneMatch};
 use super::AppState;
 use crate::crs::Crs;
 use crate::dataset::{Dataset, Filter, OpenAt};
-use crate::feature::{Extra, Feature};
+use crate::feature::{write_str, Extra, Feature};
 use crate::route::Route;
 use crate::station::Amenity;
 
@@ -27,30 +26,30 @@ pub const MAX_ALONG_DISTANCE_M: f64 = 5_000.0;
 pub const MAX_ALONG_LIMIT: usize = 200;
 pub const DEFAULT_ALONG_LIMIT: usize = 50;
 
-#[derive(Serialize)]
-struct Collection<'a> {
-    #[serde(rename = "type")]
-    ty: &'static str,
-    features: Vec<Feature<'a>>,
-    count: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    total: Option<usize>,
-    dataset_version: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crs: Option<&'static str>,
-}
-
-impl<'a> Collection<'a> {
-    fn new(ds: &'a Dataset, features: Vec<Feature<'a>>, total: Option<usize>, crs: Crs) -> Self {
-        Collection {
-            ty: "FeatureCollection",
-            count: features.len(),
-            features,
-            total,
-            dataset_version: ds.version(),
-            crs: (crs != Crs::Wgs84).then_some(crs.as_str()),
+/// A FeatureCollection response body, written straight into one buffer (see [`Feature::write_json`]).
+fn collection(ds: &Dataset, features: &[Feature<'_>], total: Option<usize>, crs: Crs) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 + 640 * features.len());
+    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+    for (i, f) in features.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        f.write_json(&mut out);
     }
+    out.extend_from_slice(b"],\"count\":");
+    out.extend_from_slice(itoa::Buffer::new().format(features.len()).as_bytes());
+    if let Some(t) = total {
+        out.extend_from_slice(b",\"total\":");
+        out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
+    }
+    out.extend_from_slice(b",\"dataset_version\":");
+    write_str(&mut out, ds.version());
+    if crs != Crs::Wgs84 {
+        out.extend_from_slice(b",\"crs\":");
+        write_str(&mut out, crs.as_str());
+    }
+    out.push(b'}');
+    out
 }
 
 /// Features for `(station, distance_m, along_m)` rows, with `open_now` at the request's instant.
@@ -94,7 +93,7 @@ fn filter(p: &Params, tz: chrono_tz::Tz) -> ApiResult<(Filter, OpenAt)> {
 pub async fn nearest(
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    inm: IfNoneMatch,
 ) -> ApiResult<Response> {
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
@@ -104,23 +103,23 @@ pub async fn nearest(
     let max_distance_m = p.positive_f64("max_distance_m", f64::MAX)?;
     let (filter, mut open) = filter(&p, app.settings.timezone)?;
     let ds = app.catalog.snapshot();
-    if let Some(r) = not_modified(&headers, ds.version()) {
+    if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let (wlon, wlat) = crs.to_wgs84(lon, lat);
     let hits = ds.nearest(wlon, wlat, k, max_distance_m, &filter, &mut open);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
     let features = features(&ds, rows, crs, &mut open);
-    Ok(geojson(
+    Ok(geojson_bytes(
         ds.version(),
-        &Collection::new(&ds, features, None, crs),
+        collection(&ds, &features, None, crs),
     ))
 }
 
 pub async fn along(
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    inm: IfNoneMatch,
 ) -> ApiResult<Response> {
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
@@ -131,7 +130,7 @@ pub async fn along(
     let limit = p.usize_in("limit", 1, MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT)?;
     let (filter, mut open) = filter(&p, app.settings.timezone)?;
     let ds = app.catalog.snapshot();
-    if let Some(r) = not_modified(&headers, ds.version()) {
+    if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let route = Route::new(&path);
@@ -140,16 +139,16 @@ pub async fn along(
         .iter()
         .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
     let features = features(&ds, rows, crs, &mut open);
-    Ok(geojson(
+    Ok(geojson_bytes(
         ds.version(),
-        &Collection::new(&ds, features, None, crs),
+        collection(&ds, &features, None, crs),
     ))
 }
 
 pub async fn list(
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    inm: IfNoneMatch,
 ) -> ApiResult<Response> {
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
@@ -158,15 +157,15 @@ pub async fn list(
     let offset = p.usize_in("offset", 0, usize::MAX, 0)?;
     let (filter, mut open) = filter(&p, app.settings.timezone)?;
     let ds = app.catalog.snapshot();
-    if let Some(r) = not_modified(&headers, ds.version()) {
+    if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let page = ds.list(bbox.as_ref(), &filter, &mut open, offset, limit);
     let rows = page.indices.iter().map(|&i| (i, None, None));
     let features = features(&ds, rows, crs, &mut open);
-    Ok(geojson(
+    Ok(geojson_bytes(
         ds.version(),
-        &Collection::new(&ds, features, Some(page.total), crs),
+        collection(&ds, &features, Some(page.total), crs),
     ))
 }
 
@@ -183,7 +182,7 @@ pub async fn one(
     State(app): State<AppState>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    inm: IfNoneMatch,
 ) -> ApiResult<Response> {
     let id = path_id(id)?;
     let p = Params::parse(q.as_deref())?;
@@ -193,7 +192,7 @@ pub async fn one(
     let s = ds
         .get(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no station with id {id:?}")))?;
-    if let Some(r) = not_modified(&headers, ds.version()) {
+    if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let feature = Feature::new(
@@ -225,9 +224,9 @@ struct AmenityRow {
     filter_only: bool,
 }
 
-pub async fn amenities(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn amenities(State(app): State<AppState>, inm: IfNoneMatch) -> ApiResult<Response> {
     let ds = app.catalog.snapshot();
-    if let Some(r) = not_modified(&headers, ds.version()) {
+    if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let mut rows: Vec<AmenityRow> = ds
