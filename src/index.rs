@@ -9,10 +9,10 @@
 //! selective flag (an amenity or the derived 24h flag held by at most [`SELECTIVE_SHARE`] of the stations) gets a
 //! tree of its own, and a filtered query walks the tree of its rarest flag.
 
-use rstar::primitives::GeomWithData;
-use rstar::{RTree, AABB};
+use rstar::AABB;
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use crate::route::Route;
@@ -21,8 +21,6 @@ use crate::station::{haversine_m, Amenities, Hours, Station, EARTH_RADIUS_M};
 /// A flag gets its own tree when at most this share of stations has it.
 pub const SELECTIVE_SHARE: f64 = 0.25;
 
-type Entry = GeomWithData<[f64; 3], u32>;
-
 /// The unit vector of a lon/lat position.
 pub fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
     let (lo, la) = (lon.to_radians(), lat.to_radians());
@@ -30,12 +28,309 @@ pub fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
     [c * lo.cos(), c * lo.sin(), la.sin()]
 }
 
-/// The squared chord length between two unit vectors at great-circle distance `metres`.
-fn chord2_for(metres: f64) -> f64 {
+/// The chord between two unit vectors at great-circle distance `metres`.
+fn chord_for(metres: f64) -> f64 {
     let half_angle = (metres / (2.0 * EARTH_RADIUS_M)).min(std::f64::consts::FRAC_PI_2);
-    let c = 2.0 * half_angle.sin();
-    c * c
+    2.0 * half_angle.sin()
 }
+
+/// How far (as a chord on the unit sphere) a point stored in the trees may be from the exact unit vector of its
+/// station: each `f32` component is within 2⁻²⁴ ≈ 6e-8 of the `f64` one, so the point is within √3 · 6e-8 ≈
+/// 1.04e-7 (0.66 m on the Earth). Padded about 2× so that the `f64` rounding of distances and of `haversine_m`
+/// can never turn a lower bound into an overestimate.
+const F32_SLACK: f64 = 2e-7;
+
+/// A static R-tree over unit vectors stored as `f32`, packed into two flat arrays.
+///
+/// Why not `rstar`: its nodes are an enum of a leaf and a parent (envelope + `Vec`), so every point costs
+/// 80 bytes at `f64` (48 at `f32`) plus a heap block per parent; here a point costs 16 bytes and a node 32,
+/// one node per [`packed::NODE`] children: ≈ 18 MB instead of ≈ 90 MB for a million stations. The trees never
+/// change after the bulk load, so nothing of a dynamic R-tree is needed.
+///
+/// Coordinates are `f32`, so the order in which [`packed::Search`] yields points is only approximately the
+/// great-circle order; [`Index::nearest`] re-ranks with the exact `f64` distance and stops only when the
+/// bound, less [`F32_SLACK`], passes the k-th exact distance.
+mod packed {
+    use super::*;
+
+    /// Children per node: wider nodes mean fewer, smaller allocations and a shallower tree; the best-first
+    /// walk then pushes more candidates per node. 16 measured as fast as rstar's 6 for nearest-10.
+    pub const NODE: usize = 16;
+    /// Set in [`Node::len`] when the children are points rather than nodes.
+    const LEAF: u32 = 1 << 31;
+
+    #[derive(Debug, Clone, Copy)]
+    pub struct Item {
+        pub p: [f32; 3],
+        pub idx: u32,
+    }
+
+    impl Item {
+        pub fn new(v: [f64; 3], idx: u32) -> Item {
+            Item {
+                p: [v[0] as f32, v[1] as f32, v[2] as f32],
+                idx,
+            }
+        }
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    struct Node {
+        lo: [f32; 3],
+        hi: [f32; 3],
+        /// First child, in `items` for a leaf node, else in `nodes`.
+        start: u32,
+        /// Number of children, with [`LEAF`].
+        len: u32,
+    }
+
+    impl Node {
+        fn around(
+            boxes: impl Iterator<Item = ([f32; 3], [f32; 3])>,
+            start: usize,
+            len: usize,
+            leaf: bool,
+        ) -> Node {
+            let mut lo = [f32::INFINITY; 3];
+            let mut hi = [f32::NEG_INFINITY; 3];
+            for (l, h) in boxes {
+                for d in 0..3 {
+                    lo[d] = lo[d].min(l[d]);
+                    hi[d] = hi[d].max(h[d]);
+                }
+            }
+            Node {
+                lo,
+                hi,
+                start: start as u32,
+                len: len as u32 | if leaf { LEAF } else { 0 },
+            }
+        }
+        fn children(&self) -> std::ops::Range<usize> {
+            let start = self.start as usize;
+            start..start + (self.len & !LEAF) as usize
+        }
+        fn is_leaf(&self) -> bool {
+            self.len & LEAF != 0
+        }
+        /// Squared distance from `q` to the box (0 inside).
+        fn dist2(&self, q: [f64; 3]) -> f64 {
+            let gap = |d: usize| {
+                (self.lo[d] as f64 - q[d])
+                    .max(q[d] - self.hi[d] as f64)
+                    .max(0.0)
+            };
+            let (a, b, c) = (gap(0), gap(1), gap(2));
+            a * a + b * b + c * c
+        }
+        fn intersects(&self, lo: [f64; 3], hi: [f64; 3]) -> bool {
+            (0..3).all(|d| self.lo[d] as f64 <= hi[d] && lo[d] <= self.hi[d] as f64)
+        }
+    }
+
+    fn dist2(p: [f32; 3], q: [f64; 3]) -> f64 {
+        let (a, b, c) = (p[0] as f64 - q[0], p[1] as f64 - q[1], p[2] as f64 - q[2]);
+        a * a + b * b + c * c
+    }
+
+    /// The axis along which the points spread most.
+    fn widest_axis(items: &[Item]) -> usize {
+        let mut lo = [f32::INFINITY; 3];
+        let mut hi = [f32::NEG_INFINITY; 3];
+        for it in items {
+            for d in 0..3 {
+                lo[d] = lo[d].min(it.p[d]);
+                hi[d] = hi[d].max(it.p[d]);
+            }
+        }
+        let extent = [0, 1, 2].map(|d| hi[d] - lo[d]);
+        (0..3)
+            .max_by(|&a, &b| extent[a].total_cmp(&extent[b]))
+            .unwrap_or(0)
+    }
+
+    /// Splits `items` into `parts` groups of `cap` points (the last may hold fewer) by halving along the widest
+    /// axis, like a k-d tree: the groups are compact tiles, whatever shape the points have (here a patch of a
+    /// sphere, which slicing along fixed axes cuts into slivers).
+    fn partition(
+        items: &mut [Item],
+        parts: usize,
+        cap: usize,
+        out: &mut Vec<std::ops::Range<usize>>,
+        base: usize,
+    ) {
+        if parts <= 1 || items.len() <= cap {
+            out.push(base..base + items.len());
+            return;
+        }
+        let left_parts = parts / 2;
+        let mid = (left_parts * cap).min(items.len());
+        let axis = widest_axis(items);
+        items.select_nth_unstable_by(mid, |a, b| a.p[axis].total_cmp(&b.p[axis]));
+        let (l, r) = items.split_at_mut(mid);
+        partition(l, left_parts, cap, out, base);
+        partition(r, parts - left_parts, cap, out, base + mid);
+    }
+
+    pub struct Tree {
+        items: Box<[Item]>,
+        /// Bottom level first; the root is the last node.
+        nodes: Box<[Node]>,
+    }
+
+    impl Tree {
+        pub fn build(mut items: Vec<Item>) -> Tree {
+            let mut nodes: Vec<Node> = Vec::with_capacity(items.len() / (NODE - 1) + 8);
+            if !items.is_empty() {
+                let root = Self::subtree(&mut items, 0, &mut nodes);
+                nodes.push(root);
+            }
+            Tree {
+                items: items.into_boxed_slice(),
+                nodes: nodes.into_boxed_slice(),
+            }
+        }
+
+        /// Builds the subtree over `items` (which start at `base` in the final array) top-down, reordering
+        /// them in place; appends every node below the returned one to `nodes`, children contiguously.
+        fn subtree(items: &mut [Item], base: usize, nodes: &mut Vec<Node>) -> Node {
+            let n = items.len();
+            if n <= NODE {
+                return Node::around(items.iter().map(|i| (i.p, i.p)), base, n, true);
+            }
+            // The children's capacity: the smallest power of NODE that leaves at most NODE children.
+            let mut cap = NODE;
+            while cap * NODE < n {
+                cap *= NODE;
+            }
+            let mut groups = Vec::with_capacity(NODE);
+            partition(items, n.div_ceil(cap), cap, &mut groups, 0);
+            let children: Vec<Node> = groups
+                .into_iter()
+                .map(|g| Self::subtree(&mut items[g.clone()], base + g.start, nodes))
+                .collect();
+            let start = nodes.len();
+            nodes.extend_from_slice(&children);
+            Node::around(
+                children.iter().map(|c| (c.lo, c.hi)),
+                start,
+                children.len(),
+                false,
+            )
+        }
+
+        pub fn len(&self) -> usize {
+            self.items.len()
+        }
+
+        /// Every point inside the box `[lo, hi]` widened by [`F32_SLACK`], so that no station whose exact
+        /// position is inside is missed (the caller checks candidates exactly).
+        pub fn locate(&self, lo: [f64; 3], hi: [f64; 3], mut f: impl FnMut(u32)) {
+            let Some(root) = self.nodes.len().checked_sub(1) else {
+                return;
+            };
+            let lo = lo.map(|x| x - F32_SLACK);
+            let hi = hi.map(|x| x + F32_SLACK);
+            let mut stack = vec![root];
+            while let Some(n) = stack.pop() {
+                let node = &self.nodes[n];
+                if !node.intersects(lo, hi) {
+                    continue;
+                }
+                if node.is_leaf() {
+                    for it in &self.items[node.children()] {
+                        if (0..3).all(|d| lo[d] <= it.p[d] as f64 && it.p[d] as f64 <= hi[d]) {
+                            f(it.idx);
+                        }
+                    }
+                } else {
+                    stack.extend(node.children());
+                }
+            }
+        }
+    }
+
+    /// A node or a point waiting in the best-first queue; ordered so that `BinaryHeap` pops the nearest.
+    #[derive(Clone, Copy)]
+    struct Pending {
+        d2: f64,
+        tree: u32,
+        /// A point's position in `items` (when `item`), else a node's in `nodes`.
+        at: u32,
+        item: bool,
+    }
+    impl PartialEq for Pending {
+        fn eq(&self, o: &Self) -> bool {
+            self.cmp(o) == Ordering::Equal
+        }
+    }
+    impl Eq for Pending {}
+    impl PartialOrd for Pending {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Pending {
+        fn cmp(&self, o: &Self) -> Ordering {
+            o.d2.total_cmp(&self.d2)
+        }
+    }
+
+    /// Best-first walk of one or several trees at once (several: the trees of the open opening-hours
+    /// expressions): yields `(station, squared chord to its stored point)`, nearest first.
+    pub struct Search<'a> {
+        trees: Vec<&'a Tree>,
+        q: [f64; 3],
+        heap: BinaryHeap<Pending>,
+    }
+
+    impl<'a> Search<'a> {
+        pub fn new(trees: Vec<&'a Tree>, q: [f64; 3]) -> Search<'a> {
+            let mut heap = BinaryHeap::with_capacity(64);
+            for (t, tree) in trees.iter().enumerate() {
+                if let Some(root) = tree.nodes.len().checked_sub(1) {
+                    heap.push(Pending {
+                        d2: tree.nodes[root].dist2(q),
+                        tree: t as u32,
+                        at: root as u32,
+                        item: false,
+                    });
+                }
+            }
+            Search { trees, q, heap }
+        }
+    }
+
+    impl Iterator for Search<'_> {
+        type Item = (u32, f64);
+        fn next(&mut self) -> Option<(u32, f64)> {
+            while let Some(top) = self.heap.pop() {
+                let tree = self.trees[top.tree as usize];
+                if top.item {
+                    return Some((tree.items[top.at as usize].idx, top.d2));
+                }
+                let node = &tree.nodes[top.at as usize];
+                let leaf = node.is_leaf();
+                for c in node.children() {
+                    let d2 = if leaf {
+                        dist2(tree.items[c].p, self.q)
+                    } else {
+                        tree.nodes[c].dist2(self.q)
+                    };
+                    self.heap.push(Pending {
+                        d2,
+                        tree: top.tree,
+                        at: c as u32,
+                        item: leaf,
+                    });
+                }
+            }
+            None
+        }
+    }
+}
+
+use packed::{Item, Search, Tree};
 
 /// A lon/lat box, edges inclusive. `min_lon > max_lon` means the box crosses the antimeridian.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,79 +415,21 @@ fn envelope_3d(l0: f64, l1: f64, min_lat: f64, max_lat: f64) -> AABB<[f64; 3]> {
 /// knows nothing of what stations mean beyond their position, flags and which opening-hours expression they
 /// share.
 pub struct Index {
-    main: RTree<Entry>,
-    /// Trees for selective flags: `(flag bits, number of stations with it, tree)`.
-    selective: Vec<(Amenities, usize, RTree<Entry>)>,
+    main: Tree,
+    /// Trees for selective flags: `(flag bits, tree)`.
+    selective: Vec<(Amenities, Tree)>,
     /// The distinct opening-hours expressions; a station's expression id indexes this.
     hours: Vec<Arc<Hours>>,
     /// Each station's expression id, or [`NO_HOURS`].
     hours_id: Vec<u32>,
-    /// Per expression: its number of stations and, when selective, a tree of them. At 3 a.m. only a few
-    /// expressions are open; an `open_now` query then walks just their trees, merged, instead of skipping
-    /// through every closed station around it.
-    by_hours: Vec<(usize, Option<RTree<Entry>>)>,
+    /// Per expression, a tree of its stations when it is selective. At 3 a.m. only a few expressions are
+    /// open; an `open_now` query then walks just their trees at once, instead of skipping through every closed
+    /// station around it. Expressions open at all times have none: their stations are the 24h flag's tree.
+    by_hours: Vec<Option<Tree>>,
 }
 
 /// The expression id of a station with unknown hours.
 pub const NO_HOURS: u32 = u32::MAX;
-
-/// Where a nearest query takes its candidates from, nearest first.
-enum Source<'a> {
-    Tree(&'a RTree<Entry>),
-    Merge(Vec<&'a RTree<Entry>>),
-}
-
-/// A candidate from one of several trees, ordered so that a `BinaryHeap` pops the nearest first.
-struct Next {
-    c2: f64,
-    idx: u32,
-    tree: usize,
-}
-impl PartialEq for Next {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == std::cmp::Ordering::Equal
-    }
-}
-impl Eq for Next {}
-impl PartialOrd for Next {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Next {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        o.c2.total_cmp(&self.c2).then(o.idx.cmp(&self.idx))
-    }
-}
-
-/// Nearest-first candidates `(station, squared chord)` merged from several trees.
-fn merged<'a>(trees: &[&'a RTree<Entry>], q: [f64; 3]) -> impl Iterator<Item = (u32, f64)> + 'a {
-    let mut iters: Vec<_> = trees
-        .iter()
-        .map(|t| t.nearest_neighbor_iter_with_distance_2(&q))
-        .collect();
-    let mut heap = std::collections::BinaryHeap::new();
-    for (tree, it) in iters.iter_mut().enumerate() {
-        if let Some((e, c2)) = it.next() {
-            heap.push(Next {
-                c2,
-                idx: e.data,
-                tree,
-            });
-        }
-    }
-    std::iter::from_fn(move || {
-        let top = heap.pop()?;
-        if let Some((e, c2)) = iters[top.tree].next() {
-            heap.push(Next {
-                c2,
-                idx: e.data,
-                tree: top.tree,
-            });
-        }
-        Some((top.idx, top.c2))
-    })
-}
 
 /// A nearest-k question: the `k` nearest stations to `(lon, lat)` (WGS-84) that have every flag in `required`,
 /// within `max_distance_m` if given.
@@ -229,14 +466,16 @@ pub struct Hit {
 }
 
 impl Index {
-    /// Bulk-loads the trees (`O(n log n)`, far faster than inserting one by one).
+    /// Bulk-loads the trees (`O(n log n)`).
     pub fn build(stations: &[Station]) -> Index {
-        let entries: Vec<Entry> = stations
+        let entries: Vec<Item> = stations
             .iter()
             .enumerate()
-            .map(|(i, s)| Entry::new(unit_vector(s.position.lon(), s.position.lat()), i as u32))
+            .map(|(i, s)| Item::new(unit_vector(s.position.lon(), s.position.lat()), i as u32))
             .collect();
         let n = stations.len();
+        let selective_size =
+            |count: usize| count > 0 && (count as f64) <= SELECTIVE_SHARE * n as f64;
         let mut selective = Vec::new();
         for bit in 0..16u16 {
             let flag = Amenities::from_bits(1 << bit);
@@ -244,13 +483,13 @@ impl Index {
                 .iter()
                 .filter(|s| s.amenities.has_all(flag))
                 .count();
-            if count > 0 && (count as f64) <= SELECTIVE_SHARE * n as f64 {
-                let sub: Vec<Entry> = entries
+            if selective_size(count) {
+                let sub: Vec<Item> = entries
                     .iter()
-                    .filter(|e| stations[e.data as usize].amenities.has_all(flag))
+                    .filter(|e| stations[e.idx as usize].amenities.has_all(flag))
                     .copied()
                     .collect();
-                selective.push((flag, count, RTree::bulk_load(sub)));
+                selective.push((flag, Tree::build(sub)));
             }
         }
         let mut ids: HashMap<&str, u32> = HashMap::new();
@@ -265,23 +504,34 @@ impl Index {
                 }),
             })
             .collect();
-        let mut members: Vec<Vec<Entry>> = vec![Vec::new(); hours.len()];
+        let mut counts = vec![0usize; hours.len()];
+        for &h in &hours_id {
+            if let Some(c) = counts.get_mut(h as usize) {
+                *c += 1;
+            }
+        }
+        let wanted: Vec<bool> = hours
+            .iter()
+            .zip(&counts)
+            .map(|(h, &c)| !h.always_open() && selective_size(c))
+            .collect();
+        let mut members: Vec<Vec<Item>> = counts
+            .iter()
+            .zip(&wanted)
+            .map(|(&c, &w)| Vec::with_capacity(if w { c } else { 0 }))
+            .collect();
         for (e, &h) in entries.iter().zip(&hours_id) {
-            if h != NO_HOURS {
+            if wanted.get(h as usize) == Some(&true) {
                 members[h as usize].push(*e);
             }
         }
         let by_hours = members
             .into_iter()
-            .map(|m| {
-                let count = m.len();
-                let tree =
-                    ((count as f64) <= SELECTIVE_SHARE * n as f64).then(|| RTree::bulk_load(m));
-                (count, tree)
-            })
+            .zip(wanted)
+            .map(|(m, w)| w.then(|| Tree::build(m)))
             .collect();
         Index {
-            main: RTree::bulk_load(entries),
+            main: Tree::build(entries),
             selective,
             hours,
             hours_id,
@@ -300,42 +550,61 @@ impl Index {
     }
 
     /// The cheapest candidate source: the main tree, the tree of the rarest required flag, or (for `open_now`,
-    /// given which expressions are open) the merged trees of the open expressions, whichever holds fewest.
-    fn source(&self, required: Amenities, open: Option<&[bool]>) -> Source<'_> {
-        let (flag_tree, flag_count) = self.rarest_flag_tree(required);
+    /// given which expressions are open) the trees of the open expressions together, whichever holds fewest.
+    fn source(&self, required: Amenities, open: Option<&[bool]>) -> Vec<&Tree> {
+        let flag_tree = self.rarest_flag_tree(required);
         if let Some(open) = open {
-            let mut trees = Vec::new();
-            let mut count = 0;
-            for (e, _) in open.iter().enumerate().filter(|(_, o)| **o) {
-                match self.by_hours.get(e) {
-                    Some((c, Some(tree))) => {
-                        count += c;
-                        trees.push(tree);
-                    }
-                    // An open expression without a tree of its own: the open set is not selective.
-                    _ => return Source::Tree(flag_tree),
+            if let Some(trees) = self.open_trees(open) {
+                if trees.iter().map(|t| t.len()).sum::<usize>() < flag_tree.len() {
+                    return trees;
                 }
             }
-            if count < flag_count {
-                return Source::Merge(trees);
-            }
         }
-        Source::Tree(flag_tree)
+        vec![flag_tree]
     }
 
-    /// The tree to walk for stations that need all of `required`, and its size: the tree of the rarest
-    /// selective flag among them, or the main tree.
-    fn rarest_flag_tree(&self, required: Amenities) -> (&RTree<Entry>, usize) {
+    /// The trees that together hold exactly the stations of the open expressions; `None` when an open
+    /// expression has no tree (then the open set is not selective).
+    fn open_trees(&self, open: &[bool]) -> Option<Vec<&Tree>> {
+        let mut trees = Vec::new();
+        let mut always = false;
+        for (e, _) in open.iter().enumerate().filter(|(_, o)| **o) {
+            match self.by_hours.get(e) {
+                Some(Some(tree)) => trees.push(tree),
+                _ if self.hours.get(e).is_some_and(|h| h.always_open()) => always = true,
+                _ => return None,
+            }
+        }
+        if always {
+            trees.push(self.flag_tree(Amenities::ALWAYS_OPEN)?);
+        }
+        Some(trees)
+    }
+
+    fn flag_tree(&self, flag: Amenities) -> Option<&Tree> {
         self.selective
             .iter()
-            .filter(|(flag, _, _)| required.has_all(*flag))
-            .min_by_key(|(_, count, _)| *count)
-            .map(|(_, count, tree)| (tree, *count))
-            .unwrap_or((&self.main, self.main.size()))
+            .find(|(f, _)| *f == flag)
+            .map(|(_, t)| t)
+    }
+
+    /// The tree to walk for stations that need all of `required`: the tree of the rarest selective flag among
+    /// them, or the main tree.
+    fn rarest_flag_tree(&self, required: Amenities) -> &Tree {
+        self.selective
+            .iter()
+            .filter(|(flag, _)| required.has_all(*flag))
+            .map(|(_, tree)| tree)
+            .min_by_key(|tree| tree.len())
+            .unwrap_or(&self.main)
     }
 
     /// The answer to `q` among the stations that also pass `matches`: nearest first, stations at the same
     /// distance by id (stations are in id order, so by index).
+    ///
+    /// The trees yield candidates by their `f32` points; each is measured exactly (`haversine_m`) and the walk
+    /// stops once the trees' lower bound, less [`F32_SLACK`], is past the k-th exact distance, so the answer
+    /// is the exact one.
     pub fn nearest(
         &self,
         stations: &[Station],
@@ -354,63 +623,65 @@ impl Index {
             return Vec::new();
         }
         let qv = unit_vector(lon, lat);
-        let candidates: Box<dyn Iterator<Item = (u32, f64)>> = match self.source(required, open) {
-            Source::Tree(t) => Box::new(
-                t.nearest_neighbor_iter_with_distance_2(&qv)
-                    .map(|(e, c2)| (e.data, c2)),
-            ),
-            Source::Merge(trees) => Box::new(merged(&trees, qv)),
-        };
-        // A hair wider than the exact bound, so rounding never drops a station that the exact check keeps.
-        let max_c2 = max_distance_m
-            .map(|m| chord2_for(m) * (1.0 + 1e-9) + 1e-18)
-            .unwrap_or(f64::INFINITY);
-        let mut found: Vec<(u32, f64)> = Vec::with_capacity(k + 4);
-        let mut kth_c2 = f64::INFINITY;
+        let candidates = Search::new(self.source(required, open), qv);
+        // Chords are compared a hair wider than exact, so rounding never stops the walk too early.
+        let widen = |m: f64| chord_for(m) * (1.0 + 1e-12) + 1e-15;
+        let max_chord = max_distance_m.map(widen).unwrap_or(f64::INFINITY);
+        let mut hits: Vec<Hit> = Vec::with_capacity(k + 1);
+        let mut kth_chord = f64::INFINITY;
         for (idx, c2) in candidates {
-            if c2 > max_c2 || c2 > kth_c2 {
+            let bound = c2.sqrt() - F32_SLACK;
+            if bound > max_chord || bound > kth_chord {
                 break;
             }
             let s = &stations[idx as usize];
-            if !s.amenities.has_all(required) || !matches(idx) {
+            if !s.amenities.has_all(required) {
                 continue;
             }
-            found.push((idx, c2));
-            if found.len() == k {
-                // Keep collecting stations at exactly this distance: they tie, and the id decides.
-                kth_c2 = c2;
+            let p = s.position;
+            let distance_m = haversine_m(lon, lat, p.lon(), p.lat());
+            if max_distance_m.is_some_and(|m| distance_m > m) {
+                continue;
+            }
+            let hit = Hit { idx, distance_m };
+            let before = |a: &Hit, b: &Hit| {
+                a.distance_m
+                    .total_cmp(&b.distance_m)
+                    .then(a.idx.cmp(&b.idx))
+            };
+            if hits.len() == k && before(&hit, &hits[k - 1]).is_ge() {
+                continue;
+            }
+            // The (costlier, caller's) predicate last: only for stations that would enter the answer.
+            if !matches(idx) {
+                continue;
+            }
+            let at = hits.partition_point(|h| before(h, &hit).is_lt());
+            hits.insert(at, hit);
+            if hits.len() > k {
+                hits.pop();
+            }
+            if hits.len() == k {
+                kth_chord = widen(hits[k - 1].distance_m);
             }
         }
-        let mut hits: Vec<Hit> = found
-            .into_iter()
-            .map(|(idx, _)| {
-                let p = stations[idx as usize].position;
-                Hit {
-                    idx,
-                    distance_m: haversine_m(lon, lat, p.lon(), p.lat()),
-                }
-            })
-            .filter(|h| max_distance_m.is_none_or(|m| h.distance_m <= m))
-            .collect();
-        hits.sort_by(|a, b| {
-            a.distance_m
-                .total_cmp(&b.distance_m)
-                .then(a.idx.cmp(&b.idx))
-        });
-        hits.truncate(k);
         hits
     }
 
     /// Indices of the stations inside `bbox` that have every flag in `required`, ascending (id order).
     pub fn in_bbox(&self, stations: &[Station], bbox: &BBox, required: Amenities) -> Vec<u32> {
-        let (tree, _) = self.rarest_flag_tree(required);
+        let tree = self.rarest_flag_tree(required);
         let mut out: Vec<u32> = Vec::new();
         for (l0, l1) in bbox.parts() {
             let env = envelope_3d(l0, l1, bbox.min_lat, bbox.max_lat);
-            out.extend(tree.locate_in_envelope(&env).map(|e| e.data).filter(|&i| {
+            tree.locate(env.lower(), env.upper(), |i| {
                 let s = &stations[i as usize];
-                s.amenities.has_all(required) && bbox.contains(s.position.lon(), s.position.lat())
-            }));
+                if s.amenities.has_all(required)
+                    && bbox.contains(s.position.lon(), s.position.lat())
+                {
+                    out.push(i);
+                }
+            });
         }
         out.sort_unstable();
         out.dedup();
@@ -429,10 +700,10 @@ impl Index {
         q: &AlongQuery,
         mut matches: impl FnMut(u32) -> bool,
     ) -> Vec<AlongHit> {
-        let (tree, _) = self.rarest_flag_tree(q.required);
+        let tree = self.rarest_flag_tree(q.required);
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         for (seg, env) in route.corridor(q.max_distance_m) {
-            pairs.extend(tree.locate_in_envelope(&env).map(|e| (e.data, seg)));
+            tree.locate(env.lower(), env.upper(), |i| pairs.push((i, seg)));
         }
         pairs.sort_unstable();
         pairs.dedup();
@@ -635,6 +906,63 @@ mod tests {
             let idx = Index::build(&st);
             let bbox = BBox { min_lon: lon, min_lat: lat, max_lon: lon, max_lat: lat };
             prop_assert_eq!(idx.in_bbox(&st, &bbox, Amenities::default()), vec![0]);
+        }
+    }
+
+    /// Stations centimetres apart around any point of the Earth (poles and antimeridian included), some exact
+    /// duplicates: the trees' `f32` points cannot tell them apart (≈ 0.5 m resolution), the exact re-rank must.
+    fn crowd() -> impl Strategy<Value = (Vec<Station>, (f64, f64))> {
+        let offset = prop_oneof![-3e-7f64..3e-7, Just(0.0)];
+        (
+            point(),
+            prop::collection::vec((offset.clone(), offset.clone(), 0u16..4), 1..300),
+            (offset.clone(), offset),
+        )
+            .prop_map(|((lon, lat), offs, (qx, qy))| {
+                let at = |dx: f64, dy: f64| {
+                    (
+                        (lon + dx).clamp(-180.0, 180.0),
+                        (lat + dy).clamp(-90.0, 90.0),
+                    )
+                };
+                let st = offs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(dx, dy, bits))| {
+                        let (x, y) = at(dx, dy);
+                        station(i, x, y, bits)
+                    })
+                    .collect();
+                (st, at(qx, qy))
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+        #[test]
+        fn nearest_in_a_crowd_matches_brute_force((st, (lon, lat)) in crowd(), k in 1usize..20,
+                                                  maxd in prop::option::of(0.0f64..0.05), bits in 0u16..4) {
+            let idx = Index::build(&st);
+            let req = Amenities::from_bits(bits);
+            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, None, |_| true);
+            let want = brute_nearest(&st, lon, lat, k, maxd, req);
+            let ids = |v: &[u32]| v.to_vec();
+            prop_assert_eq!(ids(&got.iter().map(|h| h.idx).collect::<Vec<_>>()), ids(&want.iter().map(|w| w.1).collect::<Vec<_>>()));
+            for (g, w) in got.iter().zip(&want) {
+                prop_assert_eq!(g.distance_m, w.0);
+            }
+        }
+
+        #[test]
+        fn bbox_in_a_crowd_matches_brute_force((st, (lon, lat)) in crowd(), w in 0.0f64..4e-7, h in 0.0f64..4e-7) {
+            let bbox = BBox { min_lon: lon, min_lat: lat, max_lon: (lon + w).min(180.0), max_lat: (lat + h).min(90.0) };
+            let idx = Index::build(&st);
+            let got = idx.in_bbox(&st, &bbox, Amenities::default());
+            let want: Vec<u32> = st.iter().enumerate()
+                .filter(|(_, s)| bbox.contains(s.position.lon(), s.position.lat()))
+                .map(|(i, _)| i as u32).collect();
+            prop_assert_eq!(got, want);
         }
     }
 
