@@ -110,9 +110,10 @@ for p in "$YZ_PORT" "$REDIS_PORT"; do port_free "$p" || die "port $p is in use (
 # ------------------------------------------------------------------------------------------------ build
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   log "cargo build --release"
-  (cd "$ROOT" && cargo build --release --quiet --bin yizhan)
+  (cd "$ROOT" && cargo build --release --quiet --bin yizhan --example inproc)
 fi
 YIZHAN="$TARGET/release/yizhan"
+INPROC="$TARGET/release/examples/inproc"
 [ -x "$YIZHAN" ] || die "$YIZHAN not found"
 rustc --edition 2021 -O "$ROOT/bench/redis_geo.rs" -o "$OUT/redis_geo"
 REDIS_GEO="$OUT/redis_geo"
@@ -161,6 +162,10 @@ run_wrk() { # size label args...
 bench_yizhan() { # size geojson
   local size=$1 geojson=$2 token
   token="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+  # In process, on the same file and points: bulk load, RSS, single-query latency (examples/inproc.rs).
+  local inproc
+  inproc="$("$INPROC" "$geojson" "$RUN/points.txt")" || die "examples/inproc failed"
+  note "size=$size yizhan in-process: $(echo "$inproc" | awk '/_s /{printf "%s %s s, ", $1, $2} /^rss_mb/{printf "RSS %s MiB, ", $2}')$(echo "$inproc" | awk '/_us /{printf "%s p50 %s µs p99 %s µs mean %s µs; ", substr($1, 1, length($1) - 3), $3, $5, $7}')"
   mkdir -p "$RUN/yz"
   yz_start() {
     YIZHAN_ADMIN_TOKEN="$token" "$YIZHAN" serve --addr "127.0.0.1:$YZ_PORT" \
