@@ -2,6 +2,8 @@
 //!
 //! Parsed by hand rather than with serde's `Query`, whose rejections are plain text and name no parameter.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::error::{ApiError, ApiResult};
@@ -14,14 +16,15 @@ pub const TOKEN_24H: &str = "24h";
 /// Longest accepted `q`, in characters.
 const MAX_Q_CHARS: usize = 200;
 
-pub struct Params {
-    pairs: Vec<(String, String)>,
+/// Borrows from the query string: most values need no percent-decoding, so most requests copy nothing.
+pub struct Params<'a> {
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-impl Params {
+impl<'a> Params<'a> {
     /// Splits the query string. A parameter given twice is an error rather than a silent choice of one.
-    pub fn parse(raw: Option<&str>) -> ApiResult<Params> {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+    pub fn parse(raw: Option<&'a str>) -> ApiResult<Params<'a>> {
+        let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(8);
         for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             if pairs.iter().any(|(seen, _)| *seen == k) {
                 return Err(ApiError::param(
@@ -29,7 +32,7 @@ impl Params {
                     format!("parameter {k} is given more than once"),
                 ));
             }
-            pairs.push((k.into_owned(), v.into_owned()));
+            pairs.push((k, v));
         }
         Ok(Params { pairs })
     }
@@ -38,7 +41,7 @@ impl Params {
         self.pairs
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// A present, non-blank value.
