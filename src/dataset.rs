@@ -115,6 +115,9 @@ impl Dataset {
     /// `stations` must have unique ids (the importer guarantees it); they are sorted here.
     pub fn new(mut stations: Vec<Station>, version: String) -> Dataset {
         stations.sort_unstable_by(|a, b| a.id().cmp(b.id()));
+        // A vector grown by pushes may hold up to twice its length: megabytes at a million stations.
+        stations.shrink_to_fit();
+        crate::station::pack_texts(&mut stations);
         let index = Index::build(&stations);
         let amenity_counts = Amenity::ALL
             .iter()

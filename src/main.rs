@@ -4,6 +4,13 @@ use clap::Parser;
 
 use yizhan::config::{Cli, Command, LogFormat, ServeArgs};
 
+/// jemalloc gives the memory of a replaced dataset and of an upload's parse back to the OS within seconds
+/// (background purging of dirty pages); glibc's malloc kept ≈ 250 MB of such garbage resident at a million
+/// stations. mimalloc held even more after a restart (see docs/BENCHMARKS.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
