@@ -260,7 +260,7 @@ impl<'a> Params<'a> {
 mod tests {
     use super::*;
 
-    fn p(q: &str) -> Params {
+    fn p(q: &str) -> Params<'_> {
         Params::parse(Some(q)).unwrap()
     }
 
