@@ -987,6 +987,54 @@ mod tests {
     }
 
     #[test]
+    fn open_now_at_night_walks_the_open_expressions_and_the_24h_tree() {
+        let parse = |h: &str| Arc::new(Hours::parse(h).unwrap());
+        let (always, night, office) = (
+            parse("24/7"),
+            parse("Mo-Su 02:00-04:00"),
+            parse("Mo-Fr 09:00-18:00"),
+        );
+        let st: Vec<Station> = (0..2000)
+            .map(|i| {
+                let (h, bits) = match i % 10 {
+                    0 => (always.clone(), Amenities::ALWAYS_OPEN.bits()),
+                    1 => (night.clone(), 0),
+                    _ => (office.clone(), 0),
+                };
+                let mut s = station(
+                    i,
+                    116.0 + (i % 50) as f64 * 0.01,
+                    39.0 + (i / 50) as f64 * 0.01,
+                    bits,
+                );
+                s.hours = Some(h);
+                s
+            })
+            .collect();
+        let idx = Index::build(&st);
+        let three_am = chrono::NaiveDate::from_ymd_opt(2026, 11, 25)
+            .unwrap()
+            .and_hms_opt(3, 0, 0)
+            .unwrap();
+        let open: Vec<bool> = idx.hours().iter().map(|h| h.is_open(three_am)).collect();
+        let trees = idx
+            .open_trees(&open)
+            .expect("every open expression has a tree");
+        assert_eq!(trees.iter().map(|t| t.len()).sum::<usize>(), 400);
+        let got: Vec<u32> = idx
+            .nearest(&st, &q(116.2, 39.2, 7, 0), Some(&open), |i| {
+                open[idx.hours_id(i) as usize]
+            })
+            .iter()
+            .map(|h| h.idx)
+            .collect();
+        let mut want = brute_nearest(&st, 116.2, 39.2, usize::MAX, None, Amenities::default());
+        want.retain(|(_, i)| i % 10 < 2);
+        want.truncate(7);
+        assert_eq!(got, want.iter().map(|w| w.1).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn ties_at_one_point_are_broken_by_id() {
         let st: Vec<Station> = (0..10).map(|i| station(i, 116.4, 39.9, 0)).collect();
         let idx = Index::build(&st);
