@@ -21,6 +21,13 @@ use crate::station::{haversine_m, Amenities, Hours, Station, EARTH_RADIUS_M};
 /// A flag gets its own tree when at most this share of stations has it.
 pub const SELECTIVE_SHARE: f64 = 0.25;
 
+/// An opening-hours expression gets its own tree when at most this share of stations has it. Whenever a larger
+/// expression is open, the open stations are at least this share, and the main (or flag) tree walked with the
+/// `open_now` test finds k of them among ≈ k / share candidates (200 for k = 10): fast enough, so only the
+/// small expressions, which can make up the whole open set at night, need trees. Trees for every expression
+/// would cost as much memory again as the main tree.
+pub const HOURS_TREE_SHARE: f64 = 0.05;
+
 /// The unit vector of a lon/lat position.
 pub fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
     let (lo, la) = (lon.to_radians(), lat.to_radians());
@@ -34,31 +41,27 @@ fn chord_for(metres: f64) -> f64 {
     2.0 * half_angle.sin()
 }
 
-/// How far (as a chord on the unit sphere) a point stored in the trees may be from the exact unit vector of its
-/// station: each `f32` component is within 2⁻²⁴ ≈ 6e-8 of the `f64` one, so the point is within √3 · 6e-8 ≈
-/// 1.04e-7 (0.66 m on the Earth). Padded about 2× so that the `f64` rounding of distances and of `haversine_m`
-/// can never turn a lower bound into an overestimate.
-const F32_SLACK: f64 = 2e-7;
+/// How far (as a chord on the unit sphere) a tree's `f32` distance may be from the exact chord to a station:
+/// the stored point and the query are each within √3 · 2⁻²⁴ ≈ 1.04e-7 of their exact unit vectors, and the
+/// `f32` arithmetic of the squared distance adds a relative error of a few 2⁻²⁴ on chords of at most 2, so
+/// under 5e-7 in all (3 m on the Earth). Padded 2× so that the `f64` rounding of `haversine_m` can never turn a
+/// lower bound into an overestimate; the price is a few more candidates re-ranked.
+const F32_SLACK: f64 = 1e-6;
 
-/// A static R-tree over unit vectors stored as `f32`, packed into two flat arrays.
+/// The R-trees: `rstar` over unit vectors stored as `f32`.
 ///
-/// Why not `rstar`: its nodes are an enum of a leaf and a parent (envelope + `Vec`), so every point costs
-/// 80 bytes at `f64` (48 at `f32`) plus a heap block per parent; here a point costs 16 bytes and a node 32,
-/// one node per [`packed::NODE`] children: ≈ 18 MB instead of ≈ 90 MB for a million stations. The trees never
-/// change after the bulk load, so nothing of a dynamic R-tree is needed.
-///
-/// Coordinates are `f32`, so the order in which [`packed::Search`] yields points is only approximately the
+/// `f32` because rstar keeps every point inside a node enum the size of a parent node (an envelope and a
+/// `Vec`): 72 bytes a point at `f64`, 48 at `f32` — about 30 MB less per million stations and per tree.
+/// Distances come back in `f32`, so the order in which [`Search`] yields points is only approximately the
 /// great-circle order; [`Index::nearest`] re-ranks with the exact `f64` distance and stops only when the
 /// bound, less [`F32_SLACK`], passes the k-th exact distance.
-mod packed {
+mod tree {
+    use rstar::primitives::GeomWithData;
+    use rstar::{RTree, AABB};
+
     use super::*;
 
-    /// Children per node: wider nodes mean fewer, smaller allocations and a shallower tree; the best-first
-    /// walk then pushes more candidates per node. 16 measured as fast as rstar's 6 for nearest-10.
-    pub const NODE: usize = 16;
-    /// Set in [`Node::len`] when the children are points rather than nodes.
-    const LEAF: u32 = 1 << 31;
-
+    /// A station's position in a tree, and its index in the dataset.
     #[derive(Debug, Clone, Copy)]
     pub struct Item {
         pub p: [f32; 3],
@@ -68,274 +71,127 @@ mod packed {
     impl Item {
         pub fn new(v: [f64; 3], idx: u32) -> Item {
             Item {
-                p: [v[0] as f32, v[1] as f32, v[2] as f32],
+                p: v.map(|x| x as f32),
                 idx,
             }
         }
     }
 
-    #[derive(Debug, Clone, Copy)]
-    struct Node {
-        lo: [f32; 3],
-        hi: [f32; 3],
-        /// First child, in `items` for a leaf node, else in `nodes`.
-        start: u32,
-        /// Number of children, with [`LEAF`].
-        len: u32,
-    }
-
-    impl Node {
-        fn around(
-            boxes: impl Iterator<Item = ([f32; 3], [f32; 3])>,
-            start: usize,
-            len: usize,
-            leaf: bool,
-        ) -> Node {
-            let mut lo = [f32::INFINITY; 3];
-            let mut hi = [f32::NEG_INFINITY; 3];
-            for (l, h) in boxes {
-                for d in 0..3 {
-                    lo[d] = lo[d].min(l[d]);
-                    hi[d] = hi[d].max(h[d]);
-                }
-            }
-            Node {
-                lo,
-                hi,
-                start: start as u32,
-                len: len as u32 | if leaf { LEAF } else { 0 },
-            }
-        }
-        fn children(&self) -> std::ops::Range<usize> {
-            let start = self.start as usize;
-            start..start + (self.len & !LEAF) as usize
-        }
-        fn is_leaf(&self) -> bool {
-            self.len & LEAF != 0
-        }
-        /// Squared distance from `q` to the box (0 inside).
-        fn dist2(&self, q: [f64; 3]) -> f64 {
-            let gap = |d: usize| {
-                (self.lo[d] as f64 - q[d])
-                    .max(q[d] - self.hi[d] as f64)
-                    .max(0.0)
-            };
-            let (a, b, c) = (gap(0), gap(1), gap(2));
-            a * a + b * b + c * c
-        }
-        fn intersects(&self, lo: [f64; 3], hi: [f64; 3]) -> bool {
-            (0..3).all(|d| self.lo[d] as f64 <= hi[d] && lo[d] <= self.hi[d] as f64)
-        }
-    }
-
-    fn dist2(p: [f32; 3], q: [f64; 3]) -> f64 {
-        let (a, b, c) = (p[0] as f64 - q[0], p[1] as f64 - q[1], p[2] as f64 - q[2]);
-        a * a + b * b + c * c
-    }
-
-    /// The axis along which the points spread most.
-    fn widest_axis(items: &[Item]) -> usize {
-        let mut lo = [f32::INFINITY; 3];
-        let mut hi = [f32::NEG_INFINITY; 3];
-        for it in items {
-            for d in 0..3 {
-                lo[d] = lo[d].min(it.p[d]);
-                hi[d] = hi[d].max(it.p[d]);
-            }
-        }
-        let extent = [0, 1, 2].map(|d| hi[d] - lo[d]);
-        (0..3)
-            .max_by(|&a, &b| extent[a].total_cmp(&extent[b]))
-            .unwrap_or(0)
-    }
-
-    /// Splits `items` into `parts` groups of `cap` points (the last may hold fewer) by halving along the widest
-    /// axis, like a k-d tree: the groups are compact tiles, whatever shape the points have (here a patch of a
-    /// sphere, which slicing along fixed axes cuts into slivers).
-    fn partition(
-        items: &mut [Item],
-        parts: usize,
-        cap: usize,
-        out: &mut Vec<std::ops::Range<usize>>,
-        base: usize,
-    ) {
-        if parts <= 1 || items.len() <= cap {
-            out.push(base..base + items.len());
-            return;
-        }
-        let left_parts = parts / 2;
-        let mid = (left_parts * cap).min(items.len());
-        let axis = widest_axis(items);
-        items.select_nth_unstable_by(mid, |a, b| a.p[axis].total_cmp(&b.p[axis]));
-        let (l, r) = items.split_at_mut(mid);
-        partition(l, left_parts, cap, out, base);
-        partition(r, parts - left_parts, cap, out, base + mid);
-    }
-
-    pub struct Tree {
-        items: Box<[Item]>,
-        /// Bottom level first; the root is the last node.
-        nodes: Box<[Node]>,
-    }
+    pub struct Tree(RTree<GeomWithData<[f32; 3], u32>>);
 
     impl Tree {
-        pub fn build(mut items: Vec<Item>) -> Tree {
-            let mut nodes: Vec<Node> = Vec::with_capacity(items.len() / (NODE - 1) + 8);
-            if !items.is_empty() {
-                let root = Self::subtree(&mut items, 0, &mut nodes);
-                nodes.push(root);
-            }
-            Tree {
-                items: items.into_boxed_slice(),
-                nodes: nodes.into_boxed_slice(),
-            }
-        }
-
-        /// Builds the subtree over `items` (which start at `base` in the final array) top-down, reordering
-        /// them in place; appends every node below the returned one to `nodes`, children contiguously.
-        fn subtree(items: &mut [Item], base: usize, nodes: &mut Vec<Node>) -> Node {
-            let n = items.len();
-            if n <= NODE {
-                return Node::around(items.iter().map(|i| (i.p, i.p)), base, n, true);
-            }
-            // The children's capacity: the smallest power of NODE that leaves at most NODE children.
-            let mut cap = NODE;
-            while cap * NODE < n {
-                cap *= NODE;
-            }
-            let mut groups = Vec::with_capacity(NODE);
-            partition(items, n.div_ceil(cap), cap, &mut groups, 0);
-            let children: Vec<Node> = groups
-                .into_iter()
-                .map(|g| Self::subtree(&mut items[g.clone()], base + g.start, nodes))
-                .collect();
-            let start = nodes.len();
-            nodes.extend_from_slice(&children);
-            Node::around(
-                children.iter().map(|c| (c.lo, c.hi)),
-                start,
-                children.len(),
-                false,
-            )
+        /// Bulk loading (STR packing): `O(n log n)`, and far tighter nodes than inserting one by one.
+        pub fn build(items: Vec<Item>) -> Tree {
+            Tree(RTree::bulk_load(
+                items
+                    .into_iter()
+                    .map(|i| GeomWithData::new(i.p, i.idx))
+                    .collect(),
+            ))
         }
 
         pub fn len(&self) -> usize {
-            self.items.len()
+            self.0.size()
         }
 
-        /// Bytes on the heap.
+        /// Heap bytes, estimated from rstar's layout: every point and every parent is one node-sized
+        /// enum inside its parent's `Vec`; bulk loading fills nodes to about `MAX_SIZE`.
         pub fn heap_bytes(&self) -> usize {
-            std::mem::size_of_val(&*self.items) + std::mem::size_of_val(&*self.nodes)
+            let node = std::mem::size_of::<rstar::RTreeNode<GeomWithData<[f32; 3], u32>>>();
+            let per_node = <rstar::DefaultParams as rstar::RTreeParams>::MAX_SIZE;
+            let mut total = 0;
+            let mut level = self.0.size();
+            while level > 1 {
+                total += level * node;
+                level = level.div_ceil(per_node);
+            }
+            total + node
         }
 
         /// Every point inside the box `[lo, hi]` widened by [`F32_SLACK`], so that no station whose exact
         /// position is inside is missed (the caller checks candidates exactly).
         pub fn locate(&self, lo: [f64; 3], hi: [f64; 3], mut f: impl FnMut(u32)) {
-            let Some(root) = self.nodes.len().checked_sub(1) else {
-                return;
-            };
-            let lo = lo.map(|x| x - F32_SLACK);
-            let hi = hi.map(|x| x + F32_SLACK);
-            let mut stack = vec![root];
-            while let Some(n) = stack.pop() {
-                let node = &self.nodes[n];
-                if !node.intersects(lo, hi) {
-                    continue;
-                }
-                if node.is_leaf() {
-                    for it in &self.items[node.children()] {
-                        if (0..3).all(|d| lo[d] <= it.p[d] as f64 && it.p[d] as f64 <= hi[d]) {
-                            f(it.idx);
-                        }
-                    }
-                } else {
-                    stack.extend(node.children());
-                }
+            let env = AABB::from_corners(
+                lo.map(|x| (x - F32_SLACK) as f32),
+                hi.map(|x| (x + F32_SLACK) as f32),
+            );
+            for p in self.0.locate_in_envelope(&env) {
+                f(p.data);
             }
         }
     }
 
-    /// A node or a point waiting in the best-first queue; ordered so that `BinaryHeap` pops the nearest.
-    #[derive(Clone, Copy)]
-    struct Pending {
+    /// A candidate from one of several trees, ordered so that a `BinaryHeap` pops the nearest first.
+    struct Next {
         d2: f64,
-        tree: u32,
-        /// A point's position in `items` (when `item`), else a node's in `nodes`.
-        at: u32,
-        item: bool,
+        idx: u32,
+        tree: usize,
     }
-    impl PartialEq for Pending {
+    impl PartialEq for Next {
         fn eq(&self, o: &Self) -> bool {
             self.cmp(o) == Ordering::Equal
         }
     }
-    impl Eq for Pending {}
-    impl PartialOrd for Pending {
+    impl Eq for Next {}
+    impl PartialOrd for Next {
         fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
             Some(self.cmp(o))
         }
     }
-    impl Ord for Pending {
+    impl Ord for Next {
         fn cmp(&self, o: &Self) -> Ordering {
-            o.d2.total_cmp(&self.d2)
+            o.d2.total_cmp(&self.d2).then(o.idx.cmp(&self.idx))
         }
     }
 
-    /// Best-first walk of one or several trees at once (several: the trees of the open opening-hours
-    /// expressions): yields `(station, squared chord to its stored point)`, nearest first.
+    type Walk<'a> = Box<dyn Iterator<Item = (u32, f64)> + 'a>;
+
+    /// Nearest-first walk of one tree, or of several merged (the trees of the open opening-hours
+    /// expressions): yields `(station, squared chord to its stored point)`.
     pub struct Search<'a> {
-        trees: Vec<&'a Tree>,
-        q: [f64; 3],
-        heap: BinaryHeap<Pending>,
+        walks: Vec<Walk<'a>>,
+        heap: BinaryHeap<Next>,
     }
 
     impl<'a> Search<'a> {
         pub fn new(trees: Vec<&'a Tree>, q: [f64; 3]) -> Search<'a> {
-            let mut heap = BinaryHeap::with_capacity(64);
-            for (t, tree) in trees.iter().enumerate() {
-                if let Some(root) = tree.nodes.len().checked_sub(1) {
-                    heap.push(Pending {
-                        d2: tree.nodes[root].dist2(q),
-                        tree: t as u32,
-                        at: root as u32,
-                        item: false,
-                    });
+            let q = q.map(|x| x as f32);
+            let mut walks: Vec<Walk<'a>> = trees
+                .into_iter()
+                .map(|t| {
+                    Box::new(
+                        t.0.nearest_neighbor_iter_with_distance_2(&q)
+                            .map(|(p, d2)| (p.data, f64::from(d2))),
+                    ) as Walk<'a>
+                })
+                .collect();
+            let mut heap = BinaryHeap::with_capacity(walks.len());
+            for (tree, w) in walks.iter_mut().enumerate() {
+                if let Some((idx, d2)) = w.next() {
+                    heap.push(Next { d2, idx, tree });
                 }
             }
-            Search { trees, q, heap }
+            Search { walks, heap }
         }
     }
 
     impl Iterator for Search<'_> {
         type Item = (u32, f64);
         fn next(&mut self) -> Option<(u32, f64)> {
-            while let Some(top) = self.heap.pop() {
-                let tree = self.trees[top.tree as usize];
-                if top.item {
-                    return Some((tree.items[top.at as usize].idx, top.d2));
-                }
-                let node = &tree.nodes[top.at as usize];
-                let leaf = node.is_leaf();
-                for c in node.children() {
-                    let d2 = if leaf {
-                        dist2(tree.items[c].p, self.q)
-                    } else {
-                        tree.nodes[c].dist2(self.q)
-                    };
-                    self.heap.push(Pending {
-                        d2,
-                        tree: top.tree,
-                        at: c as u32,
-                        item: leaf,
-                    });
-                }
+            let top = self.heap.pop()?;
+            if let Some((idx, d2)) = self.walks[top.tree].next() {
+                self.heap.push(Next {
+                    d2,
+                    idx,
+                    tree: top.tree,
+                });
             }
-            None
+            Some((top.idx, top.d2))
         }
     }
 }
 
-use packed::{Item, Search, Tree};
+use tree::{Item, Search, Tree};
 
 /// A lon/lat box, edges inclusive. `min_lon > max_lon` means the box crosses the antimeridian.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -518,7 +374,7 @@ impl Index {
         let wanted: Vec<bool> = hours
             .iter()
             .zip(&counts)
-            .map(|(h, &c)| !h.always_open() && selective_size(c))
+            .map(|(h, &c)| !h.always_open() && c > 0 && (c as f64) <= HOURS_TREE_SHARE * n as f64)
             .collect();
         let mut members: Vec<Vec<Item>> = counts
             .iter()
@@ -996,9 +852,10 @@ mod tests {
         );
         let st: Vec<Station> = (0..2000)
             .map(|i| {
-                let (h, bits) = match i % 10 {
-                    0 => (always.clone(), Amenities::ALWAYS_OPEN.bits()),
-                    1 => (night.clone(), 0),
+                // 10 % always open, 2 % open at night (under HOURS_TREE_SHARE), the rest office hours.
+                let (h, bits) = match (i % 10, i % 50) {
+                    (0, _) => (always.clone(), Amenities::ALWAYS_OPEN.bits()),
+                    (_, 1) => (night.clone(), 0),
                     _ => (office.clone(), 0),
                 };
                 let mut s = station(
@@ -1020,7 +877,7 @@ mod tests {
         let trees = idx
             .open_trees(&open)
             .expect("every open expression has a tree");
-        assert_eq!(trees.iter().map(|t| t.len()).sum::<usize>(), 400);
+        assert_eq!(trees.iter().map(|t| t.len()).sum::<usize>(), 240);
         let got: Vec<u32> = idx
             .nearest(&st, &q(116.2, 39.2, 7, 0), Some(&open), |i| {
                 open[idx.hours_id(i) as usize]
@@ -1029,7 +886,7 @@ mod tests {
             .map(|h| h.idx)
             .collect();
         let mut want = brute_nearest(&st, 116.2, 39.2, usize::MAX, None, Amenities::default());
-        want.retain(|(_, i)| i % 10 < 2);
+        want.retain(|(_, i)| i % 10 == 0 || i % 50 == 1);
         want.truncate(7);
         assert_eq!(got, want.iter().map(|w| w.1).collect::<Vec<_>>());
     }
