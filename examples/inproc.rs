@@ -14,6 +14,11 @@ use yizhan::dataset::{Dataset, Filter, OpenAt};
 use yizhan::import::{self, Format};
 use yizhan::station::{Amenities, Amenity};
 
+/// The server's allocator (see `src/main.rs`), so that the RSS and the latencies are the server's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -20,7 +20,7 @@ pub struct Dataset {
     version: String,
     amenity_counts: Vec<(Amenity, usize)>,
     /// The last minute's [`Dataset::open_set`].
-    open_cache: Mutex<Option<(NaiveDateTime, Arc<Vec<bool>>)>>,
+    open_cache: Mutex<Option<(NaiveDateTime, Arc<OpenSet>)>>,
 }
 
 /// Evaluates `open_now` at one instant, parsing nothing and evaluating each distinct expression at most once.
@@ -105,6 +105,14 @@ impl Filter {
     }
 }
 
+/// Every opening-hours expression evaluated at one minute, by expression id.
+pub struct OpenSet {
+    /// `None` where the expression cannot say (the `open_now: null` of a response).
+    states: Vec<Option<bool>>,
+    /// `states[e] == Some(true)`: what the `open_now` filter and the index take.
+    open: Vec<bool>,
+}
+
 /// One page of a list query.
 pub struct Page {
     pub indices: Vec<u32>,
@@ -177,8 +185,10 @@ impl Dataset {
             .collect()
     }
 
-    /// Which opening-hours expressions are open at `open`'s minute, by expression id; cached for the minute.
-    pub fn open_set(&self, open: &OpenAt) -> Arc<Vec<bool>> {
+    /// Which opening-hours expressions are open at `open`'s minute; cached for the minute, so that requests
+    /// neither filter nor answer `open_now` by evaluating expressions (the opening_hours crate takes about a
+    /// microsecond per expression, a tenth of a whole nearest query).
+    pub fn open_set(&self, open: &OpenAt) -> Arc<OpenSet> {
         let minute = open.local();
         {
             let cache = self.open_cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -189,15 +199,24 @@ impl Dataset {
             }
         }
         // Evaluated outside the lock: requests for other minutes (clients choose `at`) must not queue here.
-        let set: Vec<bool> = self
+        let states: Vec<Option<bool>> = self
             .index
             .hours()
             .iter()
-            .map(|h| h.try_is_open(minute) == Some(true))
+            .map(|h| h.try_is_open(minute))
             .collect();
-        let set = Arc::new(set);
+        let open = states.iter().map(|s| *s == Some(true)).collect();
+        let set = Arc::new(OpenSet { states, open });
         *self.open_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((minute, set.clone()));
         set
+    }
+
+    /// Station `idx`'s `open_now` in `set` (`None`: hours unknown or not decidable).
+    pub fn open_now(&self, idx: u32, set: &OpenSet) -> Option<bool> {
+        set.states
+            .get(self.index.hours_id(idx) as usize)
+            .copied()
+            .flatten()
     }
 
     pub fn nearest(
@@ -217,10 +236,14 @@ impl Dataset {
             required: filter.required,
         };
         let set = filter.open_now.then(|| self.open_set(open));
-        let set = set.as_deref().map(Vec::as_slice);
-        self.index.nearest(&self.stations, &q, set, |i| {
-            filter.matches(self, i, set, open)
-        })
+        let set = set.as_deref().map(|s| s.open.as_slice());
+        // The index answers amenities and `open_now` from its own leaves; only a text filter needs the
+        // station itself (loading it is a cache miss per candidate).
+        if filter.text.is_none() {
+            return self.index.nearest(&q, set, |_| true);
+        }
+        self.index
+            .nearest(&q, set, |i| filter.matches(self, i, set, open))
     }
 
     /// Matching stations within `max_distance_m` of `route`, in the order a rider meets them, at most `limit`.

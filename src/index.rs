@@ -61,23 +61,52 @@ mod tree {
 
     use super::*;
 
+    /// What a tree holds of a station: everything the nearest walk needs to rank and filter it, so that the
+    /// walk never loads the station itself (a cache miss per candidate was most of a query's time). Free in
+    /// memory: rstar's node enum is as large as a parent node (48 B) whatever the leaf, and this fits.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub struct Leaf {
+        /// The exact WGS-84 position, for the exact re-rank.
+        pub lon: f64,
+        pub lat: f64,
+        pub idx: u32,
+        pub amenities: Amenities,
+        /// The station's opening-hours expression id; [`Leaf::HOURS_ELSEWHERE`] when it has none or the id
+        /// does not fit (then [`Index::hours_id`] has it).
+        pub hours: u16,
+    }
+
+    impl Leaf {
+        pub const HOURS_ELSEWHERE: u16 = u16::MAX;
+    }
+
     /// A station's position in a tree, and its index in the dataset.
     #[derive(Debug, Clone, Copy)]
     pub struct Item {
         pub p: [f32; 3],
-        pub idx: u32,
+        pub leaf: Leaf,
     }
 
     impl Item {
-        pub fn new(v: [f64; 3], idx: u32) -> Item {
+        pub fn new(s: &Station, idx: u32, hours_id: u32) -> Item {
+            let (lon, lat) = (s.position.lon(), s.position.lat());
             Item {
-                p: v.map(|x| x as f32),
-                idx,
+                p: unit_vector(lon, lat).map(|x| x as f32),
+                leaf: Leaf {
+                    lon,
+                    lat,
+                    idx,
+                    amenities: s.amenities,
+                    hours: u16::try_from(hours_id)
+                        .ok()
+                        .filter(|&h| h != Leaf::HOURS_ELSEWHERE)
+                        .unwrap_or(Leaf::HOURS_ELSEWHERE),
+                },
             }
         }
     }
 
-    pub struct Tree(RTree<GeomWithData<[f32; 3], u32>>);
+    pub struct Tree(RTree<GeomWithData<[f32; 3], Leaf>>);
 
     impl Tree {
         /// Bulk loading (STR packing): `O(n log n)`, and far tighter nodes than inserting one by one.
@@ -85,7 +114,7 @@ mod tree {
             Tree(RTree::bulk_load(
                 items
                     .into_iter()
-                    .map(|i| GeomWithData::new(i.p, i.idx))
+                    .map(|i| GeomWithData::new(i.p, i.leaf))
                     .collect(),
             ))
         }
@@ -97,7 +126,7 @@ mod tree {
         /// Heap bytes, estimated from rstar's layout: every point and every parent is one node-sized
         /// enum inside its parent's `Vec`; bulk loading fills nodes to about `MAX_SIZE`.
         pub fn heap_bytes(&self) -> usize {
-            let node = std::mem::size_of::<rstar::RTreeNode<GeomWithData<[f32; 3], u32>>>();
+            let node = std::mem::size_of::<rstar::RTreeNode<GeomWithData<[f32; 3], Leaf>>>();
             let per_node = <rstar::DefaultParams as rstar::RTreeParams>::MAX_SIZE;
             let mut total = 0;
             let mut level = self.0.size();
@@ -116,7 +145,7 @@ mod tree {
                 hi.map(|x| (x + F32_SLACK) as f32),
             );
             for p in self.0.locate_in_envelope(&env) {
-                f(p.data);
+                f(p.data.idx);
             }
         }
     }
@@ -124,7 +153,7 @@ mod tree {
     /// A candidate from one of several trees, ordered so that a `BinaryHeap` pops the nearest first.
     struct Next {
         d2: f64,
-        idx: u32,
+        leaf: Leaf,
         tree: usize,
     }
     impl PartialEq for Next {
@@ -140,11 +169,12 @@ mod tree {
     }
     impl Ord for Next {
         fn cmp(&self, o: &Self) -> Ordering {
-            o.d2.total_cmp(&self.d2).then(o.idx.cmp(&self.idx))
+            o.d2.total_cmp(&self.d2)
+                .then(o.leaf.idx.cmp(&self.leaf.idx))
         }
     }
 
-    type Walk<'a> = Box<dyn Iterator<Item = (u32, f64)> + 'a>;
+    type Walk<'a> = Box<dyn Iterator<Item = (Leaf, f64)> + 'a>;
 
     /// Nearest-first walk of one tree, or of several merged (the trees of the open opening-hours
     /// expressions): yields `(station, squared chord to its stored point)`.
@@ -167,8 +197,8 @@ mod tree {
                 .collect();
             let mut heap = BinaryHeap::with_capacity(walks.len());
             for (tree, w) in walks.iter_mut().enumerate() {
-                if let Some((idx, d2)) = w.next() {
-                    heap.push(Next { d2, idx, tree });
+                if let Some((leaf, d2)) = w.next() {
+                    heap.push(Next { d2, leaf, tree });
                 }
             }
             Search { walks, heap }
@@ -176,22 +206,22 @@ mod tree {
     }
 
     impl Iterator for Search<'_> {
-        type Item = (u32, f64);
-        fn next(&mut self) -> Option<(u32, f64)> {
+        type Item = (Leaf, f64);
+        fn next(&mut self) -> Option<(Leaf, f64)> {
             let top = self.heap.pop()?;
-            if let Some((idx, d2)) = self.walks[top.tree].next() {
+            if let Some((leaf, d2)) = self.walks[top.tree].next() {
                 self.heap.push(Next {
                     d2,
-                    idx,
+                    leaf,
                     tree: top.tree,
                 });
             }
-            Some((top.idx, top.d2))
+            Some((top.leaf, top.d2))
         }
     }
 }
 
-use tree::{Item, Search, Tree};
+use tree::{Item, Leaf, Search, Tree};
 
 /// A lon/lat box, edges inclusive. `min_lon > max_lon` means the box crosses the antimeridian.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -329,10 +359,23 @@ pub struct Hit {
 impl Index {
     /// Bulk-loads the trees (`O(n log n)`).
     pub fn build(stations: &[Station]) -> Index {
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut hours: Vec<Arc<Hours>> = Vec::new();
+        let hours_id: Vec<u32> = stations
+            .iter()
+            .map(|s| match &s.hours {
+                None => NO_HOURS,
+                Some(h) => *ids.entry(h.as_str()).or_insert_with(|| {
+                    hours.push(h.clone());
+                    (hours.len() - 1) as u32
+                }),
+            })
+            .collect();
         let entries: Vec<Item> = stations
             .iter()
+            .zip(&hours_id)
             .enumerate()
-            .map(|(i, s)| Item::new(unit_vector(s.position.lon(), s.position.lat()), i as u32))
+            .map(|(i, (s, &h))| Item::new(s, i as u32, h))
             .collect();
         let n = stations.len();
         let selective_size =
@@ -347,24 +390,12 @@ impl Index {
             if selective_size(count) {
                 let sub: Vec<Item> = entries
                     .iter()
-                    .filter(|e| stations[e.idx as usize].amenities.has_all(flag))
+                    .filter(|e| e.leaf.amenities.has_all(flag))
                     .copied()
                     .collect();
                 selective.push((flag, Tree::build(sub)));
             }
         }
-        let mut ids: HashMap<&str, u32> = HashMap::new();
-        let mut hours: Vec<Arc<Hours>> = Vec::new();
-        let hours_id: Vec<u32> = stations
-            .iter()
-            .map(|s| match &s.hours {
-                None => NO_HOURS,
-                Some(h) => *ids.entry(h.as_str()).or_insert_with(|| {
-                    hours.push(h.clone());
-                    (hours.len() - 1) as u32
-                }),
-            })
-            .collect();
         let mut counts = vec![0usize; hours.len()];
         for &h in &hours_id {
             if let Some(c) = counts.get_mut(h as usize) {
@@ -483,7 +514,6 @@ impl Index {
     /// is the exact one.
     pub fn nearest(
         &self,
-        stations: &[Station],
         q: &Nearest,
         open: Option<&[bool]>,
         mut matches: impl FnMut(u32) -> bool,
@@ -505,17 +535,26 @@ impl Index {
         let max_chord = max_distance_m.map(widen).unwrap_or(f64::INFINITY);
         let mut hits: Vec<Hit> = Vec::with_capacity(k + 1);
         let mut kth_chord = f64::INFINITY;
-        for (idx, c2) in candidates {
+        for (leaf, c2) in candidates {
             let bound = c2.sqrt() - F32_SLACK;
             if bound > max_chord || bound > kth_chord {
                 break;
             }
-            let s = &stations[idx as usize];
-            if !s.amenities.has_all(required) {
+            let idx = leaf.idx;
+            if !leaf.amenities.has_all(required) {
                 continue;
             }
-            let p = s.position;
-            let distance_m = haversine_m(lon, lat, p.lon(), p.lat());
+            // The caller's predicate decides; this only skips closed stations without loading them.
+            if let Some(open) = open {
+                let h = match leaf.hours {
+                    Leaf::HOURS_ELSEWHERE => self.hours_id(idx),
+                    h => u32::from(h),
+                };
+                if !open.get(h as usize).copied().unwrap_or(false) {
+                    continue;
+                }
+            }
+            let distance_m = haversine_m(lon, lat, leaf.lon, leaf.lat);
             if max_distance_m.is_some_and(|m| distance_m > m) {
                 continue;
             }
@@ -729,7 +768,7 @@ mod tests {
                                        maxd in prop::option::of(1.0f64..2.5e7), bits in prop_oneof![Just(0u16), 0u16..16, Just(1u16 << 15), Just(1u16 | 1 << 15)]) {
             let idx = Index::build(&st);
             let req = Amenities::from_bits(bits);
-            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, None, |_| true);
+            let got = idx.nearest(&Nearest { lon, lat, k, max_distance_m: maxd, required: req }, None, |_| true);
             assert_same(&got, &brute_nearest(&st, lon, lat, k, maxd, req))?;
         }
 
@@ -756,7 +795,7 @@ mod tests {
         #[test]
         fn nearest_with_predicate(st in dataset(), (lon, lat) in point(), k in 1usize..20, m in 2u32..7) {
             let idx = Index::build(&st);
-            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: None, required: Amenities::default() }, None, |i| i % m == 0);
+            let got = idx.nearest(&Nearest { lon, lat, k, max_distance_m: None, required: Amenities::default() }, None, |i| i % m == 0);
             let mut want = brute_nearest(&st, lon, lat, usize::MAX, None, Amenities::default());
             want.retain(|(_, i)| i % m == 0);
             want.truncate(k);
@@ -821,7 +860,7 @@ mod tests {
                                                   maxd in prop::option::of(0.0f64..0.05), bits in 0u16..4) {
             let idx = Index::build(&st);
             let req = Amenities::from_bits(bits);
-            let got = idx.nearest(&st, &Nearest { lon, lat, k, max_distance_m: maxd, required: req }, None, |_| true);
+            let got = idx.nearest(&Nearest { lon, lat, k, max_distance_m: maxd, required: req }, None, |_| true);
             let want = brute_nearest(&st, lon, lat, k, maxd, req);
             let ids = |v: &[u32]| v.to_vec();
             prop_assert_eq!(ids(&got.iter().map(|h| h.idx).collect::<Vec<_>>()), ids(&want.iter().map(|w| w.1).collect::<Vec<_>>()));
@@ -879,7 +918,7 @@ mod tests {
             .expect("every open expression has a tree");
         assert_eq!(trees.iter().map(|t| t.len()).sum::<usize>(), 240);
         let got: Vec<u32> = idx
-            .nearest(&st, &q(116.2, 39.2, 7, 0), Some(&open), |i| {
+            .nearest(&q(116.2, 39.2, 7, 0), Some(&open), |i| {
                 open[idx.hours_id(i) as usize]
             })
             .iter()
@@ -896,7 +935,7 @@ mod tests {
         let st: Vec<Station> = (0..10).map(|i| station(i, 116.4, 39.9, 0)).collect();
         let idx = Index::build(&st);
         let got: Vec<u32> = idx
-            .nearest(&st, &q(116.41, 39.9, 3, 0), None, |_| true)
+            .nearest(&q(116.41, 39.9, 3, 0), None, |_| true)
             .iter()
             .map(|h| h.idx)
             .collect();
@@ -911,7 +950,7 @@ mod tests {
             station(2, 170.0, 0.0, 0),
         ];
         let idx = Index::build(&st);
-        let got = idx.nearest(&st, &q(-179.9999, 0.0, 1, 0), None, |_| true);
+        let got = idx.nearest(&q(-179.9999, 0.0, 1, 0), None, |_| true);
         assert_eq!(got[0].idx, 0);
         assert!((got[0].distance_m - 22.239).abs() < 0.01, "{got:?}");
     }
@@ -930,7 +969,7 @@ mod tests {
             .collect();
         let idx = Index::build(&st);
         assert_eq!(idx.selective.len(), 1);
-        let got = idx.nearest(&st, &q(5.5, 0.0, 2, 1 << 9), None, |_| true);
+        let got = idx.nearest(&q(5.5, 0.0, 2, 1 << 9), None, |_| true);
         assert_eq!(
             got.iter().map(|h| h.idx).collect::<Vec<_>>(),
             vec![500, 600]

@@ -52,20 +52,20 @@ fn collection(ds: &Dataset, features: &[Feature<'_>], total: Option<usize>, crs:
     out
 }
 
-/// Features for `(station, distance_m, along_m)` rows, with `open_now` at the request's instant.
+/// Features for `(station, distance_m, along_m)` rows, with `open_now` at the request's minute.
 fn features<'a>(
     ds: &'a Dataset,
     rows: impl Iterator<Item = (u32, Option<f64>, Option<f64>)>,
     crs: Crs,
-    open: &mut OpenAt,
+    open: &OpenAt,
 ) -> Vec<Feature<'a>> {
+    let set = ds.open_set(open);
     rows.map(|(idx, distance_m, along_m)| {
-        let s = ds.station(idx);
         Feature::new(
-            s,
+            ds.station(idx),
             crs,
             Extra {
-                open_now: Some(open.is_open(s)),
+                open_now: Some(ds.open_now(idx, &set)),
                 distance_m,
                 along_m,
             },
@@ -109,7 +109,7 @@ pub async fn nearest(
     let (wlon, wlat) = crs.to_wgs84(lon, lat);
     let hits = ds.nearest(wlon, wlat, k, max_distance_m, &filter, &mut open);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
-    let features = features(&ds, rows, crs, &mut open);
+    let features = features(&ds, rows, crs, &open);
     Ok(geojson_bytes(
         ds.version(),
         collection(&ds, &features, None, crs),
@@ -138,7 +138,7 @@ pub async fn along(
     let rows = hits
         .iter()
         .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
-    let features = features(&ds, rows, crs, &mut open);
+    let features = features(&ds, rows, crs, &open);
     Ok(geojson_bytes(
         ds.version(),
         collection(&ds, &features, None, crs),
@@ -162,7 +162,7 @@ pub async fn list(
     }
     let page = ds.list(bbox.as_ref(), &filter, &mut open, offset, limit);
     let rows = page.indices.iter().map(|&i| (i, None, None));
-    let features = features(&ds, rows, crs, &mut open);
+    let features = features(&ds, rows, crs, &open);
     Ok(geojson_bytes(
         ds.version(),
         collection(&ds, &features, Some(page.total), crs),
