@@ -632,33 +632,23 @@ mod tests {
                 )
             })
             .collect();
-        let before: Vec<_> = st
-            .iter()
-            .map(|s| {
-                (
-                    s.id().to_owned(),
-                    s.name().to_owned(),
-                    s.address().map(str::to_owned),
-                    s.district().map(str::to_owned),
-                    s.phone().map(str::to_owned),
-                )
-            })
-            .collect();
+        let texts = |st: &[Station]| -> Vec<_> {
+            st.iter()
+                .map(|s| {
+                    (
+                        s.id().to_owned(),
+                        s.name().to_owned(),
+                        s.address().map(str::to_owned),
+                        s.district().map(str::to_owned),
+                        s.phone().map(str::to_owned),
+                    )
+                })
+                .collect()
+        };
+        let before = texts(&st);
         pack_texts(&mut st);
         assert!(st.iter().all(|s| Arc::ptr_eq(&s.block, &st[0].block)));
-        let after: Vec<_> = st
-            .iter()
-            .map(|s| {
-                (
-                    s.id().to_owned(),
-                    s.name().to_owned(),
-                    s.address().map(str::to_owned),
-                    s.district().map(str::to_owned),
-                    s.phone().map(str::to_owned),
-                )
-            })
-            .collect();
-        assert_eq!(before, after);
+        assert_eq!(before, texts(&st));
         // Packed stations are left alone; a block mostly unused (after deletions) is packed again.
         let block = st[0].block.clone();
         pack_texts(&mut st);
