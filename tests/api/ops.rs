@@ -155,9 +155,24 @@ async fn metrics_move_after_requests() {
     // Raw paths never become labels (a client must not be able to grow the metrics without bound).
     let _ = app.get("/api/v1/stations/some-unique-id-12345").await;
     let _ = app.get("/no/such/path/abcdef").await;
+    // Nor do made-up methods: they are all counted under one label.
+    let odd = reqwest::Method::from_bytes(b"FROBNICATE").unwrap();
+    let r = app
+        .client
+        .request(odd, app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
     let text = metrics().await;
     assert!(
-        !text.contains("some-unique-id-12345") && !text.contains("abcdef"),
+        !text.contains("some-unique-id-12345")
+            && !text.contains("abcdef")
+            && !text.contains("FROBNICATE"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"method="OTHER",route="/healthz",status="405""#),
         "{text}"
     );
 }
