@@ -88,15 +88,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (label, filter) in cases {
         // One warm-up pass, then one timed query per point, as a client would send them.
         for &(lon, lat) in &pts {
-            let mut open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
-            std::hint::black_box(ds.nearest(lon, lat, 10, None, &filter, &mut open));
+            let open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
+            std::hint::black_box(ds.nearest(lon, lat, 10, None, &filter, &open));
         }
         let mut us: Vec<f64> = pts
             .iter()
             .map(|&(lon, lat)| {
                 let t = Instant::now();
-                let mut open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
-                std::hint::black_box(ds.nearest(lon, lat, 10, None, &filter, &mut open));
+                let open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
+                std::hint::black_box(ds.nearest(lon, lat, 10, None, &filter, &open));
                 t.elapsed().as_secs_f64() * 1e6
             })
             .collect();

@@ -29,7 +29,6 @@ pub struct Dataset {
 /// the same minute share one evaluation of all expressions (see [`Dataset::open_set`]).
 pub struct OpenAt {
     local: NaiveDateTime,
-    memo: HashMap<usize, Option<bool>>,
 }
 
 impl OpenAt {
@@ -40,7 +39,6 @@ impl OpenAt {
                 .with_second(0)
                 .and_then(|t| t.with_nanosecond(0))
                 .unwrap_or(local),
-            memo: HashMap::new(),
         }
     }
 
@@ -48,14 +46,10 @@ impl OpenAt {
         self.local
     }
 
-    /// `None` when the hours are unknown, or cannot be evaluated at this instant.
-    pub fn is_open(&mut self, s: &Station) -> Option<bool> {
-        let h = s.hours.as_ref()?;
-        let local = self.local;
-        *self
-            .memo
-            .entry(Arc::as_ptr(h) as usize)
-            .or_insert_with(|| h.try_is_open(local))
+    /// `None` when the hours are unknown, or cannot be evaluated at this instant. For one station; queries over
+    /// many use the dataset's per-minute [`Dataset::open_set`].
+    pub fn is_open(&self, s: &Station) -> Option<bool> {
+        s.hours.as_ref()?.try_is_open(self.local)
     }
 }
 
@@ -71,26 +65,17 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// `open_set` (which expressions are open, by expression id) answers `open_now` when the caller has it.
-    fn matches(
-        &self,
-        ds: &Dataset,
-        idx: u32,
-        open_set: Option<&[bool]>,
-        open: &mut OpenAt,
-    ) -> bool {
+    /// `open_set` answers `open_now`; callers pass it whenever `open_now` is set (see [`Dataset::open_filter`]).
+    fn matches(&self, ds: &Dataset, idx: u32, open_set: Option<&[bool]>) -> bool {
         let s = ds.station(idx);
         if !s.amenities.has_all(self.required) {
             return false;
         }
         if self.open_now {
-            let is_open = match open_set {
-                Some(set) => set
-                    .get(ds.index.hours_id(idx) as usize)
-                    .copied()
-                    .unwrap_or(false),
-                None => open.is_open(s) == Some(true),
-            };
+            let is_open = open_set
+                .and_then(|set| set.get(ds.index.hours_id(idx) as usize))
+                .copied()
+                .unwrap_or(false);
             if !is_open {
                 return false;
             }
@@ -219,6 +204,11 @@ impl Dataset {
             .flatten()
     }
 
+    /// The open set an `open_now` filter needs, or `None` without one.
+    fn open_filter(&self, filter: &Filter, open: &OpenAt) -> Option<Arc<OpenSet>> {
+        filter.open_now.then(|| self.open_set(open))
+    }
+
     pub fn nearest(
         &self,
         lon: f64,
@@ -226,7 +216,7 @@ impl Dataset {
         k: usize,
         max_distance_m: Option<f64>,
         filter: &Filter,
-        open: &mut OpenAt,
+        open: &OpenAt,
     ) -> Vec<Hit> {
         let q = Nearest {
             lon,
@@ -235,7 +225,7 @@ impl Dataset {
             max_distance_m,
             required: filter.required,
         };
-        let set = filter.open_now.then(|| self.open_set(open));
+        let set = self.open_filter(filter, open);
         let set = set.as_deref().map(|s| s.open.as_slice());
         // The index answers amenities and `open_now` from its own leaves; only a text filter needs the
         // station itself (loading it is a cache miss per candidate).
@@ -243,7 +233,7 @@ impl Dataset {
             return self.index.nearest(&q, set, |_| true);
         }
         self.index
-            .nearest(&q, set, |i| filter.matches(self, i, set, open))
+            .nearest(&q, set, |i| filter.matches(self, i, set))
     }
 
     /// Matching stations within `max_distance_m` of `route`, in the order a rider meets them, at most `limit`.
@@ -253,16 +243,17 @@ impl Dataset {
         max_distance_m: f64,
         limit: usize,
         filter: &Filter,
-        open: &mut OpenAt,
+        open: &OpenAt,
     ) -> Vec<AlongHit> {
         let q = AlongQuery {
             max_distance_m,
             limit,
             required: filter.required,
         };
-        self.index.along(&self.stations, route, &q, |i| {
-            filter.matches(self, i, None, open)
-        })
+        let set = self.open_filter(filter, open);
+        let set = set.as_deref().map(|s| s.open.as_slice());
+        self.index
+            .along(&self.stations, route, &q, |i| filter.matches(self, i, set))
     }
 
     /// Stations in `bbox` (or all) that match, in id order, paged.
@@ -270,11 +261,13 @@ impl Dataset {
         &self,
         bbox: Option<&BBox>,
         filter: &Filter,
-        open: &mut OpenAt,
+        open: &OpenAt,
         offset: usize,
         limit: usize,
     ) -> Page {
-        let mut keep = |i: &u32| filter.matches(self, *i, None, open);
+        let set = self.open_filter(filter, open);
+        let set = set.as_deref().map(|s| s.open.as_slice());
+        let keep = |i: &u32| filter.matches(self, *i, set);
         let all: Vec<u32> = match bbox {
             Some(b) => self
                 .index
@@ -355,7 +348,7 @@ mod tests {
             let at = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(hour, 17, 0).unwrap().and_utc();
             let tz = chrono_tz::Asia::Shanghai;
             let filter = Filter { required: Amenities::from_bits(bits), open_now: true, text: None };
-            let got: Vec<u32> = ds.nearest(lon, lat, k, None, &filter, &mut OpenAt::new(at, tz)).iter().map(|h| h.idx).collect();
+            let got: Vec<u32> = ds.nearest(lon, lat, k, None, &filter, &OpenAt::new(at, tz)).iter().map(|h| h.idx).collect();
             let local = at.with_timezone(&tz).naive_local();
             let mut want: Vec<(f64, u32)> = ds.stations().iter().enumerate()
                 .filter(|(_, s)| s.amenities.has_all(filter.required) && s.is_open_at(local) == Some(true))

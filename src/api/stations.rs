@@ -101,13 +101,13 @@ pub async fn nearest(
     let lon = p.required_f64("lon", -180.0, 180.0)?;
     let k = p.usize_in("k", 1, MAX_K, DEFAULT_K)?;
     let max_distance_m = p.positive_f64("max_distance_m", f64::MAX)?;
-    let (filter, mut open) = filter(&p, app.settings.timezone)?;
+    let (filter, open) = filter(&p, app.settings.timezone)?;
     let ds = app.catalog.snapshot();
     if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let (wlon, wlat) = crs.to_wgs84(lon, lat);
-    let hits = ds.nearest(wlon, wlat, k, max_distance_m, &filter, &mut open);
+    let hits = ds.nearest(wlon, wlat, k, max_distance_m, &filter, &open);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
     let features = features(&ds, rows, crs, &open);
     Ok(geojson_bytes(
@@ -128,13 +128,13 @@ pub async fn along(
         .positive_f64("max_distance_m", MAX_ALONG_DISTANCE_M)?
         .unwrap_or(DEFAULT_ALONG_DISTANCE_M);
     let limit = p.usize_in("limit", 1, MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT)?;
-    let (filter, mut open) = filter(&p, app.settings.timezone)?;
+    let (filter, open) = filter(&p, app.settings.timezone)?;
     let ds = app.catalog.snapshot();
     if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
     let route = Route::new(&path);
-    let hits = ds.along(&route, max_distance_m, limit, &filter, &mut open);
+    let hits = ds.along(&route, max_distance_m, limit, &filter, &open);
     let rows = hits
         .iter()
         .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
@@ -155,12 +155,12 @@ pub async fn list(
     let bbox = p.bbox(crs)?;
     let limit = p.usize_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
     let offset = p.usize_in("offset", 0, usize::MAX, 0)?;
-    let (filter, mut open) = filter(&p, app.settings.timezone)?;
+    let (filter, open) = filter(&p, app.settings.timezone)?;
     let ds = app.catalog.snapshot();
     if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
-    let page = ds.list(bbox.as_ref(), &filter, &mut open, offset, limit);
+    let page = ds.list(bbox.as_ref(), &filter, &open, offset, limit);
     let rows = page.indices.iter().map(|&i| (i, None, None));
     let features = features(&ds, rows, crs, &open);
     Ok(geojson_bytes(
@@ -187,7 +187,7 @@ pub async fn one(
     let id = path_id(id)?;
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
-    let mut open = OpenAt::new(p.at()?, app.settings.timezone);
+    let open = OpenAt::new(p.at()?, app.settings.timezone);
     let ds = app.catalog.snapshot();
     let s = ds
         .get(&id)
