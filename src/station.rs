@@ -518,6 +518,19 @@ pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 mod tests {
     use super::*;
 
+    /// A station with only texts and a position that matter to the test.
+    fn plain(id: &StationId, texts: Texts<'_>, p: Position) -> Station {
+        Station::new(
+            id,
+            texts,
+            Kind::Station,
+            HostType::Bank,
+            Amenities::default(),
+            None,
+            p,
+        )
+    }
+
     #[test]
     fn radius_matches_geo() {
         assert_eq!(EARTH_RADIUS_M, geo::Haversine.radius());
@@ -576,31 +589,19 @@ mod tests {
             phone: Some("010-1"),
         };
         let p = Position::new(116.0, 39.0).unwrap();
-        let s = Station::new(
-            &id,
-            texts,
-            Kind::Station,
-            HostType::Bank,
-            Amenities::default(),
-            None,
-            p,
-        );
+        let s = plain(&id, texts, p);
         assert_eq!(
             (s.id(), s.name(), s.address(), s.district(), s.phone()),
             ("bj-1", "驿站", None, Some("朝阳区"), Some("010-1"))
         );
         assert_eq!(std::mem::size_of::<Station>(), 48);
         let long = "长".repeat(30_000);
-        let s = Station::new(
+        let s = plain(
             &id,
             Texts {
                 name: &long,
                 ..texts
             },
-            Kind::Station,
-            HostType::Bank,
-            Amenities::default(),
-            None,
             p,
         );
         assert!(s.name().len() < 1 << TEXT_BITS && long.starts_with(s.name()));
@@ -621,15 +622,7 @@ mod tests {
                     district: (i % 2 == 0).then_some("朝阳区"),
                     phone: (i % 5 != 0).then_some(phone.as_str()),
                 };
-                Station::new(
-                    &id,
-                    texts,
-                    Kind::Station,
-                    HostType::Bank,
-                    Amenities::default(),
-                    None,
-                    p,
-                )
+                plain(&id, texts, p)
             })
             .collect();
         let texts = |st: &[Station]| -> Vec<_> {
