@@ -123,20 +123,6 @@ mod tree {
             self.0.size()
         }
 
-        /// Heap bytes, estimated from rstar's layout: every point and every parent is one node-sized
-        /// enum inside its parent's `Vec`; bulk loading fills nodes to about `MAX_SIZE`.
-        pub fn heap_bytes(&self) -> usize {
-            let node = std::mem::size_of::<rstar::RTreeNode<GeomWithData<[f32; 3], Leaf>>>();
-            let per_node = <rstar::DefaultParams as rstar::RTreeParams>::MAX_SIZE;
-            let mut total = 0;
-            let mut level = self.0.size();
-            while level > 1 {
-                total += level * node;
-                level = level.div_ceil(per_node);
-            }
-            total + node
-        }
-
         /// Every point inside the box `[lo, hi]` widened by [`F32_SLACK`], so that no station whose exact
         /// position is inside is missed (the caller checks candidates exactly).
         pub fn locate(&self, lo: [f64; 3], hi: [f64; 3], mut f: impl FnMut(u32)) {
@@ -429,21 +415,6 @@ impl Index {
             hours_id,
             by_hours,
         }
-    }
-
-    /// Heap bytes of each part, for memory reports: `(part, trees, bytes)`.
-    pub fn heap_bytes(&self) -> Vec<(&'static str, usize, usize)> {
-        let trees = |ts: &mut dyn Iterator<Item = &Tree>| {
-            ts.fold((0, 0), |(n, b), t| (n + 1, b + t.heap_bytes()))
-        };
-        let flags = trees(&mut self.selective.iter().map(|(_, t)| t));
-        let hours = trees(&mut self.by_hours.iter().flatten());
-        vec![
-            ("main tree", 1, self.main.heap_bytes()),
-            ("selective flag trees", flags.0, flags.1),
-            ("opening-hours trees", hours.0, hours.1),
-            ("expression ids", 1, self.hours_id.capacity() * 4),
-        ]
     }
 
     /// The distinct opening-hours expressions, by expression id.
