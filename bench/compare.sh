@@ -162,9 +162,9 @@ run_wrk() { # size label args...
 bench_yizhan() { # size geojson
   local size=$1 geojson=$2 token
   token="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-  # In process, on the same file and points: bulk load, RSS, single-query latency (examples/inproc.rs).
+  # In process, on the same file and points: bulk load, RSS, single-query latency (bench/inproc.rs).
   local inproc
-  inproc="$("$INPROC" "$geojson" "$RUN/points.txt")" || die "examples/inproc failed"
+  inproc="$("$INPROC" "$geojson" "$RUN/points.txt")" || die "bench/inproc failed"
   note "size=$size yizhan in-process: $(echo "$inproc" | awk '/_s /{printf "%s %s s, ", $1, $2} /^rss_mb/{printf "RSS %s MiB, ", $2}')$(echo "$inproc" | awk '/_us /{printf "%s p50 %s µs p99 %s µs mean %s µs; ", substr($1, 1, length($1) - 3), $3, $5, $7}')"
   mkdir -p "$RUN/yz"
   yz_start() {

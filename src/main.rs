@@ -2,7 +2,8 @@
 
 use clap::Parser;
 
-use yizhan::config::{Cli, Command, LogFormat, ServeArgs};
+use yizhan::app::Application;
+use yizhan::cli::{Cli, Command, LogFormat, ServeArgs};
 
 /// jemalloc gives the memory of a replaced dataset and of an upload's parse back to the OS within seconds
 /// (background purging of dirty pages); glibc's malloc kept ≈ 250 MB of such garbage resident at a million
@@ -27,7 +28,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Validate(args)) => {
-            yizhan::validate_cmd::run(&args).map(|valid| valid.then_some(()).ok_or(1))
+            yizhan::check::run(&args).map(|valid| valid.then_some(()).ok_or(1))
         }
         serve => {
             let args = match serve {
@@ -35,11 +36,19 @@ fn main() -> std::process::ExitCode {
                 _ => ServeArgs::default(),
             };
             init_tracing(args.log_format);
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)
-                .and_then(|rt| rt.block_on(yizhan::server::run(args)))
+            let env_token = std::env::var("YIZHAN_ADMIN_TOKEN").ok();
+            args.into_settings(env_token)
+                .and_then(|settings| {
+                    let rt = tokio::runtime::Builder::new_multi_thread()
+                        .enable_all()
+                        .build()?;
+                    rt.block_on(async {
+                        Application::build(settings)
+                            .await?
+                            .run_until_stopped()
+                            .await
+                    })
+                })
                 .map(Ok)
         }
     };

@@ -30,10 +30,10 @@ use serde_json::{json, Map, Value};
 use tower::ServiceExt;
 
 use yizhan::api::AppState;
-use yizhan::config::ServeArgs;
-use yizhan::crs::Crs;
+use yizhan::domain::Hours;
+use yizhan::geodesy::crs::Crs;
 use yizhan::import::{self, Format, ImportError};
-use yizhan::station::Hours;
+use yizhan::settings::Settings;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Machinery: case budgets, counting, panics as failures, timing
@@ -171,7 +171,9 @@ fn check_parsed(
         prop_assert!(!id.trim().is_empty() && id.trim() == id, "bad id {id:?}");
         prop_assert!(ids.insert(id.to_owned()), "duplicate id {id:?}");
         prop_assert!(!s.name().trim().is_empty(), "empty name for {id:?}");
-        no_panic("Station::is_open_at", || s.is_open_at(at))?;
+        no_panic("Hours::try_is_open", || {
+            s.hours.as_ref().and_then(|h| h.try_is_open(at))
+        })?;
     }
     Ok(())
 }
@@ -859,13 +861,14 @@ struct App {
 
 fn app(reports_per_minute: u32) -> App {
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = ServeArgs {
+    let settings = Settings {
         data_dir: dir.path().to_owned(),
         reports_per_minute,
-        ..ServeArgs::default()
+        admin_token: Some("t".into()),
+        ..Settings::default()
     };
-    let state = yizhan::server::state(&args, Some("t".into())).expect("state");
-    let some_id = state.catalog.snapshot().stations()[7].id().to_owned();
+    let state = yizhan::app::build_state(settings).expect("state");
+    let some_id = state.live.snapshot().stations()[7].id().to_owned();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1252,7 +1255,7 @@ fn fuzz_http_uploads() {
                     .expect("request"),
             )?;
             prop_assert_eq!(health, StatusCode::OK);
-            prop_assert!(!app.state.catalog.snapshot().is_empty() || q.contains("allow_empty"));
+            prop_assert!(!app.state.live.snapshot().is_empty() || q.contains("allow_empty"));
             Ok(())
         },
     );
@@ -1269,17 +1272,17 @@ struct TwoVersions {
 fn two_versions() -> &'static TwoVersions {
     static T: OnceLock<TwoVersions> = OnceLock::new();
     T.get_or_init(|| {
-        use yizhan::catalog::{Mode, Upload};
+        use yizhan::live::{Mode, Upload};
         let dir = tempfile::tempdir().expect("tempdir");
-        let args = ServeArgs {
+        let settings = Settings {
             data_dir: dir.path().to_owned(),
-            ..ServeArgs::default()
+            ..Settings::default()
         };
-        let state = yizhan::server::state(&args, None).expect("seeded");
-        let bundled = state.catalog.snapshot().version().to_owned();
+        let state = yizhan::app::build_state(settings.clone()).expect("seeded");
+        let bundled = state.live.snapshot().version().to_owned();
         let up = |body: &[u8]| {
             state
-                .catalog
+                .live
                 .upload(Upload {
                     body,
                     format: Format::GeoJson,
@@ -1339,15 +1342,17 @@ fn fuzz_stored_dataset_reload() {
             let bytes = std::fs::read(&file).expect("stored");
             let damaged = apply(&bytes, &edits);
             std::fs::write(&file, &damaged).expect("write");
-            let args = ServeArgs {
+            let settings = Settings {
                 data_dir: dir.path().to_owned(),
-                ..ServeArgs::default()
+                ..Settings::default()
             };
-            let r = no_panic("server::state", || yizhan::server::state(&args, None))?;
+            let r = no_panic("server::state", || {
+                yizhan::app::build_state(settings.clone())
+            })?;
             let state = r.map_err(|e| {
                 TestCaseError::fail(format!("did not start although version A is intact: {e:#}"))
             })?;
-            let ds = state.catalog.snapshot();
+            let ds = state.live.snapshot();
             let v = ds.version().to_owned();
             prop_assert!(v == t.a || v == t.b, "serving {v}, neither A nor B");
             prop_assert_eq!(ds.len(), if v == t.a { 11 } else { 12 });
@@ -1447,10 +1452,11 @@ fn regression_current_not_utf8_falls_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(t.dir.path(), dir.path());
     std::fs::write(dir.path().join("CURRENT"), b"\xff\xfe garbage").unwrap();
-    let args = ServeArgs {
+    let settings = Settings {
         data_dir: dir.path().to_owned(),
-        ..ServeArgs::default()
+        ..Settings::default()
     };
-    let state = yizhan::server::state(&args, None).expect("starts on the newest good version");
-    assert_eq!(state.catalog.snapshot().version(), t.b);
+    let state =
+        yizhan::app::build_state(settings.clone()).expect("starts on the newest good version");
+    assert_eq!(state.live.snapshot().version(), t.b);
 }

@@ -13,8 +13,8 @@ use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::params::Params;
 use super::respond::json;
 use super::AppState;
-use crate::catalog::{Mode, Upload};
 use crate::import::Format;
+use crate::live::{Mode, Upload};
 
 /// The admin token, kept only as its hash so that comparison time says nothing about it.
 #[derive(Clone)]
@@ -136,9 +136,9 @@ async fn upload(
     let allow_empty = p.bool("allow_empty")?;
     let format = format_of(&headers)?;
     let bytes = read_body(&headers, body, app.settings.max_upload_bytes).await?;
-    let catalog = app.catalog.clone();
+    let live = app.live.clone();
     let result = blocking("upload", move || {
-        catalog.upload(Upload {
+        live.upload(Upload {
             body: &bytes,
             format,
             crs,
@@ -182,8 +182,8 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let id = path_id(id)?;
-    let catalog = app.catalog.clone();
-    let outcome = blocking("delete", move || catalog.delete(&id)).await??;
+    let live = app.live.clone();
+    let outcome = blocking("delete", move || live.delete(&id)).await??;
     Ok(json(&outcome.dataset_version, &outcome))
 }
 
@@ -192,13 +192,13 @@ pub async fn download(
     State(app): State<AppState>,
     inm: super::respond::IfNoneMatch,
 ) -> ApiResult<Response> {
-    let ds = app.catalog.snapshot();
+    let ds = app.live.snapshot();
     if let Some(r) = super::respond::not_modified(&inm, ds.version()) {
         return Ok(r);
     }
-    let catalog = app.catalog.clone();
+    let live = app.live.clone();
     let version = ds.version().to_owned();
-    let bytes = blocking("read", move || catalog.store().read(&version))
+    let bytes = blocking("read", move || live.stored(&version))
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut r = Body::from(bytes).into_response();
@@ -221,9 +221,9 @@ pub async fn download(
 
 pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     app.admin.check(&headers)?;
-    let catalog = app.catalog.clone();
-    let list = blocking("versions", move || catalog.versions()).await??;
-    let ds = app.catalog.snapshot();
+    let live = app.live.clone();
+    let list = blocking("versions", move || live.versions()).await??;
+    let ds = app.live.snapshot();
     Ok(json(
         ds.version(),
         &serde_json::json!({ "current": ds.version(), "versions": list }),
@@ -248,7 +248,7 @@ pub async fn rollback(
             )
         })?
         .to_owned();
-    let catalog = app.catalog.clone();
-    let outcome = blocking("rollback", move || catalog.rollback(&version)).await??;
+    let live = app.live.clone();
+    let outcome = blocking("rollback", move || live.rollback(&version)).await??;
     Ok(json(&outcome.dataset_version, &outcome))
 }

@@ -4,8 +4,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::catalog::CatalogError;
 use crate::import::{ImportError, RowError};
+use crate::live::LiveError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -108,21 +108,20 @@ impl From<ImportError> for ApiError {
     }
 }
 
-impl From<CatalogError> for ApiError {
-    fn from(e: CatalogError) -> Self {
+impl From<LiveError> for ApiError {
+    fn from(e: LiveError) -> Self {
         match e {
-            CatalogError::Import(e) => e.into(),
-            CatalogError::Empty => ApiError::Unprocessable(e.to_string()),
-            CatalogError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            CatalogError::Store(crate::store::StoreError::UnknownVersion(_)) => {
+            LiveError::Import(e) => e.into(),
+            LiveError::Empty => ApiError::Unprocessable(e.to_string()),
+            LiveError::NotFound(_) | LiveError::UnknownVersion(_) => {
                 ApiError::NotFound(e.to_string())
             }
-            CatalogError::Unloadable { .. } => ApiError::Unprocessable(e.to_string()),
-            CatalogError::Store(ref s) if s.is_disk_full() => {
+            LiveError::Unloadable { .. } => ApiError::Unprocessable(e.to_string()),
+            LiveError::DiskFull(_) => {
                 tracing::error!(error = %e, "disk full");
                 ApiError::InsufficientStorage
             }
-            CatalogError::Store(_) => ApiError::Internal(e.to_string()),
+            LiveError::Store(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

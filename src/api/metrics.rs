@@ -171,7 +171,7 @@ fn method_name(m: &Method) -> &'static str {
 }
 
 pub async fn endpoint(State(app): State<AppState>) -> Response {
-    let ds = app.catalog.snapshot();
+    let ds = app.live.snapshot();
     let mut r = app.metrics.render(ds.len(), ds.version()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,8 +1,9 @@
 //! The HTTP API: router, shared state and the layers around it. Handlers stay thin; the work is in the
-//! dataset, catalog and import modules.
+//! snapshot, live and import modules.
 
 pub mod admin;
 pub mod error;
+pub mod extract;
 mod metrics;
 pub mod openapi;
 mod pages;
@@ -28,27 +29,12 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::catalog::Catalog;
-use crate::config::TilesCrs;
+use crate::live::Live;
+use crate::settings::Settings;
 pub use admin::AdminToken;
 use error::ApiError;
 pub use metrics::Metrics;
 pub use reports::Reports;
-
-/// Settings the handlers read.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub timezone: chrono_tz::Tz,
-    pub max_upload_bytes: usize,
-    pub tiles_url: String,
-    pub tiles_attribution: String,
-    pub tiles_crs: TilesCrs,
-    pub cors_origins: String,
-    pub request_timeout: Duration,
-    pub concurrency_limit: usize,
-    /// Threads serving connections (at least 1).
-    pub http_threads: usize,
-}
 
 /// What every handler shares, behind one `Arc`: axum clones the state for each request (and each extractor
 /// that asks for it), and one reference count is cheaper than one per field.
@@ -70,7 +56,7 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct App {
-    pub catalog: Arc<Catalog>,
+    pub live: Arc<Live>,
     pub settings: Arc<Settings>,
     pub admin: AdminToken,
     pub metrics: Arc<Metrics>,
@@ -120,7 +106,7 @@ async fn config(State(app): State<AppState>) -> Response {
         "tiles": {
             "url": s.tiles_url,
             "attribution": s.tiles_attribution,
-            "crs": match s.tiles_crs { TilesCrs::Wgs84 => "wgs84", TilesCrs::Gcj02 => "gcj02" },
+            "crs": s.tiles_crs.as_str(),
             "max_zoom": 19,
         },
         "timezone": s.timezone.name(),

@@ -10,17 +10,17 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::params::TOKEN_24H;
-use super::stations::{
+use super::extract::{
     DEFAULT_ALONG_DISTANCE_M as ALONG_DEFAULT_DISTANCE_M,
     DEFAULT_ALONG_LIMIT as ALONG_DEFAULT_LIMIT, DEFAULT_K, DEFAULT_LIMIT,
     MAX_ALONG_DISTANCE_M as ALONG_MAX_DISTANCE_M, MAX_ALONG_LIMIT as ALONG_MAX_LIMIT, MAX_K,
     MAX_LIMIT, MAX_PATH_POINTS as ALONG_MAX_POINTS,
 };
-use crate::config::{DEFAULT_MAX_UPLOAD_MB, DEFAULT_TIMEZONE};
-use crate::crs::CRS_NAMES;
-use crate::reports::{Reason, MAX_COMMENT_CHARS};
-use crate::station::{Amenity, HostType, Kind, StationId};
+use super::params::TOKEN_24H;
+use crate::domain::{Amenity, HostType, Kind, StationId};
+use crate::geodesy::crs::CRS_NAMES;
+use crate::settings::{DEFAULT_MAX_UPLOAD_MB, DEFAULT_TIMEZONE};
+use crate::store::reports::{Reason, MAX_COMMENT_CHARS};
 use crate::store::KEEP_VERSIONS;
 
 /// Fewest points in an along `path` (the contract's; `params.rs` checks it).

@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 
 use super::error::{ApiError, ApiResult};
-use crate::crs::{Crs, CRS_NAMES};
+use crate::domain::{Amenities, Amenity};
+use crate::geodesy::crs::{Crs, CRS_NAMES};
 use crate::index::BBox;
-use crate::station::{Amenities, Amenity};
 
 /// The filter token for "open at all times", accepted beside the amenity keys.
 pub const TOKEN_24H: &str = "24h";

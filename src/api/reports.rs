@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::AppState;
-use crate::reports::{RateLimiter, ReportError, ReportLog};
+use crate::store::reports::{RateLimiter, ReportError, ReportLog};
 
 pub struct Reports {
     pub log: ReportLog,
@@ -62,7 +62,7 @@ pub async fn create(
     let id = path_id(id)?;
     let peer = peer.map(|Extension(ConnectInfo(a))| a.ip());
     let client = client_addr(&headers, peer, app.reports.trust_forwarded_for);
-    if app.catalog.snapshot().get(&id).is_none() {
+    if app.live.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
     let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {

@@ -1,6 +1,6 @@
 //! CSV files with the contract's header → drafts.
 
-use super::validate::Draft;
+use super::rules::Draft;
 use super::ImportError;
 
 /// The header of the contract, in order. Columns may come in any order; extra columns are ignored.

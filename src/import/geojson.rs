@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::validate::Draft;
+use super::rules::Draft;
 use super::ImportError;
 
 fn string_prop(

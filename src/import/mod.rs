@@ -1,22 +1,22 @@
 //! Turning an uploaded file into validated stations, or into a complete report of what is wrong with it.
 //!
-//! Both formats are read into the same [`Draft`](validate::Draft) rows and validated by the same code, so a
+//! Both formats are read into the same [`Draft`](rules::Draft) rows and validated by the same code, so a
 //! CSV row and a GeoJSON feature are held to exactly the same rules, and every problem in the file is
 //! reported at once rather than the first one only.
 
 mod csv;
 mod geojson;
-mod validate;
+mod rules;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::crs::Crs;
-use crate::station::{Hours, Station};
+use crate::domain::{Hours, Station};
+use crate::geodesy::crs::Crs;
 
-pub use validate::Draft;
+pub use rules::Draft;
 
 /// The two accepted upload formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +86,8 @@ pub fn parse(
     known_hours: &HashMap<String, Arc<Hours>>,
 ) -> Result<Parsed, ImportError> {
     match format {
-        Format::GeoJson => validate::validate(geojson::drafts(bytes)?, crs, known_hours),
-        Format::Csv => validate::validate(csv::drafts(bytes)?.into_iter(), crs, known_hours),
+        Format::GeoJson => rules::validate(geojson::drafts(bytes)?, crs, known_hours),
+        Format::Csv => rules::validate(csv::drafts(bytes)?.into_iter(), crs, known_hours),
     }
 }
 

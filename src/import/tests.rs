@@ -66,7 +66,7 @@ fn integer_ids_become_strings_and_aliases_are_keys() {
         s.amenities.iter().map(|a| a.key()).collect::<Vec<_>>(),
         vec!["charging", "medicine"]
     );
-    assert!(s.amenities.has_all(crate::station::Amenities::ALWAYS_OPEN));
+    assert!(s.amenities.has_all(crate::domain::Amenities::ALWAYS_OPEN));
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn csv_without_header_is_a_shape_error() {
 
 #[test]
 fn gcj02_upload_is_stored_in_wgs84() {
-    let (gx, gy) = crate::crs::wgs84_to_gcj02(116.404, 39.915);
+    let (gx, gy) = crate::geodesy::crs::wgs84_to_gcj02(116.404, 39.915);
     let body = gj(&feature("c", gx, gy, ""));
     let p = parse(&body, Format::GeoJson, Crs::Gcj02, &HashMap::new()).unwrap();
     let pos = p.stations[0].position;

@@ -1,5 +1,8 @@
 //! The API's integration tests: one binary (zero2prod style), one module per area.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod along;
 mod concurrency;
 mod corpus;

@@ -4,10 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{ImportError, Parsed, RowError};
-use crate::crs::{out_of_china, Crs};
-use crate::station::{
-    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
+use crate::domain::{
+    Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
 };
+use crate::geodesy::crs::{out_of_china, Crs};
+use crate::geodesy::sphere::haversine_m;
 
 /// Longest accepted free-text field, in characters: generous for any real address, small enough that a
 /// million stations stay compact.
@@ -251,7 +252,8 @@ fn warnings(stations: &[Station]) -> Vec<String> {
         ));
     }
     // Near-duplicates: a sweep in latitude order, comparing only rows within the band that 1 m of latitude spans.
-    let band = NEAR_DUPLICATE_M / crate::station::EARTH_RADIUS_M * 180.0 / std::f64::consts::PI
+    let band = NEAR_DUPLICATE_M / crate::geodesy::sphere::EARTH_RADIUS_M * 180.0
+        / std::f64::consts::PI
         * 1.000_001;
     let mut order: Vec<usize> = (0..stations.len()).collect();
     order.sort_unstable_by(|&a, &b| {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::ValidateArgs;
+use crate::cli::ValidateArgs;
 use crate::import::{self, Format, ImportError};
 
 /// Prints the report; returns whether the file is valid.

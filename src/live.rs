@@ -1,6 +1,6 @@
-//! The live dataset and the only ways to change it.
+//! The live dataset and the only ways to change it: the swap, the write rules, and seeding an empty store.
 //!
-//! Readers take a snapshot (`Arc<Dataset>`) from an `ArcSwap`: one atomic load, no lock, so an upload that is
+//! Readers take a snapshot (`Arc<Snapshot>`) from an `ArcSwap`: one atomic load, no lock, so an upload that is
 //! still parsing, indexing or fsyncing never delays a query. Writers are serialised by a mutex; each builds a
 //! complete new dataset off to the side, makes it durable, and only then swaps it in.
 
@@ -9,25 +9,40 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
-use crate::crs::Crs;
-use crate::dataset::Dataset;
-use crate::feature::write_collection;
+use crate::domain::Station;
+use crate::geodesy::crs::Crs;
 use crate::import::{self, Format, ImportError, Parsed};
-use crate::station::Station;
+use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError, VersionInfo};
+use crate::wire::geojson::write_collection;
 
 #[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
+pub enum LiveError {
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error("the upload would leave the dataset empty; add ?allow_empty=true if that is really intended")]
     Empty,
     #[error("no station with id {0:?}")]
     NotFound(String),
+    #[error("dataset version {0:?} is not in the data directory")]
+    UnknownVersion(String),
+    /// The disk is full: nothing was stored, and freeing space will let the same request succeed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    DiskFull(StoreError),
+    #[error(transparent)]
+    Store(StoreError),
     #[error("stored dataset {version} cannot be loaded: {reason}")]
     Unloadable { version: String, reason: String },
+}
+
+impl From<StoreError> for LiveError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownVersion(v) => LiveError::UnknownVersion(v),
+            e if e.is_disk_full() => LiveError::DiskFull(e),
+            e => LiveError::Store(e),
+        }
+    }
 }
 
 /// How an upload combines with what is there.
@@ -59,8 +74,8 @@ pub struct Outcome {
     pub dry_run: bool,
 }
 
-pub struct Catalog {
-    live: ArcSwap<Dataset>,
+pub struct Live {
+    live: ArcSwap<Snapshot>,
     store: Store,
     write: Mutex<()>,
 }
@@ -78,11 +93,11 @@ fn sorted(mut stations: Vec<Station>) -> Vec<Station> {
     stations
 }
 
-impl Catalog {
+impl Live {
     /// Opens the data directory: serves `CURRENT`; if it cannot be loaded, the newest stored version that can
     /// (loudly logged); with nothing stored at all, seeds from `bundled`. A directory whose datasets are all
     /// damaged is an error, never a silently empty service.
-    pub fn open(store: Store, bundled: &[u8]) -> Result<Catalog, CatalogError> {
+    pub fn open(store: Store, bundled: &[u8]) -> Result<Live, LiveError> {
         let current = store.current()?;
         let stored = store.versions()?;
         let mut candidates: Vec<String> = current.iter().cloned().collect();
@@ -101,7 +116,7 @@ impl Catalog {
                         store.set_current(v)?;
                     }
                     tracing::info!(version = %v, stations = ds.len(), "dataset loaded");
-                    return Ok(Catalog {
+                    return Ok(Live {
                         live: ArcSwap::from_pointee(ds),
                         store,
                         write: Mutex::new(()),
@@ -117,27 +132,25 @@ impl Catalog {
             return Err(e);
         }
         if current.is_some() {
-            return Err(CatalogError::Store(StoreError::UnknownVersion(
-                current.unwrap_or_default(),
-            )));
+            return Err(LiveError::UnknownVersion(current.unwrap_or_default()));
         }
         let parsed = import::parse(bundled, Format::GeoJson, Crs::Wgs84, &HashMap::new())?;
         let stations = sorted(parsed.stations);
         let bytes = encode(&stations);
         let v = store.save(&bytes, stations.len())?;
         tracing::info!(version = %v, stations = stations.len(), "data directory seeded from the bundled sample");
-        Ok(Catalog {
-            live: ArcSwap::from_pointee(Dataset::new(stations, v)),
+        Ok(Live {
+            live: ArcSwap::from_pointee(Snapshot::new(stations, v)),
             store,
             write: Mutex::new(()),
         })
     }
 
-    fn load_version(store: &Store, v: &str) -> Result<Dataset, CatalogError> {
+    fn load_version(store: &Store, v: &str) -> Result<Snapshot, LiveError> {
         let bytes = store.read(v)?;
         let parsed =
             import::parse(&bytes, Format::GeoJson, Crs::Wgs84, &HashMap::new()).map_err(|e| {
-                CatalogError::Unloadable {
+                LiveError::Unloadable {
                     version: v.to_owned(),
                     reason: e.to_string(),
                 }
@@ -145,16 +158,17 @@ impl Catalog {
         // The file (≈ 400 MB at a million stations) goes before the index is built, not after: a lower peak,
         // and the allocator starts returning its pages sooner.
         drop(bytes);
-        Ok(Dataset::new(parsed.stations, v.to_owned()))
+        Ok(Snapshot::new(parsed.stations, v.to_owned()))
     }
 
     /// The dataset in force now. Cheap; hold it for the whole request so the request sees one version.
-    pub fn snapshot(&self) -> Arc<Dataset> {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
         self.live.load_full()
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The stored bytes of `version`: exactly what was accepted, for the admins' download.
+    pub fn stored(&self, version: &str) -> Result<Vec<u8>, LiveError> {
+        Ok(self.store.read(version)?)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -163,19 +177,20 @@ impl Catalog {
     }
 
     /// Persists and publishes a complete new station list.
-    fn commit(&self, stations: Vec<Station>) -> Result<String, CatalogError> {
+    fn commit(&self, stations: Vec<Station>) -> Result<String, LiveError> {
         let stations = sorted(stations);
         // The encoded file is dropped before the index is built (see `load_version`).
         let v = {
             let bytes = encode(&stations);
             self.store.save(&bytes, stations.len())?
         };
-        self.live.store(Arc::new(Dataset::new(stations, v.clone())));
+        self.live
+            .store(Arc::new(Snapshot::new(stations, v.clone())));
         Ok(v)
     }
 
     /// Validates an upload and, unless it is a dry run, applies it atomically and durably.
-    pub fn upload(&self, u: Upload<'_>) -> Result<Outcome, CatalogError> {
+    pub fn upload(&self, u: Upload<'_>) -> Result<Outcome, LiveError> {
         let _guard = self.lock();
         let base = self.snapshot();
         let Parsed {
@@ -197,7 +212,7 @@ impl Catalog {
             }
         };
         if stations.is_empty() && !u.allow_empty {
-            return Err(CatalogError::Empty);
+            return Err(LiveError::Empty);
         }
         let count = stations.len();
         if u.dry_run {
@@ -219,11 +234,11 @@ impl Catalog {
     }
 
     /// Removes one station.
-    pub fn delete(&self, id: &str) -> Result<Outcome, CatalogError> {
+    pub fn delete(&self, id: &str) -> Result<Outcome, LiveError> {
         let _guard = self.lock();
         let base = self.snapshot();
         if base.get(id).is_none() {
-            return Err(CatalogError::NotFound(id.to_owned()));
+            return Err(LiveError::NotFound(id.to_owned()));
         }
         let stations: Vec<Station> = base
             .stations()
@@ -242,7 +257,7 @@ impl Catalog {
     }
 
     /// Makes a stored version current again.
-    pub fn rollback(&self, version: &str) -> Result<Outcome, CatalogError> {
+    pub fn rollback(&self, version: &str) -> Result<Outcome, LiveError> {
         let _guard = self.lock();
         let ds = Self::load_version(&self.store, version)?;
         self.store.set_current(version)?;
@@ -256,7 +271,7 @@ impl Catalog {
         })
     }
 
-    pub fn versions(&self) -> Result<Vec<VersionInfo>, CatalogError> {
+    pub fn versions(&self) -> Result<Vec<VersionInfo>, LiveError> {
         Ok(self.store.versions()?)
     }
 }

@@ -15,15 +15,17 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 
-use yizhan::dataset::{Dataset, Filter, OpenAt};
-use yizhan::index::BBox;
-use yizhan::route::Route;
-use yizhan::station::{
-    haversine_m, Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
+use yizhan::domain::{
+    Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
 };
+use yizhan::domain::{Filter, OpenAt};
+use yizhan::geodesy::sphere::haversine_m;
+use yizhan::index::{BBox, Route};
+use yizhan::snapshot::Snapshot;
 
-mod common;
-use common::Rng;
+#[path = "../../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 // ---------------------------------------------------------------------------------------------------------
 // Seeded synthetic data
@@ -159,23 +161,23 @@ fn queries(seed: u64, point: PointFn) -> Vec<(f64, f64)> {
 }
 
 /// Datasets are built once per process and shared by all groups.
-fn beijing_4k() -> &'static Dataset {
-    static D: OnceLock<Dataset> = OnceLock::new();
-    D.get_or_init(|| Dataset::new(stations(4_000, 1, beijing_point), "bench".into()))
+fn beijing_4k() -> &'static Snapshot {
+    static D: OnceLock<Snapshot> = OnceLock::new();
+    D.get_or_init(|| Snapshot::new(stations(4_000, 1, beijing_point), "bench".into()))
 }
-fn nationwide_200k() -> &'static Dataset {
-    static D: OnceLock<Dataset> = OnceLock::new();
-    D.get_or_init(|| Dataset::new(stations(200_000, 2, nationwide_point), "bench".into()))
+fn nationwide_200k() -> &'static Snapshot {
+    static D: OnceLock<Snapshot> = OnceLock::new();
+    D.get_or_init(|| Snapshot::new(stations(200_000, 2, nationwide_point), "bench".into()))
 }
-fn nationwide_1m() -> &'static Dataset {
-    static D: OnceLock<Dataset> = OnceLock::new();
+fn nationwide_1m() -> &'static Snapshot {
+    static D: OnceLock<Snapshot> = OnceLock::new();
     D.get_or_init(|| {
         let t = std::time::Instant::now();
         let st = stations(1_000_000, 3, nationwide_point);
         let generated = t.elapsed().as_secs_f64();
-        let ds = Dataset::new(st, "bench".into());
+        let ds = Snapshot::new(st, "bench".into());
         eprintln!(
-            "1M dataset: generated in {generated:.2} s, Dataset::new (sort + R-trees) {:.2} s",
+            "1M dataset: generated in {generated:.2} s, Snapshot::new (sort + R-trees) {:.2} s",
             t.elapsed().as_secs_f64() - generated
         );
         ds
@@ -240,7 +242,7 @@ fn bbox_around((lon, lat): (f64, f64), km: f64) -> BBox {
 }
 
 /// Before timing anything: the index and brute force agree on the query set (same distances).
-fn check_agreement(ds: &Dataset, qs: &[(f64, f64)], bits: u16) {
+fn check_agreement(ds: &Snapshot, qs: &[(f64, f64)], bits: u16) {
     let f = filter(bits);
     for &(lon, lat) in qs.iter().take(50) {
         let got = ds.nearest(lon, lat, 10, None, &f, &open_at());
@@ -261,7 +263,7 @@ fn check_agreement(ds: &Dataset, qs: &[(f64, f64)], bits: u16) {
 // Groups
 
 /// A dataset getter and the distribution its query points come from.
-type DatasetFn = fn() -> &'static Dataset;
+type DatasetFn = fn() -> &'static Snapshot;
 type PointFn = fn(&mut Rng) -> (f64, f64);
 
 /// Unfiltered nearest k=10, index vs brute force, at 4k (Beijing), 200k and 1M (nationwide).
@@ -340,7 +342,7 @@ fn nearest_filtered_1m(c: &mut Criterion) {
     g.finish();
 }
 
-/// A ~2 × 2 km box around 1,000 seeded points in Beijing, on the 1M nationwide set (Dataset::list, which the
+/// A ~2 × 2 km box around 1,000 seeded points in Beijing, on the 1M nationwide set (Snapshot::list, which the
 /// list endpoint calls), vs a linear scan.
 fn bbox_1m(c: &mut Criterion) {
     let ds = nationwide_1m();
@@ -425,7 +427,7 @@ fn brute_along(
     max_m: f64,
     limit: usize,
 ) -> Vec<(f64, f64, u32)> {
-    const R: f64 = yizhan::station::EARTH_RADIUS_M;
+    const R: f64 = yizhan::geodesy::sphere::EARTH_RADIUS_M;
     let v: Vec<V3> = pts.iter().map(|&(lo, la)| unit(lo, la)).collect();
     let mut start = vec![0.0; v.len()];
     for i in 1..v.len() {

@@ -1,18 +1,15 @@
-//! Command line and environment: one clap derive struct per subcommand, a doc comment per setting.
+//! Command line and environment: one clap derive struct per subcommand, a doc comment per setting, turned into
+//! [`Settings`] before anything else sees them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::crs::Crs;
+use anyhow::Context;
 
-pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-pub const DEFAULT_DATA_DIR: &str = "yizhan-data";
-pub const DEFAULT_MAX_UPLOAD_MB: u64 = 128;
-pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
-pub const DEFAULT_TILES_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
-pub const DEFAULT_TILES_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+use crate::geodesy::crs::Crs;
+use crate::settings::*;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,12 +36,6 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TilesCrs {
-    Wgs84,
-    Gcj02,
-}
-
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -68,7 +59,7 @@ pub struct ServeArgs {
     #[arg(long, env = "YIZHAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Origins allowed to call the read API from browsers, comma-separated, or `*`.
-    #[arg(long, env = "YIZHAN_CORS_ORIGINS", default_value = "*")]
+    #[arg(long, env = "YIZHAN_CORS_ORIGINS", default_value = DEFAULT_CORS_ORIGINS)]
     pub cors_origins: String,
     /// Map tile URL template for the map page.
     #[arg(long, env = "YIZHAN_TILES_URL", default_value = DEFAULT_TILES_URL)]
@@ -80,16 +71,16 @@ pub struct ServeArgs {
     #[arg(long, env = "YIZHAN_TILES_CRS", value_enum, default_value_t = TilesCrs::Wgs84)]
     pub tiles_crs: TilesCrs,
     /// Seconds a request may take before it is answered 503.
-    #[arg(long, env = "YIZHAN_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    #[arg(long, env = "YIZHAN_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout_secs: u64,
     /// Requests handled at once; more wait.
-    #[arg(long, env = "YIZHAN_CONCURRENCY_LIMIT", default_value_t = 1024)]
+    #[arg(long, env = "YIZHAN_CONCURRENCY_LIMIT", default_value_t = DEFAULT_CONCURRENCY_LIMIT)]
     pub concurrency_limit: usize,
     /// Threads serving HTTP connections; 0 = one per CPU.
     #[arg(long, env = "YIZHAN_HTTP_THREADS", default_value_t = 0)]
     pub http_threads: usize,
     /// Problem reports accepted per client per minute.
-    #[arg(long, env = "YIZHAN_REPORTS_PER_MINUTE", default_value_t = 10)]
+    #[arg(long, env = "YIZHAN_REPORTS_PER_MINUTE", default_value_t = DEFAULT_REPORTS_PER_MINUTE)]
     pub reports_per_minute: u32,
     /// Behind a reverse proxy: take the client address for rate limiting from the last `X-Forwarded-For`
     /// entry (the one the proxy appended) instead of the TCP peer, which would be the proxy for everyone.
@@ -109,6 +100,42 @@ impl Default for ServeArgs {
     }
 }
 
+impl ServeArgs {
+    /// The settings these arguments ask for; the admin token comes from the token file or, failing that,
+    /// `env_token` (`YIZHAN_ADMIN_TOKEN`, deliberately not a flag: flags show up in `ps`).
+    pub fn into_settings(self, env_token: Option<String>) -> anyhow::Result<Settings> {
+        let admin_token = match &self.admin_token_file {
+            Some(path) => {
+                let t = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading the admin token file {}", path.display()))?;
+                anyhow::ensure!(
+                    !t.trim().is_empty(),
+                    "the admin token file {} is empty",
+                    path.display()
+                );
+                Some(t)
+            }
+            None => env_token,
+        };
+        Ok(Settings {
+            addr: self.addr,
+            data_dir: self.data_dir,
+            admin_token,
+            timezone: self.timezone,
+            max_upload_bytes: mib(self.max_upload_mb),
+            tiles_url: self.tiles_url,
+            tiles_attribution: self.tiles_attribution,
+            tiles_crs: self.tiles_crs,
+            cors_origins: self.cors_origins,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            concurrency_limit: self.concurrency_limit.max(1),
+            http_threads: self.http_threads,
+            reports_per_minute: self.reports_per_minute,
+            trust_forwarded_for: self.trust_forwarded_for,
+        })
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct ValidateArgs {
     /// The file to check: `.csv` is read as CSV, anything else as GeoJSON.
@@ -119,4 +146,26 @@ pub struct ValidateArgs {
     /// Print the report as JSON (the body an upload would get) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The command line's defaults are the settings' defaults: both come from the same constants, and this
+    /// checks the conversion does not drift.
+    #[test]
+    fn no_arguments_give_the_default_settings() {
+        let got = ServeArgs::default().into_settings(None).unwrap();
+        let want = Settings::default();
+        assert_eq!(got.addr, want.addr);
+        assert_eq!(got.data_dir, want.data_dir);
+        assert_eq!(got.timezone, want.timezone);
+        assert_eq!(got.max_upload_bytes, want.max_upload_bytes);
+        assert_eq!(got.request_timeout, want.request_timeout);
+        assert_eq!(got.concurrency_limit, want.concurrency_limit);
+        assert_eq!(got.reports_per_minute, want.reports_per_minute);
+        assert_eq!(got.tiles_crs, want.tiles_crs);
+        assert_eq!(got.cors_origins, want.cors_origins);
+    }
 }

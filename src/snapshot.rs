@@ -1,101 +1,25 @@
-//! One immutable, indexed dataset version: the stations in id order, their R-trees, and the queries over them.
+//! One immutable, indexed dataset version: the stations in id order, their R-trees and opening-hours table,
+//! and the queries over them.
 //!
-//! A dataset is built once per accepted upload and then only read; readers hold an `Arc` to the version they
+//! A snapshot is built once per accepted upload and then only read; readers hold an `Arc` to the version they
 //! started with, so an upload never blocks or disturbs a query in flight.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
-use chrono_tz::Tz;
+use crate::domain::texts::pack_texts;
+use crate::domain::{Amenities, Amenity, Filter, Hours, HoursTable, OpenAt, OpenSet, Station};
+use crate::index::{AlongHit, AlongQuery, BBox, Entry, Hit, Index, Nearest, Route};
 
-use crate::index::{AlongHit, AlongQuery, BBox, Hit, Index, Nearest};
-use crate::route::Route;
-use crate::station::{Amenities, Amenity, Hours, Station};
-
-pub struct Dataset {
+pub struct Snapshot {
     /// Sorted by id, unique: position in this vector is id order, and lookups are binary searches.
     stations: Vec<Station>,
     index: Index,
+    hours: HoursTable,
     version: String,
     amenity_counts: Vec<(Amenity, usize)>,
-    /// The last minute's [`Dataset::open_set`].
-    open_cache: Mutex<Option<(NaiveDateTime, Arc<OpenSet>)>>,
-}
-
-/// Evaluates `open_now` at one instant, parsing nothing and evaluating each distinct expression at most once.
-///
-/// The instant is truncated to the minute: opening_hours has minute resolution, and it lets every request in
-/// the same minute share one evaluation of all expressions (see [`Dataset::open_set`]).
-pub struct OpenAt {
-    local: NaiveDateTime,
-}
-
-impl OpenAt {
-    pub fn new(at: DateTime<Utc>, tz: Tz) -> Self {
-        let local = at.with_timezone(&tz).naive_local();
-        OpenAt {
-            local: local
-                .with_second(0)
-                .and_then(|t| t.with_nanosecond(0))
-                .unwrap_or(local),
-        }
-    }
-
-    pub fn local(&self) -> NaiveDateTime {
-        self.local
-    }
-
-    /// `None` when the hours are unknown, or cannot be evaluated at this instant. For one station; queries over
-    /// many use the dataset's per-minute [`Dataset::open_set`].
-    pub fn is_open(&self, s: &Station) -> Option<bool> {
-        s.hours.as_ref()?.try_is_open(self.local)
-    }
-}
-
-/// What a station must have to be listed.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Amenities and the derived 24h flag, all required.
-    pub required: Amenities,
-    /// Only stations whose hours say open at the evaluation instant.
-    pub open_now: bool,
-    /// Case-insensitive substring of name or address, already lower-cased.
-    pub text: Option<String>,
-}
-
-impl Filter {
-    /// `open_set` answers `open_now`; callers pass it whenever `open_now` is set (see [`Dataset::open_filter`]).
-    fn matches(&self, ds: &Dataset, idx: u32, open_set: Option<&[bool]>) -> bool {
-        let s = ds.station(idx);
-        if !s.amenities.has_all(self.required) {
-            return false;
-        }
-        if self.open_now {
-            let is_open = open_set
-                .and_then(|set| set.get(ds.index.hours_id(idx) as usize))
-                .copied()
-                .unwrap_or(false);
-            if !is_open {
-                return false;
-            }
-        }
-        if let Some(t) = &self.text {
-            let hit = |v: &str| v.to_lowercase().contains(t.as_str());
-            if !hit(s.name()) && !s.address().is_some_and(hit) {
-                return false;
-            }
-        }
-        true
-    }
-}
-
-/// Every opening-hours expression evaluated at one minute, by expression id.
-pub struct OpenSet {
-    /// `None` where the expression cannot say (the `open_now: null` of a response).
-    states: Vec<Option<bool>>,
-    /// `states[e] == Some(true)`: what the `open_now` filter and the index take.
-    open: Vec<bool>,
+    /// Stations open at all times (the `24h` filter token).
+    always_open_count: usize,
 }
 
 /// One page of a list query.
@@ -104,29 +28,39 @@ pub struct Page {
     pub total: usize,
 }
 
-impl Dataset {
+impl Snapshot {
     /// `stations` must have unique ids (the importer guarantees it); they are sorted here.
-    pub fn new(mut stations: Vec<Station>, version: String) -> Dataset {
+    pub fn new(mut stations: Vec<Station>, version: String) -> Snapshot {
         stations.sort_unstable_by(|a, b| a.id().cmp(b.id()));
         // A vector grown by pushes may hold up to twice its length: megabytes at a million stations.
         stations.shrink_to_fit();
-        crate::station::pack_texts(&mut stations);
-        let index = Index::build(&stations);
+        pack_texts(&mut stations);
+        let (hours, hours_ids) = HoursTable::new(&stations);
+        let entries = stations.iter().zip(hours_ids).map(|(s, h)| Entry {
+            lon: s.position.lon(),
+            lat: s.position.lat(),
+            amenities: s.amenities,
+            hours: h,
+        });
+        let index = Index::build(entries, hours.always_open());
+        let count = |flags: Amenities| {
+            stations
+                .iter()
+                .filter(|s| s.amenities.has_all(flags))
+                .count()
+        };
         let amenity_counts = Amenity::ALL
             .iter()
-            .map(|&a| {
-                (
-                    a,
-                    stations.iter().filter(|s| s.amenities.contains(a)).count(),
-                )
-            })
+            .map(|&a| (a, count(std::iter::once(a).collect())))
             .collect();
-        Dataset {
+        let always_open_count = count(Amenities::ALWAYS_OPEN);
+        Snapshot {
             stations,
             index,
+            hours,
             version,
             amenity_counts,
-            open_cache: Mutex::new(None),
+            always_open_count,
         }
     }
 
@@ -145,9 +79,6 @@ impl Dataset {
     pub fn station(&self, idx: u32) -> &Station {
         &self.stations[idx as usize]
     }
-    pub fn index(&self) -> &Index {
-        &self.index
-    }
     pub fn position_of(&self, id: &str) -> Option<u32> {
         self.stations
             .binary_search_by(|s| s.id().cmp(id))
@@ -160,55 +91,37 @@ impl Dataset {
     pub fn amenity_counts(&self) -> &[(Amenity, usize)] {
         &self.amenity_counts
     }
+    pub fn always_open_count(&self) -> usize {
+        self.always_open_count
+    }
 
     /// The distinct parsed hours in use, for reuse when a merged upload is validated.
     pub fn hours_in_use(&self) -> HashMap<String, Arc<Hours>> {
-        self.stations
-            .iter()
-            .filter_map(|s| s.hours.clone())
-            .map(|h| (h.as_str().to_owned(), h))
-            .collect()
+        self.hours.in_use()
     }
 
-    /// Which opening-hours expressions are open at `open`'s minute; cached for the minute, so that requests
-    /// neither filter nor answer `open_now` by evaluating expressions (the opening_hours crate takes about a
-    /// microsecond per expression, a tenth of a whole nearest query).
-    pub fn open_set(&self, open: &OpenAt) -> Arc<OpenSet> {
-        let minute = open.local();
-        {
-            let cache = self.open_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, set)) = cache.as_ref() {
-                if *at == minute {
-                    return set.clone();
-                }
-            }
-        }
-        // Evaluated outside the lock: requests for other minutes (clients choose `at`) must not queue here.
-        let states: Vec<Option<bool>> = self
-            .index
-            .hours()
-            .iter()
-            .map(|h| h.try_is_open(minute))
-            .collect();
-        let open = states.iter().map(|s| *s == Some(true)).collect();
-        let set = Arc::new(OpenSet { states, open });
-        *self.open_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((minute, set.clone()));
-        set
+    /// Every expression's state at `at`'s minute (cached for the minute).
+    pub fn open_set(&self, at: &OpenAt) -> Arc<OpenSet> {
+        self.hours.open_set(at)
     }
 
     /// Station `idx`'s `open_now` in `set` (`None`: hours unknown or not decidable).
     pub fn open_now(&self, idx: u32, set: &OpenSet) -> Option<bool> {
-        set.states
-            .get(self.index.hours_id(idx) as usize)
-            .copied()
-            .flatten()
+        set.state(self.index.hours_id(idx))
     }
 
     /// The open set an `open_now` filter needs, or `None` without one.
-    fn open_filter(&self, filter: &Filter, open: &OpenAt) -> Option<Arc<OpenSet>> {
-        filter.open_now.then(|| self.open_set(open))
+    fn open_filter(&self, filter: &Filter, at: &OpenAt) -> Option<Arc<OpenSet>> {
+        filter.open_now.then(|| self.open_set(at))
     }
 
+    /// Whether station `idx` passes `filter`; `set` must be given when the filter asks for `open_now`.
+    fn admits(&self, filter: &Filter, idx: u32, set: Option<&OpenSet>) -> bool {
+        let open = || set.is_some_and(|s| s.is_open(self.index.hours_id(idx)));
+        filter.admits(self.station(idx), open)
+    }
+
+    /// The `k` nearest matching stations to `(lon, lat)` (WGS-84), within `max_distance_m` if given.
     pub fn nearest(
         &self,
         lon: f64,
@@ -216,7 +129,7 @@ impl Dataset {
         k: usize,
         max_distance_m: Option<f64>,
         filter: &Filter,
-        open: &OpenAt,
+        at: &OpenAt,
     ) -> Vec<Hit> {
         let q = Nearest {
             lon,
@@ -225,15 +138,15 @@ impl Dataset {
             max_distance_m,
             required: filter.required,
         };
-        let set = self.open_filter(filter, open);
-        let set = set.as_deref().map(|s| s.open.as_slice());
+        let set = self.open_filter(filter, at);
+        let bits = set.as_deref().map(OpenSet::bits);
         // The index answers amenities and `open_now` from its own leaves; only a text filter needs the
         // station itself (loading it is a cache miss per candidate).
         if filter.text.is_none() {
-            return self.index.nearest(&q, set, |_| true);
+            return self.index.nearest(&q, bits, |_| true);
         }
         self.index
-            .nearest(&q, set, |i| filter.matches(self, i, set))
+            .nearest(&q, bits, |i| filter.text_matches(self.station(i)))
     }
 
     /// Matching stations within `max_distance_m` of `route`, in the order a rider meets them, at most `limit`.
@@ -243,17 +156,16 @@ impl Dataset {
         max_distance_m: f64,
         limit: usize,
         filter: &Filter,
-        open: &OpenAt,
+        at: &OpenAt,
     ) -> Vec<AlongHit> {
         let q = AlongQuery {
             max_distance_m,
             limit,
             required: filter.required,
         };
-        let set = self.open_filter(filter, open);
-        let set = set.as_deref().map(|s| s.open.as_slice());
+        let set = self.open_filter(filter, at);
         self.index
-            .along(&self.stations, route, &q, |i| filter.matches(self, i, set))
+            .along(route, &q, |i| self.admits(filter, i, set.as_deref()))
     }
 
     /// Stations in `bbox` (or all) that match, in id order, paged.
@@ -261,17 +173,16 @@ impl Dataset {
         &self,
         bbox: Option<&BBox>,
         filter: &Filter,
-        open: &OpenAt,
+        at: &OpenAt,
         offset: usize,
         limit: usize,
     ) -> Page {
-        let set = self.open_filter(filter, open);
-        let set = set.as_deref().map(|s| s.open.as_slice());
-        let keep = |i: &u32| filter.matches(self, *i, set);
+        let set = self.open_filter(filter, at);
+        let keep = |i: &u32| self.admits(filter, *i, set.as_deref());
         let all: Vec<u32> = match bbox {
             Some(b) => self
                 .index
-                .in_bbox(&self.stations, b, filter.required)
+                .in_bbox(b, filter.required)
                 .into_iter()
                 .filter(|i| keep(i))
                 .collect(),
@@ -284,11 +195,10 @@ impl Dataset {
         Page { indices, total }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::station::{HostType, Kind, Position, StationId, Texts};
+    use crate::domain::{HostType, Kind, Position, StationId, Texts};
     use proptest::prelude::*;
 
     const HOURS: [&str; 5] = [
@@ -299,7 +209,7 @@ mod tests {
         "Mo-Su 02:00-04:00",
     ];
 
-    fn dataset(rows: &[((f64, f64), usize, u16)]) -> Dataset {
+    fn dataset(rows: &[((f64, f64), usize, u16)]) -> Snapshot {
         let hours: Vec<Arc<Hours>> = HOURS
             .iter()
             .map(|h| Arc::new(Hours::parse(h).unwrap()))
@@ -332,7 +242,7 @@ mod tests {
                 )
             })
             .collect();
-        Dataset::new(stations, "test".into())
+        Snapshot::new(stations, "test".into())
     }
 
     proptest! {
@@ -351,8 +261,8 @@ mod tests {
             let got: Vec<u32> = ds.nearest(lon, lat, k, None, &filter, &OpenAt::new(at, tz)).iter().map(|h| h.idx).collect();
             let local = at.with_timezone(&tz).naive_local();
             let mut want: Vec<(f64, u32)> = ds.stations().iter().enumerate()
-                .filter(|(_, s)| s.amenities.has_all(filter.required) && s.is_open_at(local) == Some(true))
-                .map(|(i, s)| (crate::station::haversine_m(lon, lat, s.position.lon(), s.position.lat()), i as u32))
+                .filter(|(_, s)| s.amenities.has_all(filter.required) && s.hours.as_ref().and_then(|h| h.try_is_open(local)) == Some(true))
+                .map(|(i, s)| (crate::geodesy::sphere::haversine_m(lon, lat, s.position.lon(), s.position.lat()), i as u32))
                 .collect();
             want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             want.truncate(k);

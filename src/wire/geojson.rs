@@ -1,11 +1,12 @@
-//! The GeoJSON shape of a station: one serializer for API responses and for the stored dataset file, so that
-//! what is stored, what is served and what an admin downloads can never drift apart.
+//! Every GeoJSON writer: a station as a Feature, the FeatureCollection envelopes of the read responses, and the
+//! stored dataset file. One serializer for all of them, so that what is stored, what is served and what an
+//! admin downloads can never drift apart.
 
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
-use crate::crs::Crs;
-use crate::station::{Amenities, Station};
+use crate::domain::{Amenities, Station};
+use crate::geodesy::crs::Crs;
 
 /// Per-response values added to a feature's properties.
 #[derive(Debug, Clone, Copy, Default)]
@@ -218,6 +219,58 @@ pub fn write_collection<W: std::io::Write>(stations: &[Station], mut w: W) -> st
     w.write_all(b"\n]}\n")
 }
 
+/// A read response's FeatureCollection, written straight into one buffer (see [`Feature::write_json`]): the
+/// features, their `count`, the `total` of a paged list, the dataset version and, unless WGS-84, the crs.
+pub fn write_response_collection(
+    features: &[Feature<'_>],
+    total: Option<usize>,
+    dataset_version: &str,
+    crs: Crs,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 + 640 * features.len());
+    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+    for (i, f) in features.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        f.write_json(&mut out);
+    }
+    out.extend_from_slice(b"],\"count\":");
+    out.extend_from_slice(itoa::Buffer::new().format(features.len()).as_bytes());
+    if let Some(t) = total {
+        out.extend_from_slice(b",\"total\":");
+        out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
+    }
+    out.extend_from_slice(b",\"dataset_version\":");
+    write_str(&mut out, dataset_version);
+    if crs != Crs::Wgs84 {
+        out.extend_from_slice(b",\"crs\":");
+        write_str(&mut out, crs.as_str());
+    }
+    out.push(b'}');
+    out
+}
+
+/// One station's response: its Feature with the dataset version (and the crs unless WGS-84) beside it.
+#[derive(Serialize)]
+pub struct Single<'a> {
+    #[serde(flatten)]
+    pub feature: Feature<'a>,
+    pub dataset_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crs: Option<&'static str>,
+}
+
+impl<'a> Single<'a> {
+    pub fn new(feature: Feature<'a>, dataset_version: &'a str, crs: Crs) -> Self {
+        Single {
+            feature,
+            dataset_version,
+            crs: (crs != Crs::Wgs84).then_some(crs.as_str()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -225,7 +278,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::station::{HostType, Hours, Kind, Position, StationId, Texts};
+    use crate::domain::{HostType, Hours, Kind, Position, StationId, Texts};
 
     /// Text drawn to hit both paths of `write_str`: plain CJK/ASCII, and every character serde escapes,
     /// at every offset within and across the 8-byte words.

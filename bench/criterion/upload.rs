@@ -13,14 +13,15 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 
-use yizhan::crs::Crs;
-use yizhan::dataset::Dataset;
-use yizhan::feature::write_collection;
+use yizhan::domain::Station;
+use yizhan::geodesy::crs::Crs;
 use yizhan::import::{self, Format};
-use yizhan::station::Station;
+use yizhan::snapshot::Snapshot;
+use yizhan::wire::geojson::write_collection;
 
-mod common;
-use common::Rng;
+#[path = "../../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// A few big cities: (name, lng, lat, sigma km).
 const CITIES: &[(&str, f64, f64, f64)] = &[
@@ -126,14 +127,14 @@ fn upload(c: &mut Criterion) {
             b.iter(|| black_box(parse(bytes)))
         });
         g.bench_function(BenchmarkId::new("parse_validate_index", label), |b| {
-            b.iter(|| black_box(Dataset::new(parse(bytes), "bench".into())))
+            b.iter(|| black_box(Snapshot::new(parse(bytes), "bench".into())))
         });
         // Index alone: the R-trees and the id sort, from already-validated stations.
         let stations = parse(bytes);
         g.bench_function(BenchmarkId::new("index_only", label), |b| {
             b.iter_batched(
                 || stations.clone(),
-                |s| black_box(Dataset::new(s, "bench".into())),
+                |s| black_box(Snapshot::new(s, "bench".into())),
                 BatchSize::PerIteration,
             )
         });
@@ -145,7 +146,7 @@ fn upload(c: &mut Criterion) {
 fn encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("write_collection");
     for (label, n) in [("4k", 4_000usize), ("200k", 200_000)] {
-        let ds = Dataset::new(parse(body(n)), "bench".into());
+        let ds = Snapshot::new(parse(body(n)), "bench".into());
         let mut buf = Vec::with_capacity(n * 450);
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(10);

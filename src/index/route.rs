@@ -8,31 +8,7 @@
 
 use rstar::AABB;
 
-use crate::index::unit_vector;
-use crate::station::EARTH_RADIUS_M;
-
-type V = [f64; 3];
-
-fn dot(a: V, b: V) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-fn cross(a: V, b: V) -> V {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-fn norm(a: V) -> f64 {
-    dot(a, a).sqrt()
-}
-fn scale(a: V, s: f64) -> V {
-    [a[0] * s, a[1] * s, a[2] * s]
-}
-/// The angle between two unit vectors, stable for tiny and near-antipodal angles alike.
-fn angle(a: V, b: V) -> f64 {
-    norm(cross(a, b)).atan2(dot(a, b))
-}
+use crate::geodesy::sphere::{angle, cross, dot, norm, scale, unit_vector, EARTH_RADIUS_M, V};
 
 /// Arcs longer than this are split for candidate search, so that their bounding boxes stay tight.
 const PIECE_RAD: f64 = 0.01;
@@ -183,7 +159,7 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::station::haversine_m;
+    use crate::geodesy::sphere::haversine_m;
 
     #[test]
     fn distance_to_a_meridian_segment() {

@@ -1,5 +1,5 @@
 //! In-process figures for `bench/compare.sh` on the very file the server is given: bulk load (parse + validate,
-//! then `Dataset::new`), resident memory, and the latency of single nearest-10 queries, unfiltered, with the
+//! then `Snapshot::new`), resident memory, and the latency of single nearest-10 queries, unfiltered, with the
 //! ≈ 1 % `discount_meal` filter and with `open_now`, over the same query points as the HTTP runs.
 //!
 //!   cargo run --release --example inproc -- STATIONS.geojson POINTS.txt
@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use yizhan::crs::Crs;
-use yizhan::dataset::{Dataset, Filter, OpenAt};
+use yizhan::domain::{Amenities, Amenity};
+use yizhan::domain::{Filter, OpenAt};
+use yizhan::geodesy::crs::Crs;
 use yizhan::import::{self, Format};
-use yizhan::station::{Amenities, Amenity};
+use yizhan::snapshot::Snapshot;
 
 /// The server's allocator (see `src/main.rs`), so that the RSS and the latencies are the server's.
 #[cfg(not(target_env = "msvc"))]
@@ -48,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(body);
     let n = parsed.stations.len();
     let t1 = Instant::now();
-    let ds = Dataset::new(parsed.stations, "bench".into());
+    let ds = Snapshot::new(parsed.stations, "bench".into());
     let t_index = t1.elapsed().as_secs_f64();
     println!("stations {n}");
     println!("parse_validate_s {t_parse:.2}");

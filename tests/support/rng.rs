@@ -1,5 +1,7 @@
-//! Shared by the benches: a seeded generator for synthetic data (no `rand`, so runs are reproducible across
-//! crate versions).
+//! A seeded generator for synthetic data, shared by the tests and the benches (no `rand`, so runs are
+//! reproducible across crate versions).
+
+#![allow(dead_code)]
 
 /// xorshift64*: tiny, fast and deterministic; good enough for synthetic coordinates.
 pub struct Rng(u64);
@@ -26,9 +28,17 @@ impl Rng {
         let v = self.f64();
         (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
-    /// One element, uniformly.
-    #[allow(dead_code)] // used by some benches only
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.f64()
+    }
+    /// Uniform in lo..hi (exclusive).
+    pub fn usize(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next_u64() % (hi - lo) as u64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.f64() < p
+    }
     pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.f64() * xs.len() as f64) as usize]
+        &xs[self.usize(0, xs.len())]
     }
 }

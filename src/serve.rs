@@ -1,71 +1,15 @@
-//! Wiring: configuration → state → a listening server with graceful shutdown.
+//! Serving connections: a hand-written accept loop over hyper on a few current-thread runtimes, with the
+//! timeouts that keep slow or silent clients from holding the service, and a graceful shutdown.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{self, AdminToken, App, AppState, Metrics, Reports, Settings};
-use crate::catalog::Catalog;
-use crate::config::ServeArgs;
-use crate::reports::{RateLimiter, ReportLog};
-use crate::store::Store;
-
-/// Reads the admin token from `YIZHAN_ADMIN_TOKEN` or the token file.
-fn admin_token(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AdminToken> {
-    if let Some(path) = &args.admin_token_file {
-        let t = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the admin token file {}", path.display()))?;
-        anyhow::ensure!(
-            !t.trim().is_empty(),
-            "the admin token file {} is empty",
-            path.display()
-        );
-        return Ok(AdminToken::new(Some(&t)));
-    }
-    Ok(AdminToken::new(env_token.as_deref()))
-}
-
-/// Builds the application state: opens (or seeds) the data directory and loads the dataset.
-pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppState> {
-    let store = Store::open(&args.data_dir)
-        .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
-    let catalog = Catalog::open(store, crate::BUNDLED_SAMPLE).context("loading the dataset")?;
-    let reports = ReportLog::open(&args.data_dir).context("loading the problem reports")?;
-    let admin = admin_token(args, env_token)?;
-    if !admin.is_enabled() {
-        tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
-    }
-    Ok(AppState::new(App {
-        catalog: Arc::new(catalog),
-        settings: Arc::new(Settings {
-            timezone: args.timezone,
-            max_upload_bytes: usize::try_from(args.max_upload_mb.saturating_mul(1024 * 1024))
-                .unwrap_or(usize::MAX),
-            tiles_url: args.tiles_url.clone(),
-            tiles_attribution: args.tiles_attribution.clone(),
-            tiles_crs: args.tiles_crs,
-            cors_origins: args.cors_origins.clone(),
-            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
-            concurrency_limit: args.concurrency_limit.max(1),
-            http_threads: match args.http_threads {
-                0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-                n => n,
-            },
-        }),
-        admin,
-        metrics: Arc::new(Metrics::default()),
-        reports: Arc::new(Reports {
-            log: reports,
-            limiter: RateLimiter::new(args.reports_per_minute),
-            trust_forwarded_for: args.trust_forwarded_for,
-        }),
-    }))
-}
+use crate::api::{self, AppState};
 
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -150,7 +94,7 @@ pub async fn serve_on(
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt;
 
-    let mut workers = Workers::start(state.settings.http_threads)?;
+    let mut workers = Workers::start(state.settings.http_threads())?;
     let app = api::router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -228,24 +172,4 @@ pub async fn serve_on(
         tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
     }
     Ok(())
-}
-
-/// `yizhan serve`.
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let env_token = std::env::var("YIZHAN_ADMIN_TOKEN").ok();
-    // Many idle keep-alive connections must not run us out of descriptors; the soft limit is often 1024.
-    match rlimit::increase_nofile_limit(65_536) {
-        Ok(n) => tracing::debug!(nofile = n, "file descriptor limit"),
-        Err(e) => tracing::warn!(error = %e, "could not raise the file descriptor limit"),
-    }
-    let state = tokio::task::spawn_blocking({
-        let args = args.clone();
-        move || state(&args, env_token)
-    })
-    .await??;
-    let listener = TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("binding {}", args.addr))?;
-    tracing::info!(addr = %listener.local_addr()?, stations = state.catalog.snapshot().len(), "serving: open http://{}/", listener.local_addr()?);
-    serve_on(listener, state, shutdown_signal()).await
 }

@@ -9,6 +9,8 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod reports;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

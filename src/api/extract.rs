@@ -1,0 +1,163 @@
+//! Typed extractors: each read's query string parsed and checked before its handler runs. A rejection is an
+//! [`ApiError`], so a bad request gets problem+json naming the parameter, never axum's plain-text rejection.
+//! Parameters are read in a fixed order, so a request with several bad ones always names the same one first.
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+
+use super::error::{ApiError, ApiResult};
+use super::params::Params;
+use super::AppState;
+use crate::domain::{Filter, OpenAt};
+use crate::geodesy::crs::Crs;
+use crate::index::BBox;
+
+/// Largest `k` for nearest queries.
+pub const MAX_K: usize = 100;
+pub const DEFAULT_K: usize = 5;
+pub const MAX_LIMIT: usize = 10_000;
+pub const DEFAULT_LIMIT: usize = 1_000;
+/// Along a route: most points in `path`, default and largest `max_distance_m`, largest and default `limit`.
+pub const MAX_PATH_POINTS: usize = 2_000;
+pub const DEFAULT_ALONG_DISTANCE_M: f64 = 300.0;
+pub const MAX_ALONG_DISTANCE_M: f64 = 5_000.0;
+pub const MAX_ALONG_LIMIT: usize = 200;
+pub const DEFAULT_ALONG_LIMIT: usize = 50;
+
+/// The station id in the path.
+pub struct StationIdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for StationIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| StationIdPath(id))
+            .map_err(|e| ApiError::param("id", format!("bad station id in the path: {e}")))
+    }
+}
+
+/// The filters every read shares (amenities with 24h, open_now, q) and the minute they are asked at (`at`).
+pub struct Filtered {
+    pub filter: Filter,
+    pub at: OpenAt,
+}
+
+impl Filtered {
+    fn parse(p: &Params, tz: chrono_tz::Tz) -> ApiResult<Filtered> {
+        let required = p.amenities()?;
+        let open_now = p.bool("open_now")?;
+        let at = OpenAt::new(p.at()?, tz);
+        let text = p.text()?;
+        Ok(Filtered {
+            filter: Filter {
+                required,
+                open_now,
+                text,
+            },
+            at,
+        })
+    }
+}
+
+/// Implements `FromRequestParts` for a query type from a function of the parsed parameters and the state.
+macro_rules! query_extractor {
+    ($ty:ty, $parse:expr) => {
+        impl FromRequestParts<AppState> for $ty {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                app: &AppState,
+            ) -> Result<Self, ApiError> {
+                let p = Params::parse(parts.uri.query())?;
+                $parse(&p, app)
+            }
+        }
+    };
+}
+
+/// `GET /api/v1/stations/nearest`.
+pub struct NearestQuery {
+    pub crs: Crs,
+    pub lon: f64,
+    pub lat: f64,
+    pub k: usize,
+    pub max_distance_m: Option<f64>,
+    pub filtered: Filtered,
+}
+
+query_extractor!(NearestQuery, |p: &Params,
+                                app: &AppState|
+ -> ApiResult<NearestQuery> {
+    Ok(NearestQuery {
+        crs: p.crs()?,
+        lat: p.required_f64("lat", -90.0, 90.0)?,
+        lon: p.required_f64("lon", -180.0, 180.0)?,
+        k: p.usize_in("k", 1, MAX_K, DEFAULT_K)?,
+        max_distance_m: p.positive_f64("max_distance_m", f64::MAX)?,
+        filtered: Filtered::parse(p, app.settings.timezone)?,
+    })
+});
+
+/// `GET /api/v1/stations/along`: the path already in WGS-84.
+pub struct AlongQuery {
+    pub crs: Crs,
+    pub path: Vec<(f64, f64)>,
+    pub max_distance_m: f64,
+    pub limit: usize,
+    pub filtered: Filtered,
+}
+
+query_extractor!(AlongQuery, |p: &Params,
+                              app: &AppState|
+ -> ApiResult<AlongQuery> {
+    let crs = p.crs()?;
+    Ok(AlongQuery {
+        crs,
+        path: p.path(crs, MAX_PATH_POINTS)?,
+        max_distance_m: p
+            .positive_f64("max_distance_m", MAX_ALONG_DISTANCE_M)?
+            .unwrap_or(DEFAULT_ALONG_DISTANCE_M),
+        limit: p.usize_in("limit", 1, MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT)?,
+        filtered: Filtered::parse(p, app.settings.timezone)?,
+    })
+});
+
+/// `GET /api/v1/stations`: the box already in WGS-84.
+pub struct ListQuery {
+    pub crs: Crs,
+    pub bbox: Option<BBox>,
+    pub limit: usize,
+    pub offset: usize,
+    pub filtered: Filtered,
+}
+
+query_extractor!(ListQuery, |p: &Params,
+                             app: &AppState|
+ -> ApiResult<ListQuery> {
+    let crs = p.crs()?;
+    Ok(ListQuery {
+        crs,
+        bbox: p.bbox(crs)?,
+        limit: p.usize_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?,
+        offset: p.usize_in("offset", 0, usize::MAX, 0)?,
+        filtered: Filtered::parse(p, app.settings.timezone)?,
+    })
+});
+
+/// `GET /api/v1/stations/{id}`.
+pub struct OneQuery {
+    pub crs: Crs,
+    pub at: OpenAt,
+}
+
+query_extractor!(OneQuery, |p: &Params,
+                            app: &AppState|
+ -> ApiResult<OneQuery> {
+    Ok(OneQuery {
+        crs: p.crs()?,
+        at: OpenAt::new(p.at()?, app.settings.timezone),
+    })
+});

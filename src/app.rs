@@ -1,0 +1,85 @@
+//! The application: settings in, a bound listener and its state out. `main` and the tests build it the same
+//! way (`Application::build(settings)`), the tests without a command line.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::api::{AdminToken, App, AppState, Metrics, Reports};
+use crate::live::Live;
+use crate::settings::Settings;
+use crate::store::reports::{RateLimiter, ReportLog};
+use crate::store::Store;
+
+/// Builds the application state: opens (or seeds) the data directory and loads the dataset. Blocking (disk).
+pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let store = Store::open(&settings.data_dir)
+        .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))?;
+    let live = Live::open(store, crate::BUNDLED_SAMPLE).context("loading the dataset")?;
+    let reports = ReportLog::open(&settings.data_dir).context("loading the problem reports")?;
+    let admin = AdminToken::new(settings.admin_token.as_deref());
+    if !admin.is_enabled() {
+        tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
+    }
+    Ok(AppState::new(App {
+        live: Arc::new(live),
+        admin,
+        metrics: Arc::new(Metrics::default()),
+        reports: Arc::new(Reports {
+            log: reports,
+            limiter: RateLimiter::new(settings.reports_per_minute),
+            trust_forwarded_for: settings.trust_forwarded_for,
+        }),
+        settings: Arc::new(settings),
+    }))
+}
+
+/// A loaded dataset and a bound listener, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Loads the data directory (off the async threads) and binds `settings.addr` (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // Many idle keep-alive connections must not run us out of descriptors; the soft limit is often 1024.
+        match rlimit::increase_nofile_limit(65_536) {
+            Ok(n) => tracing::debug!(nofile = n, "file descriptor limit"),
+            Err(e) => tracing::warn!(error = %e, "could not raise the file descriptor limit"),
+        }
+        let addr = settings.addr;
+        let state = tokio::task::spawn_blocking(move || build_state(settings)).await??;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        Ok(Application { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.settings.addr)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets requests in flight finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(crate::serve::shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` resolves (tests pass one that never does).
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.addr();
+        tracing::info!(%addr, stations = self.state.live.snapshot().len(), "serving: open http://{addr}/");
+        crate::serve::serve_on(self.listener, self.state, shutdown).await
+    }
+}

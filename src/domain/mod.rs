@@ -1,0 +1,13 @@
+//! The domain: what a station is, the only ways to build one, when it is open, and what a query asks for.
+//! Knows nothing of HTTP, disk or the index.
+
+pub mod hours;
+pub mod kinds;
+pub mod query;
+pub mod station;
+pub mod texts;
+
+pub use hours::{Hours, HoursTable, OpenAt, OpenSet, NO_HOURS};
+pub use kinds::{Amenities, Amenity, HostType, Kind};
+pub use query::Filter;
+pub use station::{Position, Station, StationId, Texts};

@@ -1,0 +1,109 @@
+//! Everything the service can be told, with its documented defaults declared once: the command line (`cli`)
+//! fills these in, tests build them directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "yizhan-data";
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 128;
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+pub const DEFAULT_TILES_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+pub const DEFAULT_TILES_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+pub const DEFAULT_CORS_ORIGINS: &str = "*";
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_CONCURRENCY_LIMIT: usize = 1024;
+pub const DEFAULT_REPORTS_PER_MINUTE: u32 = 10;
+
+/// The coordinate system of the map tiles; the page shifts markers to match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TilesCrs {
+    Wgs84,
+    Gcj02,
+}
+
+impl TilesCrs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TilesCrs::Wgs84 => "wgs84",
+            TilesCrs::Gcj02 => "gcj02",
+        }
+    }
+}
+
+/// The service's settings. No `Debug`: it holds the admin token.
+#[derive(Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    /// The durable dataset, its versions and the problem reports; seeded from the bundled sample if empty.
+    pub data_dir: PathBuf,
+    /// The admin bearer token; `None` disables the admin endpoints.
+    pub admin_token: Option<String>,
+    /// Where `open_now` is evaluated.
+    pub timezone: chrono_tz::Tz,
+    /// Largest accepted upload body, after gzip decompression too.
+    pub max_upload_bytes: usize,
+    pub tiles_url: String,
+    pub tiles_attribution: String,
+    pub tiles_crs: TilesCrs,
+    /// Origins allowed to call the read API from browsers, comma-separated, or `*`.
+    pub cors_origins: String,
+    pub request_timeout: Duration,
+    /// Requests handled at once; more wait.
+    pub concurrency_limit: usize,
+    /// Threads serving HTTP connections; 0 = one per CPU.
+    pub http_threads: usize,
+    /// Problem reports accepted per client per minute.
+    pub reports_per_minute: u32,
+    /// Take the client address for rate limiting from the last `X-Forwarded-For` entry.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            admin_token: None,
+            timezone: chrono_tz::Asia::Shanghai,
+            max_upload_bytes: mib(DEFAULT_MAX_UPLOAD_MB),
+            tiles_url: DEFAULT_TILES_URL.to_owned(),
+            tiles_attribution: DEFAULT_TILES_ATTRIBUTION.to_owned(),
+            tiles_crs: TilesCrs::Wgs84,
+            cors_origins: DEFAULT_CORS_ORIGINS.to_owned(),
+            request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
+            concurrency_limit: DEFAULT_CONCURRENCY_LIMIT,
+            http_threads: 0,
+            reports_per_minute: DEFAULT_REPORTS_PER_MINUTE,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The HTTP threads to start: the setting, or one per CPU.
+    pub fn http_threads(&self) -> usize {
+        match self.http_threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+/// MiB in bytes, saturating on 32-bit targets.
+pub fn mib(n: u64) -> usize {
+    usize::try_from(n.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_agree_with_their_constants() {
+        let s = Settings::default();
+        assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(s.timezone.name(), DEFAULT_TIMEZONE);
+    }
+}

@@ -1,0 +1,3 @@
+//! What goes over the wire and onto disk in the formats other software reads.
+
+pub mod geojson;
