@@ -8,6 +8,7 @@ mod concurrency;
 mod corpus;
 mod durability;
 mod etag;
+mod golden;
 mod helpers;
 mod ops;
 mod params;
