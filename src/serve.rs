@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
@@ -91,21 +93,12 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt;
 
     let mut workers = Workers::start(state.settings.http_threads())?;
     let app = api::router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let builder = connection_builder();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -136,33 +129,7 @@ pub async fn serve_on(
             app.clone().oneshot(req)
         });
         let (builder, watcher) = (builder.clone(), graceful.watcher());
-        workers.spawn(async move {
-            let stream = match tokio::net::TcpStream::from_std(stream) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, %peer, "could not register a connection");
-                    return;
-                }
-            };
-            // hyper's header timeout starts with the first byte: a client that connects and sends nothing
-            // would hold its descriptor for ever. Give it the same time to start.
-            // (`peek` waits for a byte; `readable()` would not: tokio assumes a new socket ready.)
-            let mut first = [0u8; 1];
-            let first = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await;
-            if !matches!(first, Ok(Ok(n)) if n > 0) {
-                tracing::debug!(%peer, "closing a connection that sent nothing");
-                return;
-            }
-            let conn = builder
-                .serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    hyper_util::service::TowerToHyperService::new(svc),
-                )
-                .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
-            }
-        });
+        workers.spawn(serve_connection(stream, peer, svc, builder, watcher));
     }
     drop(listener);
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
@@ -172,4 +139,62 @@ pub async fn serve_on(
         tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
     }
     Ok(())
+}
+
+/// HTTP/1 with the header-read timeout, HTTP/2 with keep-alive pings.
+fn connection_builder() -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    builder
+}
+
+/// One connection, on the worker thread it was handed to, until it closes or the shutdown ends it.
+async fn serve_connection<S>(
+    stream: std::net::TcpStream,
+    peer: std::net::SocketAddr,
+    svc: S,
+    builder: Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let stream = match tokio::net::TcpStream::from_std(stream) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(error = %e, %peer, "could not register a connection");
+            return;
+        }
+    };
+    // hyper's header timeout starts with the first byte: a client that connects and sends nothing
+    // would hold its descriptor for ever. Give it the same time to start.
+    // (`peek` waits for a byte; `readable()` would not: tokio assumes a new socket ready.)
+    let mut first = [0u8; 1];
+    let first = tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await;
+    if !matches!(first, Ok(Ok(n)) if n > 0) {
+        tracing::debug!(%peer, "closing a connection that sent nothing");
+        return;
+    }
+    let conn = builder
+        .serve_connection_with_upgrades(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(svc),
+        )
+        .into_owned();
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, %peer, "connection ended with an error");
+    }
 }

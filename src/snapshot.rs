@@ -35,7 +35,7 @@ impl Snapshot {
         // A vector grown by pushes may hold up to twice its length: megabytes at a million stations.
         stations.shrink_to_fit();
         pack_texts(&mut stations);
-        let (hours, hours_ids) = HoursTable::new(&stations);
+        let (hours, hours_ids) = HoursTable::new(stations.iter().map(|s| s.hours.as_ref()));
         let entries = stations.iter().zip(hours_ids).map(|(s, h)| Entry {
             lon: s.position.lon(),
             lat: s.position.lat(),

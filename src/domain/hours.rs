@@ -10,8 +10,6 @@ use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use opening_hours::OpeningHours;
 
-use super::station::Station;
-
 /// A parsed OpenStreetMap `opening_hours` value.
 #[derive(Debug, Clone)]
 pub struct Hours {
@@ -180,14 +178,16 @@ impl OpenSet {
 }
 
 impl HoursTable {
-    /// The table of `stations`' expressions, and each station's expression id (or [`NO_HOURS`]), in order.
-    /// Stations share parsed expressions by text, so each is evaluated once however many stations have it.
-    pub fn new(stations: &[Station]) -> (HoursTable, Vec<u32>) {
+    /// The table of the stations' expressions (one `Option` per station: its hours, if known), and each
+    /// station's expression id (or [`NO_HOURS`]), in order. Stations share parsed expressions by text, so
+    /// each is evaluated once however many stations have it.
+    pub fn new<'a>(
+        stations: impl Iterator<Item = Option<&'a Arc<Hours>>>,
+    ) -> (HoursTable, Vec<u32>) {
         let mut ids: HashMap<&str, u32> = HashMap::new();
         let mut exprs: Vec<Arc<Hours>> = Vec::new();
         let of_station = stations
-            .iter()
-            .map(|s| match &s.hours {
+            .map(|h| match h {
                 None => NO_HOURS,
                 Some(h) => *ids.entry(h.as_str()).or_insert_with(|| {
                     exprs.push(h.clone());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::hours::Hours;
 use super::kinds::{Amenities, HostType, Kind};
-use super::texts::{clip, ID_BITS, TEXT_BITS};
+use super::texts::{clip, InBlock, ID_BITS, TEXT_BITS};
 
 /// A station id: a non-empty string of at most [`StationId::MAX_LEN`] bytes without control characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,8 +97,8 @@ pub struct Texts<'a> {
 #[derive(Debug, Clone)]
 pub struct Station {
     /// id, name, address, district, phone, concatenated (absent ones empty), from `start`.
-    pub(super) block: Arc<Box<str>>,
-    pub(super) start: u32,
+    block: Arc<Box<str>>,
+    start: u32,
     /// Byte lengths: id in the low [`ID_BITS`], then name, address, district and phone, [`TEXT_BITS`] each.
     lens: u64,
     pub kind: Kind,
@@ -158,13 +158,6 @@ impl Station {
         ((self.lens >> shift) & ((1u64 << bits) - 1)) as usize
     }
 
-    /// All five texts, concatenated.
-    pub(super) fn text(&self) -> &str {
-        let start = self.start as usize;
-        let len: usize = (0..5).map(|i| self.len_of(i)).sum();
-        self.block.get(start..start + len).unwrap_or("")
-    }
-
     /// The `i`-th text: 0 id, 1 name, 2 address, 3 district, 4 phone.
     fn part(&self, i: usize) -> &str {
         let start = self.start as usize + (0..i).map(|j| self.len_of(j)).sum::<usize>();
@@ -191,6 +184,22 @@ impl Station {
     }
     pub fn opening_hours(&self) -> Option<&str> {
         self.hours.as_deref().map(Hours::as_str)
+    }
+}
+
+impl InBlock for Station {
+    /// All five texts, concatenated.
+    fn text(&self) -> &str {
+        let start = self.start as usize;
+        let len: usize = (0..5).map(|i| self.len_of(i)).sum();
+        self.block.get(start..start + len).unwrap_or("")
+    }
+    fn block(&self) -> &Arc<Box<str>> {
+        &self.block
+    }
+    fn move_to(&mut self, block: Arc<Box<str>>, start: u32) {
+        self.block = block;
+        self.start = start;
     }
 }
 

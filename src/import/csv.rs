@@ -45,6 +45,22 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
         .has_headers(true)
         .flexible(true)
         .from_reader(bytes);
+    let (cols, width) = columns(&mut rdr)?;
+    let mut out = Vec::new();
+    for (index, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| ImportError::Syntax {
+            message: format!("malformed CSV: {e}"),
+            line: e.position().map(|p| p.line()),
+            column: None,
+        })?;
+        out.push(draft(index, &rec, &cols, width));
+    }
+    Ok(out)
+}
+
+/// Where each column of [`HEADER`] is in this file (any order, case-insensitive), and how many columns the
+/// header has; an error when a required column is missing.
+fn columns(rdr: &mut csv::Reader<&[u8]>) -> Result<(Vec<Option<usize>>, usize), ImportError> {
     let headers = rdr
         .headers()
         .map_err(|e| ImportError::Syntax {
@@ -70,55 +86,46 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
             HEADER.join(",")
         )));
     }
-    let cols: Vec<Option<usize>> = HEADER.iter().map(|h| col(h)).collect();
-    let mut out = Vec::new();
-    for (index, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| ImportError::Syntax {
-            message: format!("malformed CSV: {e}"),
-            line: e.position().map(|p| p.line()),
-            column: None,
-        })?;
-        let line = rec.position().map(|p| p.line());
-        let get = |i: usize| {
-            cols[i]
-                .and_then(|c| rec.get(c))
-                .map(str::to_owned)
-                .filter(|s| !s.trim().is_empty())
-        };
-        let mut d = Draft {
-            index,
-            line,
-            ..Draft::default()
-        };
-        if rec.len() < headers.len() {
-            d.errors.push((
-                "row",
-                format!(
-                    "row has {} field(s), the header has {}",
-                    rec.len(),
-                    headers.len()
-                ),
-            ));
-        }
-        d.id = get(0);
-        d.name = get(1);
-        d.coords = match (get(2), get(3)) {
-            (None, None) => None,
-            (lon, lat) => Some(
-                number(lon.as_deref().unwrap_or(""), "lon")
-                    .and_then(|x| number(lat.as_deref().unwrap_or(""), "lat").map(|y| (x, y))),
-            ),
-        };
-        d.kind = get(4);
-        d.host_type = get(5);
-        d.address = get(6);
-        d.district = get(7);
-        d.amenities = get(8)
-            .map(|a| a.split(AMENITY_SEPARATORS).map(str::to_owned).collect())
-            .unwrap_or_default();
-        d.opening_hours = get(9);
-        d.phone = get(10);
-        out.push(d);
+    Ok((HEADER.iter().map(|h| col(h)).collect(), headers.len()))
+}
+
+/// One data row as a draft; `width` is the header's number of columns.
+fn draft(index: usize, rec: &csv::StringRecord, cols: &[Option<usize>], width: usize) -> Draft {
+    let line = rec.position().map(|p| p.line());
+    let get = |i: usize| {
+        cols[i]
+            .and_then(|c| rec.get(c))
+            .map(str::to_owned)
+            .filter(|s| !s.trim().is_empty())
+    };
+    let mut d = Draft {
+        index,
+        line,
+        ..Draft::default()
+    };
+    if rec.len() < width {
+        d.errors.push((
+            "row",
+            format!("row has {} field(s), the header has {}", rec.len(), width),
+        ));
     }
-    Ok(out)
+    d.id = get(0);
+    d.name = get(1);
+    d.coords = match (get(2), get(3)) {
+        (None, None) => None,
+        (lon, lat) => Some(
+            number(lon.as_deref().unwrap_or(""), "lon")
+                .and_then(|x| number(lat.as_deref().unwrap_or(""), "lat").map(|y| (x, y))),
+        ),
+    };
+    d.kind = get(4);
+    d.host_type = get(5);
+    d.address = get(6);
+    d.district = get(7);
+    d.amenities = get(8)
+        .map(|a| a.split(AMENITY_SEPARATORS).map(str::to_owned).collect())
+        .unwrap_or_default();
+    d.opening_hours = get(9);
+    d.phone = get(10);
+    d
 }

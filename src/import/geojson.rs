@@ -68,6 +68,56 @@ fn coords(geometry: Option<&Value>) -> Option<Result<(f64, f64), String>> {
     })
 }
 
+/// The feature's `id`, or the `id` property: a string or an integer, kept as text.
+fn feature_id(obj: &Map<String, Value>, errs: &mut Vec<(&'static str, String)>) -> Option<String> {
+    match obj
+        .get("id")
+        .or_else(|| obj.get("properties").and_then(|p| p.get("id")))
+    {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        Some(other) => {
+            errs.push((
+                "id",
+                format!(
+                    "id must be a string or an integer, got {}",
+                    type_name(other)
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The `amenities` property: an array of strings (validated as keys later).
+fn amenities(props: &Map<String, Value>, errs: &mut Vec<(&'static str, String)>) -> Vec<String> {
+    let mut out = Vec::new();
+    match props.get("amenities") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for item in items {
+                match item {
+                    Value::String(s) => out.push(s.clone()),
+                    other => errs.push((
+                        "amenities",
+                        format!("amenities must be strings, got {}", type_name(other)),
+                    )),
+                }
+            }
+        }
+        Some(Value::String(_)) => errs.push((
+            "amenities",
+            "amenities must be a JSON array of keys, e.g. [\"water\", \"charging\"]".into(),
+        )),
+        Some(other) => errs.push((
+            "amenities",
+            format!("amenities must be an array, got {}", type_name(other)),
+        )),
+    }
+    out
+}
+
 fn draft(index: usize, f: &Value) -> Draft {
     let mut d = Draft {
         index,
@@ -87,24 +137,7 @@ fn draft(index: usize, f: &Value) -> Draft {
         d.errors
             .push(("type", "each feature needs \"type\": \"Feature\"".into()));
     }
-    d.id = match obj
-        .get("id")
-        .or_else(|| obj.get("properties").and_then(|p| p.get("id")))
-    {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        Some(other) => {
-            d.errors.push((
-                "id",
-                format!(
-                    "id must be a string or an integer, got {}",
-                    type_name(other)
-                ),
-            ));
-            None
-        }
-    };
+    d.id = feature_id(obj, &mut d.errors);
     d.coords = coords(obj.get("geometry"));
     let empty = Map::new();
     let props = match obj.get("properties") {
@@ -132,28 +165,7 @@ fn draft(index: usize, f: &Value) -> Draft {
     d.district = string_prop(props, "district", errs);
     d.phone = string_prop(props, "phone", errs);
     d.opening_hours = string_prop(props, "opening_hours", errs);
-    match props.get("amenities") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            for item in items {
-                match item {
-                    Value::String(s) => d.amenities.push(s.clone()),
-                    other => errs.push((
-                        "amenities",
-                        format!("amenities must be strings, got {}", type_name(other)),
-                    )),
-                }
-            }
-        }
-        Some(Value::String(_)) => errs.push((
-            "amenities",
-            "amenities must be a JSON array of keys, e.g. [\"water\", \"charging\"]".into(),
-        )),
-        Some(other) => errs.push((
-            "amenities",
-            format!("amenities must be an array, got {}", type_name(other)),
-        )),
-    }
+    d.amenities = amenities(props, errs);
     d
 }
 

@@ -57,17 +57,11 @@ fn text(
     Some(t.into())
 }
 
-fn station(
-    d: Draft,
-    crs: Crs,
-    hours: &mut HashMap<String, Arc<Hours>>,
-) -> Result<Station, Vec<(&'static str, String)>> {
-    // A feature that could not be read at all has one error saying so; listing every field as missing would mislead.
-    if d.errors.iter().any(|(f, _)| *f == "feature") {
-        return Err(d.errors);
-    }
-    let mut errs = d.errors;
-    let id = match d.id.as_deref().map(StationId::parse) {
+/// A row's problems so far, as `(field, message)`.
+type Errs = Vec<(&'static str, String)>;
+
+fn id(raw: Option<&str>, errs: &mut Errs) -> Option<StationId> {
+    match raw.map(StationId::parse) {
         None => {
             if !errs.iter().any(|(f, _)| *f == "id") {
                 errs.push((
@@ -82,8 +76,16 @@ fn station(
             None
         }
         Some(Ok(id)) => Some(id),
-    };
-    let position = match d.coords {
+    }
+}
+
+/// The position in WGS-84: checked as given, then converted from `crs` and checked again.
+fn position(
+    coords: Option<Result<(f64, f64), String>>,
+    crs: Crs,
+    errs: &mut Errs,
+) -> Option<Position> {
+    match coords {
         None => {
             errs.push((
                 "geometry",
@@ -107,60 +109,76 @@ fn station(
                     .ok()
             }
         },
-    };
-    let name = text(d.name, "name", &mut errs);
-    if name.is_none() && !errs.iter().any(|(f, _)| *f == "name") {
-        errs.push(("name", "name is missing or empty".into()));
     }
-    let kind = match d.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Some(Kind::Station),
-        Some(k) => Kind::parse(k).map_err(|e| errs.push(("kind", e))).ok(),
-    };
-    let host_type = match d
-        .host_type
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => Some(HostType::Other),
-        Some(h) => HostType::parse(h)
-            .map_err(|e| errs.push(("host_type", e)))
-            .ok(),
-    };
+}
+
+/// A present, non-blank value of a keyed field.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn amenities(raw: &[String], errs: &mut Errs) -> Amenities {
     let mut amenities = Amenities::default();
-    for a in d
-        .amenities
-        .iter()
-        .map(|a| a.trim())
-        .filter(|a| !a.is_empty())
-    {
+    for a in raw.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
         match Amenity::parse(a) {
             Ok(a) => amenities.insert(a),
             Err(e) => errs.push(("amenities", e)),
         }
     }
-    let parsed_hours = match d
-        .opening_hours
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(raw) => match hours.get(raw) {
-            Some(h) => Some(h.clone()),
-            None => match Hours::parse(raw) {
-                Ok(h) => {
-                    let h = Arc::new(h);
-                    hours.insert(raw.to_owned(), h.clone());
-                    Some(h)
-                }
-                Err(e) => {
-                    errs.push(("opening_hours", e));
-                    None
-                }
-            },
-        },
+    amenities
+}
+
+/// The parsed hours, shared with every other row (and the live dataset) that has the same expression.
+fn hours(
+    raw: &Option<String>,
+    known: &mut HashMap<String, Arc<Hours>>,
+    errs: &mut Errs,
+) -> Option<Arc<Hours>> {
+    let raw = given(raw)?;
+    if let Some(h) = known.get(raw) {
+        return Some(h.clone());
+    }
+    match Hours::parse(raw) {
+        Ok(h) => {
+            let h = Arc::new(h);
+            known.insert(raw.to_owned(), h.clone());
+            Some(h)
+        }
+        Err(e) => {
+            errs.push(("opening_hours", e));
+            None
+        }
+    }
+}
+
+fn station(
+    d: Draft,
+    crs: Crs,
+    known_hours: &mut HashMap<String, Arc<Hours>>,
+) -> Result<Station, Errs> {
+    // A feature that could not be read at all has one error saying so; listing every field as missing would mislead.
+    if d.errors.iter().any(|(f, _)| *f == "feature") {
+        return Err(d.errors);
+    }
+    let mut errs = d.errors;
+    let id = id(d.id.as_deref(), &mut errs);
+    let position = position(d.coords, crs, &mut errs);
+    let name = text(d.name, "name", &mut errs);
+    if name.is_none() && !errs.iter().any(|(f, _)| *f == "name") {
+        errs.push(("name", "name is missing or empty".into()));
+    }
+    let kind = match given(&d.kind) {
+        None => Some(Kind::Station),
+        Some(k) => Kind::parse(k).map_err(|e| errs.push(("kind", e))).ok(),
     };
+    let host_type = match given(&d.host_type) {
+        None => Some(HostType::Other),
+        Some(h) => HostType::parse(h)
+            .map_err(|e| errs.push(("host_type", e)))
+            .ok(),
+    };
+    let mut amenities = amenities(&d.amenities, &mut errs);
+    let parsed_hours = hours(&d.opening_hours, known_hours, &mut errs);
     if parsed_hours.as_deref().is_some_and(Hours::always_open) {
         amenities = amenities.union(Amenities::ALWAYS_OPEN);
     }
