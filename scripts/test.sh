@@ -23,6 +23,9 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --release --all-targets --quiet -- -D warnings
 
+step "layout: module imports, no cycles, file and function sizes (docs/ARCHITECTURE.md)"
+python3 scripts/check_layout.py
+
 step "sample data is reproducible from its generator"
 python3 scripts/gen_sample.py --check
 

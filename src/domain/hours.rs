@@ -65,6 +65,18 @@ impl Hours {
     /// Parses the expression, and decides once whether it is open at all times (the `24h` filter): a rule like
     /// `24/7; 2026 Dec 25 off` is not. The cost is bounded: at most 1000 characters, and no unbounded search
     /// for the next change of state.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use yizhan::domain::Hours;
+    ///
+    /// let bank = Hours::parse("Mo-Fr 09:00-17:00").unwrap();
+    /// let wednesday = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    /// assert!(bank.is_open(wednesday.and_hms_opt(10, 30, 0).unwrap()));
+    /// assert!(!bank.is_open(wednesday.and_hms_opt(18, 0, 0).unwrap()));
+    /// assert!(!bank.always_open() && Hours::parse("24/7").unwrap().always_open());
+    /// assert!(Hours::parse("Mo-Xx 25:00").is_err());
+    /// ```
     pub fn parse(s: &str) -> Result<Self, String> {
         let raw = s.trim();
         if raw.is_empty() {

@@ -40,6 +40,16 @@ impl Crs {
     }
 
     /// Converts a WGS-84 `(lon, lat)` into this system.
+    ///
+    /// ```
+    /// use yizhan::geodesy::crs::Crs;
+    /// // A published vector: WGS-84 (116.404, 39.915) is GCJ-02 (116.41024449916938, 39.91640428150164).
+    /// let (lon, lat) = Crs::Gcj02.from_wgs84(116.404, 39.915);
+    /// assert!((lon - 116.41024449916938).abs() < 1e-9 && (lat - 39.91640428150164).abs() < 1e-9);
+    /// // And back, exactly (the inverse is iterative, not the one-step formula that is metres off).
+    /// let (x, y) = Crs::Gcj02.to_wgs84(lon, lat);
+    /// assert!((x - 116.404).abs() < 1e-9 && (y - 39.915).abs() < 1e-9);
+    /// ```
     pub fn from_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
         match self {
             Crs::Wgs84 => (lon, lat),

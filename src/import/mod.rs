@@ -79,6 +79,19 @@ pub struct Parsed {
 }
 
 /// Parses and validates a whole upload. `known_hours` lets already-parsed expressions be shared.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use yizhan::geodesy::crs::Crs;
+/// use yizhan::import::{self, Format, ImportError};
+///
+/// let csv = "id,name,lon,lat,amenities\nbj-1,望京驿站,116.47,39.99,water;charging\nbj-2,,116.48,91,water\n";
+/// let Err(ImportError::Invalid(errors)) = import::parse(csv.as_bytes(), Format::Csv, Crs::Wgs84, &HashMap::new())
+/// else { panic!("row 2 is invalid") };
+/// // Every problem of every row, at once: bj-2 has no name and a latitude out of range.
+/// assert!(errors.iter().all(|e| e.index == 1));
+/// assert_eq!(errors.len(), 2, "{errors:?}");
+/// ```
 pub fn parse(
     bytes: &[u8],
     format: Format,
