@@ -6,10 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{self, AdminToken, App, AppState, Metrics, Reports, Settings};
+use crate::api::{self, AdminToken, App, AppState, Metrics, ReportLimiter, Reports, Settings};
 use crate::catalog::Catalog;
 use crate::config::ServeArgs;
-use crate::reports::{RateLimiter, ReportLog};
+use crate::reports::ReportLog;
 use crate::store::Store;
 
 /// Reads the admin token from `YIZHAN_ADMIN_TOKEN` or the token file.
@@ -37,8 +37,10 @@ pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppS
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
     }
+    let catalog = Arc::new(catalog);
     Ok(AppState::new(App {
-        catalog: Arc::new(catalog),
+        metrics: Arc::new(Metrics::new(catalog.clone())),
+        catalog,
         settings: Arc::new(Settings {
             timezone: args.timezone,
             max_upload_bytes: usize::try_from(args.max_upload_mb.saturating_mul(1024 * 1024))
@@ -55,10 +57,9 @@ pub fn state(args: &ServeArgs, env_token: Option<String>) -> anyhow::Result<AppS
             },
         }),
         admin,
-        metrics: Arc::new(Metrics::default()),
         reports: Arc::new(Reports {
             log: reports,
-            limiter: RateLimiter::new(args.reports_per_minute),
+            limiter: ReportLimiter::per_minute(args.reports_per_minute),
             trust_forwarded_for: args.trust_forwarded_for,
         }),
     }))

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::metrics::UploadOutcome;
 use super::params::Params;
 use super::respond::json;
 use super::AppState;
@@ -149,9 +150,9 @@ async fn upload(
     })
     .await?;
     app.metrics.upload_outcome(match &result {
-        Ok(o) if o.dry_run => "dry_run",
-        Ok(_) => "accepted",
-        Err(_) => "rejected",
+        Ok(o) if o.dry_run => UploadOutcome::DryRun,
+        Ok(_) => UploadOutcome::Accepted,
+        Err(_) => UploadOutcome::Rejected,
     });
     let outcome = result?;
     Ok(json(&outcome.dataset_version, &outcome))

@@ -7,6 +7,7 @@ mod metrics;
 pub mod openapi;
 mod pages;
 pub mod params;
+mod ratelimit;
 mod reports;
 mod respond;
 mod stations;
@@ -33,6 +34,7 @@ use crate::config::TilesCrs;
 pub use admin::AdminToken;
 use error::ApiError;
 pub use metrics::Metrics;
+pub use ratelimit::ReportLimiter;
 pub use reports::Reports;
 
 /// Settings the handlers read.
