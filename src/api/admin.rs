@@ -208,7 +208,7 @@ pub async fn download(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/geo+json"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", ds.version())) {
+    if let Some(v) = super::etag::header_value(ds.version()) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&format!(

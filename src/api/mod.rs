@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod error;
+mod etag;
 mod metrics;
 pub mod openapi;
 mod pages;
