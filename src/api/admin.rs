@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::metrics::UploadOutcome;
 use super::params::Params;
-use super::respond::json;
+use super::respond::private_json;
 use super::AppState;
 use crate::catalog::{Mode, Upload};
 use crate::import::Format;
@@ -155,7 +155,7 @@ async fn upload(
         Err(_) => UploadOutcome::Rejected,
     });
     let outcome = result?;
-    Ok(json(&outcome.dataset_version, &outcome))
+    Ok(private_json(&outcome.dataset_version, &outcome))
 }
 
 pub async fn replace(
@@ -185,7 +185,7 @@ pub async fn delete(
     let id = path_id(id)?;
     let catalog = app.catalog.clone();
     let outcome = blocking("delete", move || catalog.delete(&id)).await??;
-    Ok(json(&outcome.dataset_version, &outcome))
+    Ok(private_json(&outcome.dataset_version, &outcome))
 }
 
 /// The current dataset as stored: canonical GeoJSON that a PUT takes back unchanged.
@@ -225,7 +225,7 @@ pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
     let catalog = app.catalog.clone();
     let list = blocking("versions", move || catalog.versions()).await??;
     let ds = app.catalog.snapshot();
-    Ok(json(
+    Ok(private_json(
         ds.version(),
         &serde_json::json!({ "current": ds.version(), "versions": list }),
     ))
@@ -251,5 +251,5 @@ pub async fn rollback(
         .to_owned();
     let catalog = app.catalog.clone();
     let outcome = blocking("rollback", move || catalog.rollback(&version)).await??;
-    Ok(json(&outcome.dataset_version, &outcome))
+    Ok(private_json(&outcome.dataset_version, &outcome))
 }

@@ -101,7 +101,9 @@ pub async fn create(
 pub async fn list(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let reports = app.reports.log.open_reports();
-    Ok(Json(serde_json::json!({ "count": reports.len(), "reports": reports })).into_response())
+    Ok(super::respond::private(Json(
+        serde_json::json!({ "count": reports.len(), "reports": reports }),
+    )))
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ pub use super::etag::IfNoneMatch;
 /// Reads may be cached briefly and then revalidated cheaply with the ETag.
 const READ_CACHE_CONTROL: &str = "public, max-age=30";
 
+/// Admin answers are for the token holder only: no cache may keep them (a shared one would hand them to anyone).
+const PRIVATE_CACHE_CONTROL: &str = "private, no-store";
+
 /// A 304 when the client already holds this dataset version.
 pub fn not_modified(inm: &IfNoneMatch, version: &str) -> Option<Response> {
     inm.matches(version).then(|| {
@@ -59,3 +62,17 @@ pub fn json<T: Serialize>(version: &str, body: &T) -> Response {
     with_type(version, body, "application/json")
 }
 
+/// An admin answer: `json`, but never stored by a cache.
+pub fn private_json<T: Serialize>(version: &str, body: &T) -> Response {
+    private(json(version, body))
+}
+
+/// Marks an admin answer as not to be stored by any cache.
+pub fn private(r: impl IntoResponse) -> Response {
+    let mut r = r.into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
+    );
+    r
+}
