@@ -201,7 +201,10 @@ impl Requests {
         let row = self
             .row(method, route)
             .get_or_init(|| Box::new([const { AtomicU64::new(0) }; STATUSES]));
-        if let Some(n) = usize::from(status).checked_sub(100).and_then(|i| row.get(i)) {
+        if let Some(n) = usize::from(status)
+            .checked_sub(100)
+            .and_then(|i| row.get(i))
+        {
             n.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -9,8 +9,8 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
-use super::AppState;
 use super::ratelimit::ReportLimiter;
+use super::AppState;
 use crate::reports::{ReportError, ReportLog};
 
 pub struct Reports {

@@ -502,7 +502,10 @@ async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
     assert_eq!(r.status(), 200);
     assert_eq!(cache_control(&r), private, "DELETE");
     let r = app
-        .admin(Method::POST, &format!("/api/v1/dataset/rollback?version={v}"))
+        .admin(
+            Method::POST,
+            &format!("/api/v1/dataset/rollback?version={v}"),
+        )
         .send()
         .await
         .unwrap();
@@ -561,7 +564,11 @@ async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(cache_control(&r).as_deref(), Some(want), "{path}");
         let etag = r.headers()["etag"].to_str().unwrap().to_owned();
-        for inm in [etag.clone(), format!("W/{etag}"), format!("\"zzz\", {etag}")] {
+        for inm in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"zzz\", {etag}"),
+        ] {
             let r = app
                 .client
                 .get(app.url(path))
