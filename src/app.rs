@@ -6,10 +6,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminToken, App, AppState, Metrics, Reports};
+use crate::api::{AdminToken, App, AppState, Metrics, ReportLimiter, Reports};
 use crate::live::Live;
 use crate::settings::Settings;
-use crate::store::reports::{RateLimiter, ReportLog};
+use crate::store::reports::ReportLog;
 use crate::store::Store;
 
 /// Builds the application state: opens (or seeds) the data directory and loads the dataset. Blocking (disk).
@@ -22,13 +22,14 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
     }
+    let live = Arc::new(live);
     Ok(AppState::new(App {
-        live: Arc::new(live),
+        metrics: Arc::new(Metrics::new(live.clone())),
+        live,
         admin,
-        metrics: Arc::new(Metrics::default()),
         reports: Arc::new(Reports {
             log: reports,
-            limiter: RateLimiter::new(settings.reports_per_minute),
+            limiter: ReportLimiter::per_minute(settings.reports_per_minute),
             trust_forwarded_for: settings.trust_forwarded_for,
         }),
         settings: Arc::new(settings),

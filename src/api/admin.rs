@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::metrics::UploadOutcome;
 use super::params::Params;
-use super::respond::json;
+use super::respond::private_json;
 use super::AppState;
 use crate::import::Format;
 use crate::live::{Mode, Upload};
@@ -149,12 +150,12 @@ async fn upload(
     })
     .await?;
     app.metrics.upload_outcome(match &result {
-        Ok(o) if o.dry_run => "dry_run",
-        Ok(_) => "accepted",
-        Err(_) => "rejected",
+        Ok(o) if o.dry_run => UploadOutcome::DryRun,
+        Ok(_) => UploadOutcome::Accepted,
+        Err(_) => UploadOutcome::Rejected,
     });
     let outcome = result?;
-    Ok(json(&outcome.dataset_version, &outcome))
+    Ok(private_json(&outcome.dataset_version, &outcome))
 }
 
 pub async fn replace(
@@ -184,7 +185,7 @@ pub async fn delete(
     let id = path_id(id)?;
     let live = app.live.clone();
     let outcome = blocking("delete", move || live.delete(&id)).await??;
-    Ok(json(&outcome.dataset_version, &outcome))
+    Ok(private_json(&outcome.dataset_version, &outcome))
 }
 
 /// The current dataset as stored: canonical GeoJSON that a PUT takes back unchanged.
@@ -207,7 +208,7 @@ pub async fn download(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/geo+json"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", ds.version())) {
+    if let Some(v) = super::etag::header_value(ds.version()) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&format!(
@@ -224,7 +225,7 @@ pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
     let live = app.live.clone();
     let list = blocking("versions", move || live.versions()).await??;
     let ds = app.live.snapshot();
-    Ok(json(
+    Ok(private_json(
         ds.version(),
         &serde_json::json!({ "current": ds.version(), "versions": list }),
     ))
@@ -250,5 +251,5 @@ pub async fn rollback(
         .to_owned();
     let live = app.live.clone();
     let outcome = blocking("rollback", move || live.rollback(&version)).await??;
-    Ok(json(&outcome.dataset_version, &outcome))
+    Ok(private_json(&outcome.dataset_version, &outcome))
 }

@@ -4,10 +4,12 @@
 pub mod admin;
 pub mod error;
 pub mod extract;
+mod etag;
 mod metrics;
 pub mod openapi;
 mod pages;
 pub mod params;
+mod ratelimit;
 mod reports;
 mod respond;
 mod stations;
@@ -34,6 +36,7 @@ use crate::settings::Settings;
 pub use admin::AdminToken;
 use error::ApiError;
 pub use metrics::Metrics;
+pub use ratelimit::ReportLimiter;
 pub use reports::Reports;
 
 /// What every handler shares, behind one `Arc`: axum clones the state for each request (and each extractor

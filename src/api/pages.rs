@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use super::error::ApiError;
+use super::etag::{self, IfNoneMatch};
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -18,15 +19,13 @@ connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; b
 
 fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     let file = Assets::get(path)?;
-    let etag = format!(
-        "\"{}\"",
-        file.metadata
-            .sha256_hash()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let tag: String = file
+        .metadata
+        .sha256_hash()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let is_html = path.ends_with(".html");
     // Pages and the service worker must be revalidated so that a deploy shows at once; assets may be cached a while.
     let cache = if is_html || path == "sw.js" {
@@ -34,11 +33,7 @@ fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     } else {
         "public, max-age=3600"
     };
-    let mut r = if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    let mut r = if IfNoneMatch::from_headers(headers).matches(&tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mime = mime_guess::from_path(path).first_or_octet_stream();
@@ -57,7 +52,7 @@ fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
         r
     };
     let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Some(v) = etag::header_value(&tag) {
         h.insert(header::ETAG, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));

@@ -1,7 +1,6 @@
 //! Rider problem reports: anyone may post (rate-limited per client); admins list them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,12 +9,13 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::ratelimit::ReportLimiter;
 use super::AppState;
-use crate::store::reports::{RateLimiter, ReportError, ReportLog};
+use crate::store::reports::{ReportError, ReportLog};
 
 pub struct Reports {
     pub log: ReportLog,
-    pub limiter: RateLimiter,
+    pub limiter: ReportLimiter,
     /// Take the client address from `X-Forwarded-For` (set behind a trusted proxy only).
     pub trust_forwarded_for: bool,
 }
@@ -75,7 +75,7 @@ pub async fn create(
     })?;
     app.reports
         .limiter
-        .check(client, Instant::now())
+        .check(client)
         .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
     let reports = app.reports.clone();
     let saved = blocking("report", move || {
@@ -101,7 +101,9 @@ pub async fn create(
 pub async fn list(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let reports = app.reports.log.open_reports();
-    Ok(Json(serde_json::json!({ "count": reports.len(), "reports": reports })).into_response())
+    Ok(super::respond::private(Json(
+        serde_json::json!({ "count": reports.len(), "reports": reports }),
+    )))
 }
 
 #[cfg(test)]

@@ -1,42 +1,21 @@
 //! Successful responses: JSON bodies with the dataset version as ETag, and the 304 short-cut.
 
 use axum::body::Body;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+pub use super::etag::IfNoneMatch;
+
 /// Reads may be cached briefly and then revalidated cheaply with the ETag.
 const READ_CACHE_CONTROL: &str = "public, max-age=30";
 
-fn etag(version: &str) -> String {
-    format!("\"{version}\"")
-}
-
-/// The request's `If-None-Match`, extracted alone: the `HeaderMap` extractor would copy every header of every
-/// read request just to look at this one.
-pub struct IfNoneMatch(Option<HeaderValue>);
-
-impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(IfNoneMatch(
-            parts.headers.get(header::IF_NONE_MATCH).cloned(),
-        ))
-    }
-}
+/// Admin answers are for the token holder only: no cache may keep them (a shared one would hand them to anyone).
+const PRIVATE_CACHE_CONTROL: &str = "private, no-store";
 
 /// A 304 when the client already holds this dataset version.
 pub fn not_modified(inm: &IfNoneMatch, version: &str) -> Option<Response> {
-    let inm = inm.0.as_ref()?.to_str().ok()?;
-    let want = etag(version);
-    let hit = inm
-        .split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == want);
-    hit.then(|| {
+    inm.matches(version).then(|| {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         set_cache_headers(r.headers_mut(), version);
         r
@@ -44,7 +23,7 @@ pub fn not_modified(inm: &IfNoneMatch, version: &str) -> Option<Response> {
 }
 
 fn set_cache_headers(h: &mut HeaderMap, version: &str) {
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+    if let Some(v) = super::etag::header_value(version) {
         h.insert(header::ETAG, v);
     }
     h.insert(
@@ -81,4 +60,19 @@ pub fn geojson_bytes(version: &str, body: Vec<u8>) -> Response {
 
 pub fn json<T: Serialize>(version: &str, body: &T) -> Response {
     with_type(version, body, "application/json")
+}
+
+/// An admin answer: `json`, but never stored by a cache.
+pub fn private_json<T: Serialize>(version: &str, body: &T) -> Response {
+    private(json(version, body))
+}
+
+/// Marks an admin answer as not to be stored by any cache.
+pub fn private(r: impl IntoResponse) -> Response {
+    let mut r = r.into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(PRIVATE_CACHE_CONTROL),
+    );
+    r
 }

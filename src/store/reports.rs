@@ -1,12 +1,9 @@
 //! Problem reports from riders ("this station is closed", "no charger here"): durable, rate-limited.
 
-use std::collections::{HashMap, VecDeque};
 use std::fs::OpenOptions;
 use std::io::{BufRead, Write};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -131,48 +128,6 @@ impl ReportLog {
     }
 }
 
-/// A sliding one-minute window per client address.
-pub struct RateLimiter {
-    per_minute: usize,
-    seen: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
-}
-
-impl RateLimiter {
-    const WINDOW: Duration = Duration::from_secs(60);
-
-    pub fn new(per_minute: u32) -> Self {
-        RateLimiter {
-            per_minute: per_minute.max(1) as usize,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Ok` and counts the request, or `Err(seconds to wait)`.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 100_000 {
-            seen.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < Self::WINDOW)
-            });
-        }
-        let q = seen.entry(client).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Self::WINDOW)
-        {
-            q.pop_front();
-        }
-        if q.len() >= self.per_minute {
-            let oldest = q.front().copied().unwrap_or(now);
-            let wait = Self::WINDOW.saturating_sub(now.duration_since(oldest));
-            return Err(wait.as_secs().max(1));
-        }
-        q.push_back(now);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,18 +159,5 @@ mod tests {
             .map(|r| r.station_id)
             .collect();
         assert_eq!(ids, vec!["b", "a"]);
-    }
-
-    #[test]
-    fn rate_limit_allows_the_quota_then_says_how_long_to_wait() {
-        let rl = RateLimiter::new(10);
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        let t0 = Instant::now();
-        for _ in 0..10 {
-            assert!(rl.check(ip, t0).is_ok());
-        }
-        assert_eq!(rl.check(ip, t0 + Duration::from_secs(15)), Err(45));
-        assert!(rl.check("127.0.0.2".parse().unwrap(), t0).is_ok());
-        assert!(rl.check(ip, t0 + Duration::from_secs(61)).is_ok());
     }
 }

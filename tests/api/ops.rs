@@ -470,3 +470,115 @@ async fn silent_and_slow_clients_are_cut_off() {
         started.elapsed()
     );
 }
+
+fn cache_control(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// Admin answers are for the token holder only: `private, no-store`, so that no shared cache keeps one and hands
+/// it to someone else. Public reads keep their caching.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
+    let app = spawn_app(Some(fc(&bulk("c", 5, 1)))).await;
+    let v = app.version().await;
+    let private = Some("private, no-store".to_owned());
+    // The admin GETs.
+    for path in ["/api/v1/dataset/versions", "/api/v1/reports"] {
+        let r = app.admin(Method::GET, path).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(cache_control(&r), private, "{path}");
+    }
+    // The admin writes.
+    let r = app.put_geojson(&fc(&bulk("c", 5, 1))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(cache_control(&r), private, "PUT");
+    let r = app
+        .admin(Method::DELETE, "/api/v1/stations/c-000004")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(cache_control(&r), private, "DELETE");
+    let r = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/dataset/rollback?version={v}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(cache_control(&r), private, "rollback");
+    assert_eq!(app.version().await, v);
+    // Public reads, 200 and 304, as before.
+    let public = Some("public, max-age=30".to_owned());
+    for path in [
+        "/api/v1/stations/nearest?lat=39.9&lon=116.4",
+        "/api/v1/stations?limit=3",
+        "/api/v1/stations/c-000001",
+        "/api/v1/amenities",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(cache_control(&r), public, "{path}");
+        let r = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", format!("\"{v}\""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304, "{path}");
+        assert_eq!(cache_control(&r), public, "{path} 304");
+    }
+    // The dataset download is public (no token needed; replicas and the admin page's plain link use it): its
+    // answer, with a token or without, is as it was — no Cache-Control on the 200, the reads' one on a 304.
+    for token in [false, true] {
+        let mut req = app.client.get(app.url("/api/v1/dataset"));
+        if token {
+            req = req.bearer_auth(TOKEN);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(cache_control(&r), None, "download (token: {token})");
+    }
+    let r = app
+        .client
+        .get(app.url("/api/v1/dataset"))
+        .header("if-none-match", format!("\"{v}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert_eq!(cache_control(&r), public, "download 304");
+    // Pages and assets.
+    for (path, want) in [
+        ("/", "no-cache"),
+        ("/admin", "no-cache"),
+        ("/sw.js", "no-cache"),
+        ("/app.js", "public, max-age=3600"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(cache_control(&r).as_deref(), Some(want), "{path}");
+        let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+        for inm in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"zzz\", {etag}"),
+        ] {
+            let r = app
+                .client
+                .get(app.url(path))
+                .header("if-none-match", &inm)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 304, "{path} with If-None-Match {inm}");
+            assert_eq!(cache_control(&r).as_deref(), Some(want), "{path} 304");
+            assert_eq!(r.headers()["etag"].to_str().unwrap(), etag, "{path} 304");
+        }
+    }
+}
