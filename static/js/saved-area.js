@@ -1,4 +1,5 @@
-// "Save my area" and the offline list. Loaded on demand by app.js (dynamic import), cached by sw.js.
+// "Save my area" and the offline list: IndexedDB and the nearest list computed in the browser. Loaded on demand by
+// js/offline.js (dynamic import), cached by sw.js.
 //
 // The saved area lives in IndexedDB (database "yizhan", store "areas", key "saved"):
 //   { features, savedAt (ms), datasetVersion, center {lat, lon}, radiusM, bbox [minLon,minLat,maxLon,maxLat] }.
