@@ -12,7 +12,7 @@
 //                                        own saved stations in IndexedDB, see js/saved-area.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-01.1';
+const VERSION = '2026-12-01.2';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 

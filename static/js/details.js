@@ -79,7 +79,7 @@ export function openDetails(id, { from } = {}) {
     h('button', { type: 'button', class: 'act-btn report-btn', onclick: () => openReport(f) },
       h('span', { 'aria-hidden': 'true', text: '⚠️ ' }), t('report.button')),
   ];
-  els.details.replaceChildren(...content);
+  fill(els.details, content); // fill() skips the null blocks (no route: no second leg)
   els.details.dataset.id = id;
   els.details.hidden = false;
   document.body.classList.add('details-open');
