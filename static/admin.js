@@ -8,6 +8,7 @@
 
 import { h } from './js/h.js';
 import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
+import './js/i18n-admin.js'; // this page's strings (the rider's are not loaded here)
 
 // ---------------------------------------------------------------------------------------------
 // 1. constants + small helpers

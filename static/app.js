@@ -4,32 +4,31 @@
 // list can appear even if the map (or its tiles) never loads.
 //
 // This file only starts the page: it finds the elements, reads the URL and wires the buttons. The work is
-// done by the modules in js/, one job each:
-//   store.js     the shared state and elements      search.js   asking for the list, showing the answer
-//   api.js       every HTTP call                    list.js     the station list
-//   urlstate.js  the URL as shareable state, share  filters.js  the filter chips
-//   position.js  geolocation / shared link / tap    map.js      the map (Leaflet)
-//   route.js     "on my way" (顺路)                  details.js  selection, details view
-//   offline.js   saved area, offline banner, sw.js  report.js   the report dialog
-//   status.js    status line and banner             i18n.js + strings.js   the zh/en switch and table
-// with small helpers: h.js (DOM builder), format.js, station.js, amenities.js, navlinks.js, crs.js,
-// links.js (pasted routes), saved-area.js (IndexedDB, nearest list offline).
+// done by the modules in js/, one job each; each imports only modules above it here (no cycles):
+//   h.js           the DOM builder (both pages)
+//   i18n.js        the zh/en switch and the strings both pages use (both pages)
+//   i18n-rider.js  this page's strings; distances, lengths and times as text
+//   crs.js         WGS-84 / GCJ-02 / BD-09 conversions
+//   api.js         every HTTP call; how a station of an answer is read
+//   url-state.js   the shared state and elements, the banner, the URL as shareable state
+//   map.js         the map (Leaflet)
+//   offline.js     "save my area" (IndexedDB), the nearest list offline, the offline banner, sw.js
+//   details.js     selection, the details view, badges and amenities, navigation links, the report dialog
+//   list.js        position, filter chips, asking for the list, the list, the status line
+//   route.js       "on my way" (顺路): mode, destination, pasted routes (links.js, loaded on first paste)
+// index.html preloads all of them except links.js, so they arrive in parallel with the page.
 
 import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
-import { mergeAmenityLabels } from './js/amenities.js';
-import { state, els } from './js/store.js';
+import './js/i18n-rider.js'; // this page's strings
+import { state, els, hideBanner, readUrl, share } from './js/url-state.js';
 import { api } from './js/api.js';
-import { readUrl, share } from './js/urlstate.js';
-import { setStatus, hideBanner } from './js/status.js';
-import { refresh, resultStatus, firstListShown } from './js/search.js';
-import { renderList } from './js/list.js';
-import { renderChips } from './js/filters.js';
 import { initMap } from './js/map.js';
-import { select, openDetails, closeDetails } from './js/details.js';
-import { closeReport, submitReport } from './js/report.js';
-import { locate, setPosition, tapEnabled, updatePickUi } from './js/position.js';
-import { setMode, updateModeUi, setDestination, clearRoute, applyPaste, setDetour } from './js/route.js';
 import { saveArea, renderAreaStatus, updateOfflineBanner, registerServiceWorker } from './js/offline.js';
+import { select, openDetails, closeDetails, closeReport, submitReport, mergeAmenityLabels } from './js/details.js';
+import {
+  refresh, resultStatus, firstListShown, renderList, renderChips, setStatus, locate, setPosition, tapEnabled, updatePickUi,
+} from './js/list.js';
+import { setMode, updateModeUi, setDestination, clearRoute, applyPaste, setDetour } from './js/route.js';
 
 const $ = (id) => document.getElementById(id);
 

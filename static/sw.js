@@ -9,10 +9,10 @@
 //       /vendor/**                       cache first (Leaflet, markercluster: they never change in place);
 //       the page's own files, icons      network first, cache as fallback (fresh after a deploy);
 //       /api/**, /admin*, /metrics, …    never touched: not cached, not answered here (the page keeps its
-//                                        own saved stations in IndexedDB, see js/saved-area.js).
+//                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-01.2';
+const VERSION = '2026-12-01.3';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
@@ -20,29 +20,18 @@ const PRECACHE = [
   '/',
   '/app.css',
   '/app.js',
-  '/js/store.js',
-  '/js/api.js',
-  '/js/search.js',
-  '/js/list.js',
-  '/js/map.js',
-  '/js/details.js',
-  '/js/urlstate.js',
-  '/js/position.js',
-  '/js/route.js',
-  '/js/offline.js',
-  '/js/filters.js',
-  '/js/status.js',
-  '/js/report.js',
-  '/js/format.js',
-  '/js/station.js',
-  '/js/navlinks.js',
-  '/js/h.js',
   '/js/i18n.js',
-  '/js/strings.js',
-  '/js/amenities.js',
+  '/js/i18n-rider.js',
+  '/js/h.js',
   '/js/crs.js',
-  '/js/links.js',
-  '/js/saved-area.js',
+  '/js/api.js',
+  '/js/url-state.js',
+  '/js/map.js',
+  '/js/offline.js',
+  '/js/details.js',
+  '/js/list.js',
+  '/js/route.js',
+  '/js/links.js', // loaded on the first pasted route
   '/manifest.webmanifest',
   '/icons/favicon.svg',
   '/icons/icon-192.png',

@@ -1,4 +1,5 @@
-// Every HTTP call of the rider page goes through here (easy to wrap for a service worker).
+// Every HTTP call of the rider page goes through here (easy to wrap for a service worker), and how a station
+// of an answer is read (valid feature, 24 h, open now).
 import { t } from './i18n.js';
 
 export const K = 20; // stations in the nearest list
@@ -83,3 +84,18 @@ export const api = {
     method: 'POST', body: JSON.stringify({ reason, comment }),
   }),
 };
+
+// A station in an answer is a GeoJSON feature (WGS-84); these read it the same way everywhere.
+
+export function validFeature(f) {
+  const c = f && f.geometry && f.geometry.coordinates;
+  return f && f.id !== undefined && Array.isArray(c) && Number.isFinite(c[0]) && Number.isFinite(c[1]);
+}
+
+export const is24h = (f) => /^\s*(24\/7|Mo-Su 00:00-24:00)\s*$/i.test(f.properties?.opening_hours || '');
+
+/** 'open' | 'closed' | 'unknown' (the server's open_now). */
+export function openStatus(f) {
+  const v = f.properties?.open_now;
+  return v === true ? 'open' : v === false ? 'closed' : 'unknown';
+}

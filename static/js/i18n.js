@@ -1,8 +1,34 @@
 // The zh/en switch shared by the rider page and the admin page: one remembered choice (localStorage, so the
 // two pages agree), {name} placeholders with a zh fallback, and the data-i18n* attributes:
 // data-i18n="key" (textContent), data-i18n-aria="key" (aria-label), data-i18n-title="key" (title) and
-// data-i18n-placeholder="key". The strings are the one table in strings.js.
-import { STRINGS } from './strings.js';
+// data-i18n-placeholder="key".
+// The table is split by page so that each page loads only its own strings: the keys both pages use are here;
+// i18n-rider.js (index.html) and i18n-admin.js (admin.html) add the rest with addStrings(). A key lives in
+// exactly one of the three files (addStrings reports a duplicate). Placeholders are {name}.
+
+const STRINGS = {
+  zh: {
+    // both pages (the report reasons: the rider's report dialog, the admin's report list)
+    'btn.lang': 'EN',
+    'btn.lang.aria': 'Switch to English',
+    'reason.closed': '已关闭',
+    'reason.moved': '已搬迁',
+    'reason.amenity_missing': '设施缺失',
+    'reason.wrong_hours': '时间不对',
+    'reason.refused_entry': '拒绝进入',
+    'reason.other': '其他',
+  },
+  en: {
+    'btn.lang': '中文',
+    'btn.lang.aria': '切换到中文',
+    'reason.closed': 'Closed',
+    'reason.moved': 'Moved',
+    'reason.amenity_missing': 'Amenity missing',
+    'reason.wrong_hours': 'Wrong hours',
+    'reason.refused_entry': 'Refused entry',
+    'reason.other': 'Other',
+  },
+};
 
 const STORE_KEY = 'yizhan.lang';
 
@@ -14,6 +40,16 @@ try {
 
 const listeners = [];
 let titleOf = (tr) => tr('app.title');
+
+/** A page's own strings, {zh: {key: text}, en: {…}}; every key must be new. */
+export function addStrings(table) {
+  for (const l of ['zh', 'en']) {
+    for (const [k, v] of Object.entries(table[l] || {})) {
+      if (k in STRINGS[l]) console.error(`i18n: duplicate key ${l}.${k}`);
+      STRINGS[l][k] = v;
+    }
+  }
+}
 
 export const getLang = () => lang;
 

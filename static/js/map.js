@@ -3,9 +3,9 @@
 // GCJ-02 (GET /api/v1/config), so every point is converted on the way in and out.
 import { h } from './h.js';
 import { t } from './i18n.js';
-import { state, els, routePath } from './store.js';
-import { formatDistance, formatLen } from './format.js';
-import { openStatus } from './station.js';
+import { formatDistance, formatLen } from './i18n-rider.js';
+import { openStatus } from './api.js';
+import { state, els, routePath } from './url-state.js';
 import { wgs84ToGcj02, gcj02ToWgs84 } from './crs.js';
 
 const DEFAULT_CENTER = { lat: 39.9087, lon: 116.3975 }; // 天安门, WGS-84

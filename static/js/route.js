@@ -1,13 +1,9 @@
 // "On my way" (顺路): the mode switch, the destination (a tap on the map), pasted routes and links
 // (parsed by links.js, loaded on demand), and the detour choice. The list is GET /stations/along.
 import { t } from './i18n.js';
-import { state, els } from './store.js';
-import { hideBanner } from './status.js';
-import { writeUrl } from './urlstate.js';
-import { renderList } from './list.js';
+import { state, els, hideBanner, writeUrl } from './url-state.js';
 import { closeDetails } from './details.js';
-import { updatePickUi } from './position.js';
-import { refresh } from './search.js';
+import { renderList, refresh, updatePickUi } from './list.js';
 
 export function setMode(mode) {
   if (state.mode === mode) return;

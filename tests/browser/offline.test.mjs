@@ -87,7 +87,7 @@ test('save my area, go offline, reload: the page comes from the SW cache and lis
     });
     assert.equal(caches.names.length, 1);
     assert.match(caches.names[0], /^yizhan-/);
-    for (const p of ['/', '/app.js', '/app.css', '/js/i18n.js', '/js/crs.js', '/js/saved-area.js', '/js/links.js', '/vendor/leaflet/leaflet.js']) {
+    for (const p of ['/', '/app.js', '/app.css', '/js/i18n.js', '/js/crs.js', '/js/offline.js', '/js/links.js', '/vendor/leaflet/leaflet.js']) {
       assert.ok(caches.keys.includes(p), `${p} is cached`);
     }
     // every module the page preloads is precached (a new module missing from sw.js would break offline use)

@@ -1,8 +1,60 @@
-// The URL is the page's shareable state: /?lat=&lon=&amenities=water,charging&open_now=true, and for
-// "on my way" &to=LNG,LAT or &path=LNG,LAT;LNG,LAT;… (WGS-84) with &max_distance_m=300|1000|3000.
-import { state, DEFAULT_DETOUR } from './store.js';
+// The rider page's state: one small store that the modules read and write directly (whatever only one
+// module needs stays in that module), the elements (looked up once at boot by app.js), the banner (errors,
+// hints, notices), and the URL as the shareable form of the state:
+// /?lat=&lon=&amenities=water,charging&open_now=true, and for "on my way" &to=LNG,LAT or
+// &path=LNG,LAT;LNG,LAT;… (WGS-84) with &max_distance_m=300|1000|3000.
 import { t } from './i18n.js';
-import { showBanner } from './status.js';
+
+export const DEFAULT_DETOUR = 300; // max_distance_m of "on my way" unless the link says otherwise
+
+export const state = {
+  pos: null, // {lat, lon, source: 'gps'|'url'|'tap', accuracy}
+  amenities: [], // selected filter keys, in chip order
+  openNow: false,
+  stations: [], // features of the last answer
+  selectedId: null,
+  pickMode: false, // tap-on-map sets the position
+  geoFailed: false,
+  geoMessage: null, // i18n key of the last geolocation failure
+  lastQuery: '',
+  mode: 'near', // 'near' | 'route' (顺路)
+  // dest {lat, lon}; path [[lng,lat],…] WGS-84 when the pasted route has its own start; via: points between rider and dest
+  route: { dest: null, path: null, via: [], names: [] },
+  detour: DEFAULT_DETOUR, // max_distance_m for /stations/along
+  offline: false, // the list comes from the saved area
+};
+
+/** Elements by role (filled by app.js before anything renders). */
+export const els = {};
+
+/** The route as [[lng, lat], …] WGS-84, or null: a pasted path, or straight from the rider to the destination. */
+export function routePath() {
+  const { path, dest } = state.route;
+  if (path) return path;
+  if (dest && state.pos) return [[state.pos.lon, state.pos.lat], ...(state.route.via || []), [dest.lon, dest.lat]];
+  return null;
+}
+
+// ---- the banner
+
+let bannerTimer = null;
+
+/** kind: 'error' | 'warn' (geolocation) | 'api' (last request failed) | 'info'. */
+export function showBanner(text, kind = 'error', autoHideMs = 0) {
+  clearTimeout(bannerTimer);
+  els.bannerText.textContent = text;
+  els.banner.dataset.kind = kind;
+  els.banner.hidden = false;
+  if (autoHideMs) bannerTimer = setTimeout(hideBanner, autoHideMs);
+}
+
+export function hideBanner() {
+  clearTimeout(bannerTimer);
+  els.banner.hidden = true;
+  els.banner.dataset.kind = '';
+}
+
+// ---- the URL
 
 const DETOURS = [300, 1000, 3000]; // max_distance_m (off the route) choices of "on my way"; the detour is about twice that
 const URL_PATH_MAX = 200; // pasted paths longer than this are not written into the shareable link
