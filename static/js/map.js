@@ -223,7 +223,14 @@ export function clearMarkerSelection() {
 export function focusMarker(id) {
   const m = markers.get(id);
   if (!map || !m) return;
-  const open = () => { map.panTo(m.getLatLng()); m.openPopup(); };
+  // The popup opens when the pan is over. Opened during the pan, its autoPan stops the pan; the clusters
+  // redrawn on that 'moveend' can take the marker (and the popup) off the map in the middle of openPopup(),
+  // and Leaflet 1.9.4 then throws "Cannot read properties of null (reading 'layerPointToContainerPoint')",
+  // so select() never opened the details (a quick tap on the next item after "back").
+  const open = () => {
+    map.once('moveend', () => { if (state.selectedId === id && map.hasLayer(m)) m.openPopup(); });
+    map.panTo(m.getLatLng());
+  };
   if (cluster && typeof cluster.zoomToShowLayer === 'function') cluster.zoomToShowLayer(m, open);
   else open();
 }
