@@ -6,7 +6,9 @@
 //   2. api (fetch + XHR upload)      5. upload (dry run, apply, progress)  8. reports
 //   3. token                         6. validation error table             9. delete, confirm dialog, boot
 
-import { t, getLang, setLang, onLangChange, applyI18n } from '/admin-i18n.js';
+import { h } from './js/h.js';
+import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
+import './js/i18n-admin.js'; // this page's strings (the rider's are not loaded here)
 
 // ---------------------------------------------------------------------------------------------
 // 1. constants + small helpers
@@ -15,26 +17,6 @@ const TOKEN_KEY = 'yizhan.admin.token';
 const PAGE = 500; // error-table rows rendered per "show more"
 const STATION_LOOKUPS = 100; // at most this many distinct station ids are resolved for the reports table
 const $ = (sel) => document.querySelector(sel);
-
-/** Create an element: h('td', {class: 'x', dataset: {id: 1}}, 'text', child…). */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  if (attrs) {
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') el.className = v;
-      else if (k === 'dataset') Object.assign(el.dataset, v);
-      else if (k === 'text') el.textContent = v;
-      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-      else el.setAttribute(k, v === true ? '' : String(v));
-    }
-  }
-  for (const c of children) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : String(c));
-  }
-  return el;
-}
 
 function fmtTime(iso) {
   const d = new Date(iso);
@@ -732,6 +714,7 @@ function initDelete() {
 }
 
 function boot() {
+  setTitle((tr) => `${tr('page.title')} · yizhan`);
   applyI18n(document);
   $('#btn-lang').addEventListener('click', () => setLang(getLang() === 'en' ? 'zh' : 'en'));
   onLangChange(() => {

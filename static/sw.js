@@ -1,5 +1,5 @@
 // yizhan service worker: the rider page works offline.
-// Served at /sw.js (scope "/"), registered by app.js after the first list is shown.
+// Served at /sw.js (scope "/"), registered by js/offline.js after the first list is shown.
 //
 //   - install: precache the page and every file it loads (CACHE is versioned: bump VERSION whenever a
 //     file below changes, so that riders get the new files and the old cache is dropped);
@@ -9,10 +9,10 @@
 //       /vendor/**                       cache first (Leaflet, markercluster: they never change in place);
 //       the page's own files, icons      network first, cache as fallback (fresh after a deploy);
 //       /api/**, /admin*, /metrics, …    never touched: not cached, not answered here (the page keeps its
-//                                        own saved stations in IndexedDB, see offline.js).
+//                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-11-25.2';
+const VERSION = '2026-12-01.3';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
@@ -20,11 +20,18 @@ const PRECACHE = [
   '/',
   '/app.css',
   '/app.js',
-  '/i18n.js',
-  '/lang.js',
-  '/crs.js',
-  '/links.js',
-  '/offline.js',
+  '/js/i18n.js',
+  '/js/i18n-rider.js',
+  '/js/h.js',
+  '/js/crs.js',
+  '/js/api.js',
+  '/js/url-state.js',
+  '/js/map.js',
+  '/js/offline.js',
+  '/js/details.js',
+  '/js/list.js',
+  '/js/route.js',
+  '/js/links.js', // loaded on the first pasted route
   '/manifest.webmanifest',
   '/icons/favicon.svg',
   '/icons/icon-192.png',

@@ -1,6 +1,6 @@
 // Independent reference port of the standard WGS-84 → GCJ-02 → BD-09 formulas, written from the
 // published constants (a = 6378245.0, ee = 0.00669342162296594323, x_pi = π·3000/180), used to check
-// the links the page builds. Deliberately not importing static/crs.js.
+// the links the page builds. Deliberately not importing static/js/crs.js.
 const a = 6378245.0;
 const ee = 0.00669342162296594323;
 const xPi = (Math.PI * 3000.0) / 180.0;

@@ -1,8 +1,8 @@
-// static/crs.js and the tests' reference port agree with the published test vectors.
+// static/js/crs.js and the tests' reference port agree with the published test vectors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as crs from '../../static/crs.js';
+import * as crs from '../../static/js/crs.js';
 import { wgsToGcj, gcjToBd } from './crs-ref.mjs';
 
 const v = JSON.parse(readFileSync(new URL('./fixtures/crs-test-vectors.json', import.meta.url)));
@@ -16,7 +16,7 @@ test('reference port matches the published WGS-84 → GCJ-02 and GCJ-02 → BD-0
   for (const c of v.wgs84_to_bd09) close(gcjToBd(wgsToGcj(c.in)), c.out, 1e-9, `ref wgs→bd ${c.in}`);
 });
 
-test('static/crs.js matches every published vector', () => {
+test('static/js/crs.js matches every published vector', () => {
   for (const c of v.wgs84_to_gcj02) close(crs.wgs84ToGcj02(...c.in), c.out, 1e-9, `wgs→gcj ${c.in}`);
   for (const c of v.gcj02_to_wgs84_iterative) close(crs.gcj02ToWgs84(...c.in), c.out, 1e-9, `gcj→wgs ${c.in}`);
   for (const c of v.gcj02_to_bd09) close(crs.gcj02ToBd09(...c.in), c.out, 1e-9, `gcj→bd ${c.in}`);

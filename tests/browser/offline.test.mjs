@@ -76,7 +76,7 @@ test('save my area, go offline, reload: the page comes from the SW cache and lis
     const online = await nearestIds(lat, lon);
     await page.goto(`${BASE}/`);
     await waitForList(page, online);
-    // the service worker is installed and active (registered by app.js after the first list)
+    // the service worker is installed and active (registered by js/offline.js after the first list)
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     assert.equal(scope, `${BASE}/`);
     const caches = await page.evaluate(async () => {
@@ -87,9 +87,14 @@ test('save my area, go offline, reload: the page comes from the SW cache and lis
     });
     assert.equal(caches.names.length, 1);
     assert.match(caches.names[0], /^yizhan-/);
-    for (const p of ['/', '/app.js', '/app.css', '/i18n.js', '/crs.js', '/offline.js', '/vendor/leaflet/leaflet.js']) {
+    for (const p of ['/', '/app.js', '/app.css', '/js/i18n.js', '/js/crs.js', '/js/offline.js', '/js/links.js', '/vendor/leaflet/leaflet.js']) {
       assert.ok(caches.keys.includes(p), `${p} is cached`);
     }
+    // every module the page preloads is precached (a new module missing from sw.js would break offline use)
+    const html = await (await fetch(`${BASE}/`)).text();
+    const preloads = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]);
+    assert.ok(preloads.length > 1, 'index.html preloads its modules');
+    for (const p of preloads) assert.ok(caches.keys.includes(p), `${p} (modulepreload) is cached`);
     assert.ok(!caches.keys.some((p) => p.startsWith('/api/') || p.startsWith('/admin')), 'no API or admin response is cached');
 
     // save the area

@@ -137,6 +137,33 @@ test('navigate links carry GCJ-02 coordinates (Amap, Baidu) and WGS-84 (geo:)', 
   } finally { await context.close(); }
 });
 
+test('station details without a route show no "null" or "undefined" (zh and en)', async () => {
+  const { page, context, problems } = await newPage(browser, { geolocation: TIANANMEN, permissions: ['geolocation'] });
+  try {
+    const ids = await nearestIds(TIANANMEN.latitude, TIANANMEN.longitude);
+    await page.goto(`${BASE}/`);
+    await waitForList(page, ids);
+    assert.equal(new URL(page.url()).searchParams.get('to'), null, 'no route is set');
+    const n = Math.min(3, ids.length);
+    for (const lang of ['zh', 'en']) {
+      if (lang === 'en') await page.click('#btn-lang');
+      for (let i = 1; i <= n; i++) {
+        await page.click(`#list .item:nth-child(${i}) .item-btn`);
+        await page.waitForSelector('#details:not([hidden])');
+        assert.equal(await page.getAttribute('#details', 'data-id'), ids[i - 1]);
+        const text = await page.$eval('#details', (el) => el.textContent);
+        assert.doesNotMatch(text, /null|undefined/, `details of ${ids[i - 1]} (${lang}): ${text}`);
+        // the details are elements only: no stray text between the blocks
+        const stray = await page.$eval('#details', (el) => [...el.childNodes].filter((c) => c.nodeType === 3).map((c) => c.data));
+        assert.deepEqual(stray, [], `text nodes directly in #details (${lang})`);
+        await page.click('#details .back-btn');
+        await page.waitForSelector('#details', { state: 'hidden' });
+      }
+    }
+    assertClean(problems);
+  } finally { await context.close(); }
+});
+
 test('a shared link /?lat=&lon=&amenities= lists matches without asking for the location', async () => {
   const { page, context, problems } = await newPage(browser, {}); // no geolocation permission at all
   try {

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, TIANANMEN, launch, newPage, apiGet, listIds } from './helpers.mjs';
 import { wgsToGcj } from './crs-ref.mjs';
-import { parseRouteInput } from '../../static/links.js';
+import { parseRouteInput } from '../../static/js/links.js';
 
 let browser;
 before(async () => { browser = await launch(); });

@@ -1,4 +1,5 @@
-// "Save my area" and the offline list. Loaded on demand by app.js (dynamic import), cached by sw.js.
+// Offline use of the rider page: "save my area" (the stations around the rider, kept in IndexedDB), the nearest
+// list computed from it when the network is gone, the offline banner, and registering sw.js.
 //
 // The saved area lives in IndexedDB (database "yizhan", store "areas", key "saved"):
 //   { features, savedAt (ms), datasetVersion, center {lat, lon}, radiusM, bbox [minLon,minLat,maxLon,maxLat] }.
@@ -7,7 +8,116 @@
 //   - amenities: every key must be present; "24h" means opening_hours is open at all times ("24/7");
 //   - open now: evaluated here for the simple opening_hours forms only (see openAt); anything else is
 //     "unknown" — shown as "时间未知" and excluded by the open-now filter, as the server does with unknown hours.
+import { t } from './i18n.js';
+import { formatLen } from './i18n-rider.js';
+import { api, validFeature } from './api.js';
+import { state, els, showBanner } from './url-state.js';
 
+const SAVE_RADIUS_M = 5000; // "save my area": stations within ~5 km of the rider
+
+let areaFeatures = null;
+let summary = null; // the saved area in short: {savedAt, datasetVersion, count, center, radiusM}
+let datasetVersion = null; // of the server's last online answer
+let saving = false;
+
+async function loadSavedArea() {
+  const area = await loadArea();
+  areaFeatures = area && Array.isArray(area.features) ? area.features : null;
+  summary = areaFeatures ? {
+    savedAt: area.savedAt, datasetVersion: area.datasetVersion, count: areaFeatures.length, center: area.center, radiusM: area.radiusM,
+  } : null;
+  renderAreaStatus();
+  if (datasetVersion) checkSavedVersion(datasetVersion);
+  return area;
+}
+
+/** The nearest list computed from the saved area, or null when nothing is saved (or IndexedDB is unavailable). */
+export async function offlineNearest(query) {
+  try { if (!areaFeatures) await loadSavedArea(); } catch (_) { return null; }
+  if (!areaFeatures) return null;
+  return { type: 'FeatureCollection', offline: true, features: nearestOffline(areaFeatures, query) };
+}
+
+export async function saveArea({ silent = false, center = null } = {}) {
+  const c = center || (state.pos ? { lat: state.pos.lat, lon: state.pos.lon } : null);
+  if (!c) { showBanner(t('offline.need_position'), 'warn', 5000); return; }
+  if (saving) return;
+  saving = true;
+  els.btnSave.disabled = true;
+  els.areaStatus.textContent = t('offline.saving');
+  els.areaStatus.className = 'area-status busy';
+  try {
+    const bbox = bboxAround(c.lat, c.lon, SAVE_RADIUS_M);
+    const fc = await api.list({ bbox });
+    const features = (fc && Array.isArray(fc.features) ? fc.features : []).filter(validFeature).map(toSaved);
+    const area = {
+      features, savedAt: Date.now(), datasetVersion: fc.dataset_version || null, center: c, radiusM: SAVE_RADIUS_M, bbox,
+    };
+    await storeArea(area);
+    areaFeatures = features;
+    summary = { savedAt: area.savedAt, datasetVersion: area.datasetVersion, count: features.length, center: c, radiusM: SAVE_RADIUS_M };
+    saving = false;
+    els.areaStatus.className = 'area-status';
+    renderAreaStatus();
+    if (!silent) showBanner(t('offline.saved', { n: features.length }), 'info', 4000);
+  } catch (e) {
+    els.areaStatus.className = 'area-status error';
+    els.areaStatus.textContent = `${t('offline.save_failed')}${e && e.message ? `: ${e.message}` : ''}`;
+  } finally {
+    saving = false;
+    els.btnSave.disabled = false;
+  }
+}
+
+/** After an online answer: when the server's dataset changed since the area was saved, save it again. */
+export function checkSavedVersion(version) {
+  if (version) datasetVersion = version;
+  if (!version || !summary || saving || navigator.onLine === false) return;
+  if (summary.datasetVersion && summary.datasetVersion !== version) saveArea({ silent: true, center: summary.center });
+}
+
+function ago(ms) {
+  const min = Math.max(0, Math.floor((Date.now() - ms) / 60000));
+  if (min < 1) return t('ago.now');
+  if (min < 60) return t('ago.min', { n: min });
+  const hrs = Math.floor(min / 60);
+  if (hrs < 48) return t('ago.hour', { n: hrs });
+  return t('ago.day', { n: Math.floor(hrs / 24) });
+}
+
+export function renderAreaStatus() {
+  if (saving) return;
+  els.areaStatus.textContent = summary
+    ? t('offline.area', { n: summary.count, r: formatLen(summary.radiusM || SAVE_RADIUS_M), ago: ago(summary.savedAt) })
+    : t('offline.none_saved');
+  els.areaStatus.dataset.count = summary ? String(summary.count) : '0';
+}
+
+export function updateOfflineBanner() {
+  const off = state.offline || navigator.onLine === false;
+  document.body.classList.toggle('is-offline', off);
+  if (!off) { els.offBanner.hidden = true; return; }
+  els.offText.textContent = summary
+    ? `${t('offline.mode')} · ${t('offline.saved_ago', { ago: ago(summary.savedAt) })}`
+    : `${t('offline.mode')} · ${t('offline.nothing')}`;
+  els.offBanner.hidden = false;
+}
+
+/** Register sw.js once the first list is out (or after 4 s), so that precaching never delays it. */
+export function registerServiceWorker(firstListShown) {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  const go = () => {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => { /* offline use just is not available */ });
+    loadSavedArea().catch(() => { /* no IndexedDB: nothing saved */ });
+  };
+  const after = () => Promise.race([firstListShown, new Promise((r) => setTimeout(r, 4000))]).then(() => setTimeout(go, 200));
+  if (document.readyState === 'complete') after();
+  else window.addEventListener('load', after, { once: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// the saved area: distances, opening hours, nearest, IndexedDB
+// ---------------------------------------------------------------------------------------------
 export const EARTH_R = 6371008.8;
 const DB = 'yizhan';
 const STORE = 'areas';
@@ -43,7 +153,7 @@ export function compareIds(a, b) {
 // opening hours (subset)
 // ---------------------------------------------------------------------------------------------
 const DAYS = ['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su'];
-export const is24h = (oh) => /^\s*(24\/7|Mo-Su 00:00-24:00)\s*$/i.test(oh || '');
+const is24h = (oh) => /^\s*(24\/7|Mo-Su 00:00-24:00)\s*$/i.test(oh || '');
 
 function parseDays(s) {
   const set = new Set();
@@ -65,7 +175,7 @@ export function shanghaiClock(date = new Date()) {
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone: 'Asia/Shanghai', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   }).formatToParts(date);
-  const get = (t) => parts.find((p) => p.type === t)?.value;
+  const get = (type) => parts.find((p) => p.type === type)?.value;
   const wd = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday'));
   return { wd, min: Number(get('hour')) * 60 + Number(get('minute')) };
 }
@@ -81,7 +191,7 @@ export function openAt(oh, date = new Date()) {
   if (!oh || typeof oh !== 'string') return null;
   if (/^\s*24\/7\s*$/.test(oh)) return true;
   const { wd, min } = shanghaiClock(date);
-  let state = false;
+  let open = false;
   for (const rule of oh.split(';').map((r) => r.trim()).filter(Boolean)) {
     const m = rule.match(/^(?:([A-Za-z,\- ]+?)\s+)?(off|closed|\d\d:\d\d-\d\d:\d\d(?:\s*,\s*\d\d:\d\d-\d\d:\d\d)*)$/);
     if (!m) return null;
@@ -92,9 +202,9 @@ export function openAt(oh, date = new Date()) {
       ranges = m[2].split(',').map((r) => r.trim().split('-').map(hm));
       if (ranges.some(([a, b]) => !(a >= 0 && b <= 1440 && b > a))) return null;
     }
-    if (days.has(wd)) state = ranges.some(([a, b]) => min >= a && min < b);
+    if (days.has(wd)) open = ranges.some(([a, b]) => min >= a && min < b);
   }
-  return state;
+  return open;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,11 +250,11 @@ async function tx(mode, fn) {
   const db = await openDb();
   try {
     return await new Promise((resolve, reject) => {
-      const t = db.transaction(STORE, mode);
-      const req = fn(t.objectStore(STORE));
-      t.oncomplete = () => resolve(req && req.result);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error);
+      const txn = db.transaction(STORE, mode);
+      const req = fn(txn.objectStore(STORE));
+      txn.oncomplete = () => resolve(req && req.result);
+      txn.onerror = () => reject(txn.error);
+      txn.onabort = () => reject(txn.error);
     });
   } finally { db.close(); }
 }

@@ -1,15 +1,10 @@
-// i18n for the admin page: zh-CN (default) and English, same pattern as /i18n.js (rider page).
-// The language choice shares the rider page's localStorage key, so switching once switches both.
-// Elements opt in with data-i18n="key" (textContent), data-i18n-aria="key" (aria-label),
-// data-i18n-title="key" (title) and data-i18n-placeholder="key".
-import { createI18n } from './lang.js';
+// The admin page's strings (admin.html, admin.js), added to the shared table of i18n.js when this module is
+// loaded. The report reasons are shared with the rider page and live in i18n.js.
+import { addStrings } from './i18n.js';
 
-
-const DICT = {
+addStrings({
   zh: {
     'page.title': '驿站数据管理',
-    'btn.lang': 'EN',
-    'btn.lang.aria': 'Switch to English',
     'nav.map': '返回地图',
     'btn.refresh': '刷新',
     'btn.cancel': '取消',
@@ -115,18 +110,9 @@ const DICT = {
     'del.need_id': '请输入要删除的驿站 id。',
 
     'confirm.title': '请确认',
-
-    'reason.closed': '已关闭',
-    'reason.moved': '已搬迁',
-    'reason.amenity_missing': '设施缺失',
-    'reason.wrong_hours': '时间不对',
-    'reason.refused_entry': '拒绝进入',
-    'reason.other': '其他',
   },
   en: {
     'page.title': 'Station data admin',
-    'btn.lang': '中文',
-    'btn.lang.aria': '切换到中文',
     'nav.map': 'Back to map',
     'btn.refresh': 'Refresh',
     'btn.cancel': 'Cancel',
@@ -232,15 +218,5 @@ const DICT = {
     'del.need_id': 'Enter the id of the station to delete.',
 
     'confirm.title': 'Please confirm',
-
-    'reason.closed': 'Closed',
-    'reason.moved': 'Moved',
-    'reason.amenity_missing': 'Amenity missing',
-    'reason.wrong_hours': 'Wrong hours',
-    'reason.refused_entry': 'Refused entry',
-    'reason.other': 'Other',
   },
-};
-
-const i18n = createI18n(DICT, (t) => `${t('page.title')} · yizhan`);
-export const { getLang, setLang, onLangChange, t, applyI18n } = i18n;
+});

@@ -1,14 +1,11 @@
-// Tiny i18n: zh-CN (default) and English. The choice is remembered in localStorage.
-// Elements opt in with data-i18n="key" (textContent), data-i18n-aria="key" (aria-label),
-// data-i18n-title="key" (title) and data-i18n-placeholder="key".
-import { createI18n } from './lang.js';
+// The rider page's strings (index.html and js/), added to the shared table of i18n.js when this module is
+// loaded, and distances, lengths and travel times as text in the page's language.
+import { t, addStrings } from './i18n.js';
 
-const DICT = {
+addStrings({
   zh: {
     'app.title': '暖心驿站',
     'app.subtitle': '户外劳动者休息点',
-    'btn.lang': 'EN',
-    'btn.lang.aria': 'Switch to English',
     'btn.share': '分享',
     'btn.share.aria': '分享当前位置和筛选的链接',
     'btn.locate': '定位我',
@@ -75,12 +72,6 @@ const DICT = {
     'report.not_found': '无法提交：找不到这个驿站，或暂不支持报告。',
     'report.failed': '提交失败',
     'report.choose': '请选择问题类型。',
-    'reason.closed': '已关闭',
-    'reason.moved': '已搬迁',
-    'reason.amenity_missing': '设施缺失',
-    'reason.wrong_hours': '时间不对',
-    'reason.refused_entry': '拒绝进入',
-    'reason.other': '其他',
     'legend.title': '图例',
     'legend.you': '你的位置',
     'legend.station': '驿站（数字 = 列表序号）',
@@ -157,8 +148,6 @@ const DICT = {
   en: {
     'app.title': 'Rest Stations',
     'app.subtitle': 'for outdoor workers',
-    'btn.lang': '中文',
-    'btn.lang.aria': '切换到中文',
     'btn.share': 'Share',
     'btn.share.aria': 'Share a link to this place and filters',
     'btn.locate': 'Locate me',
@@ -225,12 +214,6 @@ const DICT = {
     'report.not_found': 'Could not send: this station was not found, or reports are not available.',
     'report.failed': 'Sending failed',
     'report.choose': 'Please choose what is wrong.',
-    'reason.closed': 'Closed',
-    'reason.moved': 'Moved',
-    'reason.amenity_missing': 'Amenity missing',
-    'reason.wrong_hours': 'Wrong hours',
-    'reason.refused_entry': 'Refused entry',
-    'reason.other': 'Other',
     'legend.title': 'Legend',
     'legend.you': 'Your position',
     'legend.station': 'Station (number = place in list)',
@@ -304,47 +287,24 @@ const DICT = {
     'ago.hour': '{n} hours ago',
     'ago.day': '{n} days ago',
   },
-};
+});
 
-/** Built-in amenity labels and icons; labels are replaced by GET /api/v1/amenities when it answers. */
-export const AMENITIES = [
-  { key: '24h', icon: '🕛', zh: '24小时', en: '24h' },
-  { key: 'water', icon: '💧', zh: '饮水', en: 'Water' },
-  { key: 'charging', icon: '🔌', zh: '充电', en: 'Charging' },
-  { key: 'rest', icon: '🪑', zh: '歇脚', en: 'Rest' },
-  { key: 'heating', icon: '🔥', zh: '取暖', en: 'Heating' },
-  { key: 'cooling', icon: '❄️', zh: '纳凉', en: 'Cooling' },
-  { key: 'toilet', icon: '🚻', zh: '卫生间', en: 'Toilet' },
-  { key: 'microwave', icon: '🍱', zh: '热饭', en: 'Microwave' },
-  { key: 'medicine', icon: '💊', zh: '用药', en: 'Medicine' },
-  { key: 'wifi', icon: '📶', zh: '无线网', en: 'Wi-Fi' },
-  { key: 'discount_meal', icon: '🍜', zh: '优惠餐', en: 'Discount meal' },
-];
+const WALK_M_PER_MIN = 80;
+const RIDE_M_PER_MIN = 250; // e-bike
 
-const i18n = createI18n(DICT, (t) => `${t('app.title')} · ${t('app.subtitle')}`);
-export const { getLang, setLang, onLangChange, t, applyI18n } = i18n;
-
-export function amenityInfo(key) {
-  const a = AMENITIES.find((x) => x.key === key);
-  return a || { key, icon: '•', zh: key, en: key };
+export function formatDistance(m) {
+  if (!Number.isFinite(m)) return '';
+  if (m < 1000) return `${Math.round(m)} m`;
+  if (m < 10000) return `${(m / 1000).toFixed(1)} km`;
+  return `${Math.round(m / 1000)} km`;
 }
 
-export function amenityLabel(key) {
-  const a = amenityInfo(key);
-  return getLang() === 'en' ? a.en : a.zh;
-}
+export const walkMinutes = (m) => Math.max(1, Math.ceil(m / WALK_M_PER_MIN));
+export const rideMinutes = (m) => Math.max(1, Math.ceil(m / RIDE_M_PER_MIN));
 
-/** Merge labels from GET /api/v1/amenities ([{key,label_zh,label_en,count}]). Unknown keys are appended. */
-export function mergeAmenityLabels(list) {
-  if (!Array.isArray(list)) return;
-  for (const item of list) {
-    if (!item || typeof item.key !== 'string') continue;
-    const a = AMENITIES.find((x) => x.key === item.key);
-    if (a) {
-      if (item.label_zh) a.zh = String(item.label_zh);
-      if (item.label_en) a.en = String(item.label_en);
-    } else {
-      AMENITIES.push({ key: item.key, icon: '•', zh: String(item.label_zh || item.key), en: String(item.label_en || item.key) });
-    }
-  }
+/** A length in the page's language: "850 米" / "1.2 公里", "850 m" / "1.2 km". */
+export function formatLen(m) {
+  if (!Number.isFinite(m)) return '';
+  if (m < 1000) return t('unit.m', { n: Math.round(m) });
+  return t('unit.km', { n: m < 10000 ? (m / 1000).toFixed(1) : String(Math.round(m / 1000)) });
 }

@@ -1,0 +1,268 @@
+// The station list (nearest, or "on my way" in route order): where from (the rider's position: geolocation,
+// a shared link, or a tap on the map), with which filters (the chips), asking for it (GET /stations/nearest,
+// GET /stations/along for "on my way", the saved area when offline; one request at a time), and showing the
+// answer in the list, on the map and in the status line. Tapping an item selects the station (details.js).
+import { h, fill } from './h.js';
+import { t } from './i18n.js';
+import { formatDistance, formatLen, walkMinutes, rideMinutes } from './i18n-rider.js';
+import { api, ApiError, K, validFeature, openStatus } from './api.js';
+import { state, els, routePath, showBanner, hideBanner, writeUrl } from './url-state.js';
+import { renderMarkers, drawRoute, drawUserMarker, showDefaultCenter } from './map.js';
+import { select, openDetails, closeDetails, AMENITIES, amenityLabel, hostLabel, badges, amenityChips } from './details.js';
+import { offlineNearest, updateOfflineBanner, checkSavedVersion, haversine } from './offline.js';
+
+// ---------------------------------------------------------------------------------------------
+// the status line above the list, the list's loading flag
+// ---------------------------------------------------------------------------------------------
+export function setStatus(text, busy) {
+  els.status.textContent = text;
+  els.status.classList.toggle('busy', !!busy);
+}
+
+export function setLoading(on) {
+  els.list.setAttribute('aria-busy', String(on));
+  els.list.classList.toggle('loading', on);
+  if (on) setStatus(t('status.loading'), true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// asking for the list
+// ---------------------------------------------------------------------------------------------
+const DEBOUNCE_MS = 250;
+const ALONG_LIMIT = 50;
+
+let inflight = null;
+let seq = 0;
+let debounceTimer = null;
+
+export function scheduleRefresh() {
+  clearTimeout(debounceTimer);
+  debounceTimer = setTimeout(() => refresh({ fit: true }), DEBOUNCE_MS);
+}
+
+export async function refresh({ fit = false } = {}) {
+  clearTimeout(debounceTimer);
+  const route = state.mode === 'route';
+  const path = route ? routePath() : null;
+  drawRoute();
+  if (route && !path) {
+    if (inflight) { inflight.abort(); inflight = null; }
+    seq += 1;
+    state.stations = [];
+    state.lastQuery = '';
+    setLoading(false);
+    renderList();
+    renderMarkers();
+    setStatus(t(state.route.dest ? 'status.need_position' : 'route.need_dest'), false);
+    return;
+  }
+  if (!state.pos && !route) return;
+  if (inflight) inflight.abort();
+  const ctrl = new AbortController();
+  inflight = ctrl;
+  const my = ++seq;
+  const query = route
+    ? { path, maxDistanceM: state.detour, amenities: state.amenities, openNow: state.openNow, limit: ALONG_LIMIT }
+    : { lat: state.pos.lat, lon: state.pos.lon, k: K, amenities: state.amenities, openNow: state.openNow };
+  setLoading(true);
+  try {
+    let fc = null;
+    if (!route && navigator.onLine === false) fc = await offlineNearest(query);
+    if (!fc) {
+      try {
+        fc = route ? await api.along(query, ctrl.signal) : await api.nearest(query, ctrl.signal);
+      } catch (e) {
+        // No network: the saved area answers the nearest list; "on my way" needs the server.
+        if (route || !(e instanceof ApiError) || e.status !== 0 || my !== seq) throw e;
+        fc = await offlineNearest(query);
+        if (!fc) throw e;
+      }
+    }
+    if (my !== seq) return;
+    const features = fc && Array.isArray(fc.features) ? fc.features.filter(validFeature) : [];
+    state.stations = features;
+    state.lastQuery = JSON.stringify(route ? { mode: 'route', ...query } : query);
+    state.offline = !!fc.offline;
+    if (els.banner.dataset.kind === 'api') hideBanner();
+    updateOfflineBanner();
+    renderResults({ fit });
+    if (!fc.offline) checkSavedVersion(fc.dataset_version);
+  } catch (e) {
+    if (my !== seq || (e && e.name === 'AbortError')) return;
+    if (e instanceof ApiError && e.status === 0 && (route || navigator.onLine === false)) {
+      state.offline = navigator.onLine === false;
+      updateOfflineBanner();
+      showBanner(route ? t('route.offline') : t('offline.none'), 'api');
+    } else showBanner(e instanceof ApiError ? e.message : String(e), 'api');
+    setStatus(e instanceof ApiError ? e.title : t('err.network'), false);
+  } finally {
+    if (my === seq) { setLoading(false); inflight = null; }
+  }
+}
+
+export function resultStatus() {
+  if (state.mode === 'route') {
+    const path = routePath();
+    if (!path) return t(state.route.dest ? 'status.need_position' : 'route.need_dest');
+    return t('route.count', { n: state.stations.length, len: formatLen(pathLength(path)), detour: formatLen(2 * state.detour) });
+  }
+  if (!state.pos) return t('status.need_position');
+  if (state.offline) return t('offline.count', { n: state.stations.length });
+  return t('status.count', { n: state.stations.length, src: t(`status.src.${state.pos.source}`) });
+}
+
+let firstListMarked = false;
+let firstListResolve;
+/** Resolves when the first non-empty list is on screen (sw.js is registered after it). */
+export const firstListShown = new Promise((r) => { firstListResolve = r; });
+
+function renderResults({ fit = false } = {}) {
+  renderList();
+  if (!firstListMarked && state.stations.length) {
+    firstListMarked = true;
+    try { performance.mark('yizhan:first-list'); } catch (_) { /* old browsers */ }
+    firstListResolve();
+  }
+  setStatus(resultStatus(), false);
+  renderMarkers({ fit });
+  if (state.selectedId !== null) {
+    if (state.stations.some((f) => String(f.id) === state.selectedId)) openDetails(state.selectedId, { from: 'refresh' });
+    else closeDetails();
+  }
+}
+
+/** Great-circle length of a path [[lng, lat], …] in metres. */
+export function pathLength(path) {
+  let sum = 0;
+  for (let i = 1; i < path.length; i++) sum += haversine(path[i - 1][1], path[i - 1][0], path[i][1], path[i][0]);
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the list
+// ---------------------------------------------------------------------------------------------
+export function renderList() {
+  const route = state.mode === 'route';
+  const items = state.stations.map((f, i) => {
+    const p = f.properties || {};
+    const id = String(f.id);
+    const d = Number(p.distance_m);
+    const along = Number(p.along_m);
+    const meta = [hostLabel(p)];
+    if (Number.isFinite(d) && !route) {
+      meta.push(formatDistance(d));
+    }
+    const routeMeta = route && Number.isFinite(along) && Number.isFinite(d) ? h('span', { class: 'item-route' },
+      h('span', { class: 'item-along', text: t('route.after', { d: formatLen(along) }) }),
+      h('span', { class: 'item-detour', text: t('route.detour', { d: formatLen(2 * d) }) })) : null;
+    const btn = h('button', { type: 'button', class: 'item-btn', onclick: () => select(id, 'list') },
+      h('span', { class: `st-marker rank st-${openStatus(f)}`, 'aria-hidden': 'true', text: String(i + 1) }),
+      h('span', { class: 'item-main' },
+        h('span', { class: 'item-name', text: p.name || id }),
+        routeMeta,
+        h('span', { class: 'item-meta' },
+          h('span', { class: 'item-host', text: meta.filter(Boolean).join(' · ') }),
+          Number.isFinite(d) && !route ? h('span', { class: 'item-time' },
+            h('span', { class: 'walk', 'aria-label': t('dist.walk', { n: walkMinutes(d) }), text: t('dist.walk.short', { n: walkMinutes(d) }) }),
+            h('span', { class: 'ride', 'aria-label': t('dist.ride', { n: rideMinutes(d) }), text: t('dist.ride.short', { n: rideMinutes(d) }) })) : null),
+        h('span', { class: 'item-badges' }, badges(f), amenityChips(p.amenities))));
+    const li = h('li', { class: 'item', dataset: route ? { id, alongM: String(along), distanceM: String(d) } : { id } }, btn);
+    if (id === state.selectedId) { li.classList.add('selected'); btn.setAttribute('aria-current', 'true'); }
+    return li;
+  });
+  if (!items.length && (route ? routePath() : state.pos) && state.lastQuery) {
+    items.push(h('li', { class: 'empty', text: t(route ? 'route.empty' : 'list.empty') }));
+  }
+  fill(els.list, items);
+  els.list.dataset.query = state.lastQuery;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the filter chips (open now, amenities): they change the state and the URL, then the list is asked again
+// ---------------------------------------------------------------------------------------------
+export function renderChips() {
+  const chips = [
+    h('button', {
+      type: 'button', class: 'chip chip-open', 'aria-pressed': String(state.openNow), dataset: { key: 'open_now' },
+      onclick: () => { state.openNow = !state.openNow; filtersChanged(); },
+    }, h('span', { 'aria-hidden': 'true', text: '🟢' }), ' ', t('filter.open_now')),
+  ];
+  for (const a of AMENITIES) {
+    chips.push(h('button', {
+      type: 'button', class: 'chip', 'aria-pressed': String(state.amenities.includes(a.key)), dataset: { key: a.key },
+      onclick: () => toggleAmenity(a.key),
+    }, h('span', { 'aria-hidden': 'true', text: a.icon }), ' ', amenityLabel(a.key)));
+  }
+  fill(els.chips, chips);
+}
+
+function toggleAmenity(key) {
+  const set = new Set(state.amenities);
+  if (set.has(key)) set.delete(key); else set.add(key);
+  const order = AMENITIES.map((a) => a.key);
+  state.amenities = [...set].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  filtersChanged();
+}
+
+function filtersChanged() {
+  renderChips();
+  writeUrl();
+  if (state.pos) { setLoading(true); scheduleRefresh(); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the rider's position: geolocation, a shared link, or a tap on the map (when there is no GPS fix, or in
+// "pick on map" mode)
+// ---------------------------------------------------------------------------------------------
+export function locate() {
+  state.pickMode = false;
+  updatePickUi();
+  if (!('geolocation' in navigator)) { geoFailed('geo.unsupported'); return; }
+  setStatus(t('status.locating'), true);
+  navigator.geolocation.getCurrentPosition(
+    (p) => {
+      state.geoFailed = false;
+      if (els.banner.dataset.kind === 'warn') hideBanner();
+      setPosition(p.coords.latitude, p.coords.longitude, 'gps', p.coords.accuracy);
+      updatePickUi();
+    },
+    (err) => {
+      const key = err && err.code === 1 ? 'geo.denied' : err && err.code === 3 ? 'geo.timeout' : 'geo.unavailable';
+      geoFailed(key);
+    },
+    { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 },
+  );
+}
+
+function geoFailed(key) {
+  state.geoFailed = true;
+  state.geoMessage = key;
+  showBanner(t(key), 'warn');
+  updatePickUi();
+  if (!state.pos) {
+    setStatus(t('status.need_position'), false);
+    showDefaultCenter();
+  }
+}
+
+export function setPosition(lat, lon, source, accuracy) {
+  state.pos = { lat, lon, source, accuracy: accuracy || null };
+  writeUrl();
+  drawUserMarker();
+  refresh({ fit: true });
+}
+
+export function tapEnabled() {
+  return state.pickMode || state.geoFailed || !state.pos || state.pos.source !== 'gps';
+}
+
+export function updatePickUi() {
+  const route = state.mode === 'route';
+  const on = tapEnabled() || route;
+  // Taps always work without a GPS fix; the hint is shown only when the rider needs it.
+  const needDest = route && !state.pickMode && !state.route.dest;
+  els.tapHint.textContent = t(needDest ? 'route.tap_dest' : 'status.tap_to_set');
+  els.tapHint.hidden = !(state.pickMode || needDest || (state.geoFailed && !state.pos));
+  els.mapPane.classList.toggle('pick', on);
+  els.btnPick.setAttribute('aria-pressed', String(state.pickMode));
+}
