@@ -21,36 +21,36 @@ use crate::geodesy::sphere::unit_vector;
 /// `f32` arithmetic of the squared distance adds a relative error of a few 2⁻²⁴ on chords of at most 2, so
 /// under 5e-7 in all (3 m on the Earth). Padded 2× so that the `f64` rounding of `haversine_m` can never turn a
 /// lower bound into an overestimate; the price is a few more candidates re-ranked.
-pub const F32_SLACK: f64 = 1e-6;
+pub(super) const F32_SLACK: f64 = 1e-6;
 
 /// What a tree holds of a station: everything the nearest walk needs to rank and filter it, so that the
 /// walk never loads the station itself (a cache miss per candidate was most of a query's time). Free in
 /// memory: rstar's node enum is as large as a parent node (48 B) whatever the leaf, and this fits.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Leaf {
+pub(super) struct Leaf {
     /// The exact WGS-84 position, for the exact re-rank.
-    pub lon: f64,
-    pub lat: f64,
-    pub idx: u32,
-    pub amenities: Amenities,
+    pub(super) lon: f64,
+    pub(super) lat: f64,
+    pub(super) idx: u32,
+    pub(super) amenities: Amenities,
     /// The station's opening-hours expression id; [`Leaf::HOURS_ELSEWHERE`] when it has none or the id
     /// does not fit (then [`Index::hours_id`](super::Index::hours_id) has it).
-    pub hours: u16,
+    pub(super) hours: u16,
 }
 
 impl Leaf {
-    pub const HOURS_ELSEWHERE: u16 = u16::MAX;
+    pub(super) const HOURS_ELSEWHERE: u16 = u16::MAX;
 }
 
 /// A station's position in a tree, and its index in the dataset.
 #[derive(Debug, Clone, Copy)]
-pub struct Item {
-    pub p: [f32; 3],
-    pub leaf: Leaf,
+pub(super) struct Item {
+    pub(super) p: [f32; 3],
+    pub(super) leaf: Leaf,
 }
 
 impl Item {
-    pub fn new(e: &Entry, idx: u32) -> Item {
+    pub(super) fn new(e: &Entry, idx: u32) -> Item {
         let (lon, lat, hours_id) = (e.lon, e.lat, e.hours);
         Item {
             p: unit_vector(lon, lat).map(|x| x as f32),
@@ -68,11 +68,11 @@ impl Item {
     }
 }
 
-pub struct Tree(RTree<GeomWithData<[f32; 3], Leaf>>);
+pub(super) struct Tree(RTree<GeomWithData<[f32; 3], Leaf>>);
 
 impl Tree {
     /// Bulk loading (STR packing): `O(n log n)`, and far tighter nodes than inserting one by one.
-    pub fn build(items: Vec<Item>) -> Tree {
+    pub(super) fn build(items: Vec<Item>) -> Tree {
         Tree(RTree::bulk_load(
             items
                 .into_iter()
@@ -81,13 +81,13 @@ impl Tree {
         ))
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.0.size()
     }
 
     /// Every point inside the box `[lo, hi]` widened by [`F32_SLACK`], so that no station whose exact
     /// position is inside is missed (the caller checks candidates exactly).
-    pub fn locate(&self, lo: [f64; 3], hi: [f64; 3], mut f: impl FnMut(&Leaf)) {
+    pub(super) fn locate(&self, lo: [f64; 3], hi: [f64; 3], mut f: impl FnMut(&Leaf)) {
         let env = AABB::from_corners(
             lo.map(|x| (x - F32_SLACK) as f32),
             hi.map(|x| (x + F32_SLACK) as f32),
@@ -126,13 +126,13 @@ type Walk<'a> = Box<dyn Iterator<Item = (Leaf, f64)> + 'a>;
 
 /// Nearest-first walk of one tree, or of several merged (the trees of the open opening-hours
 /// expressions): yields `(station, squared chord to its stored point)`.
-pub struct Search<'a> {
+pub(super) struct Search<'a> {
     walks: Vec<Walk<'a>>,
     heap: BinaryHeap<Next>,
 }
 
 impl<'a> Search<'a> {
-    pub fn new(trees: Vec<&'a Tree>, q: [f64; 3]) -> Search<'a> {
+    pub(super) fn new(trees: Vec<&'a Tree>, q: [f64; 3]) -> Search<'a> {
         let q = q.map(|x| x as f32);
         let mut walks: Vec<Walk<'a>> = trees
             .into_iter()

@@ -33,23 +33,11 @@ async fn etag_is_the_dataset_version_and_revalidates() {
             format!("\"zzz\", {etag}"),
             "*".to_owned(),
         ] {
-            let r = app
-                .client
-                .get(app.url(path))
-                .header("if-none-match", &inm)
-                .send()
-                .await
-                .unwrap();
+            let r = app.get_if_none_match(path, &inm).await;
             assert_eq!(r.status(), 304, "{path} with If-None-Match {inm}");
             assert!(r.bytes().await.unwrap().is_empty());
         }
-        let r = app
-            .client
-            .get(app.url(path))
-            .header("if-none-match", "\"0000000000000000\"")
-            .send()
-            .await
-            .unwrap();
+        let r = app.get_if_none_match(path, "\"0000000000000000\"").await;
         assert_eq!(r.status(), 200, "{path} with a stale tag");
     }
     // An upload changes the version and thus the ETag; the old tag no longer matches.
@@ -58,13 +46,7 @@ async fn etag_is_the_dataset_version_and_revalidates() {
     let v2 = app.put_ok(&fc(&ds)).await;
     assert_ne!(v1, v2);
     for path in READS {
-        let r = app
-            .client
-            .get(app.url(path))
-            .header("if-none-match", format!("\"{v1}\""))
-            .send()
-            .await
-            .unwrap();
+        let r = app.get_if_none_match(path, &format!("\"{v1}\"")).await;
         assert_eq!(r.status(), 200, "{path} after an upload");
         assert_eq!(r.headers()["etag"].to_str().unwrap(), format!("\"{v2}\""));
     }
@@ -73,12 +55,8 @@ async fn etag_is_the_dataset_version_and_revalidates() {
     assert_eq!(v1_again, v1);
     // A bad parameter is still a 400 even with a matching tag? Not required; but an unknown station is 404.
     let r = app
-        .client
-        .get(app.url("/api/v1/stations/nope"))
-        .header("if-none-match", format!("\"{v1}\""))
-        .send()
-        .await
-        .unwrap();
+        .get_if_none_match("/api/v1/stations/nope", &format!("\"{v1}\""))
+        .await;
     assert_eq!(r.status(), 404);
 }
 

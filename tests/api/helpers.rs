@@ -119,6 +119,16 @@ impl TestApp {
             .expect("GET")
     }
 
+    /// A conditional GET: `If-None-Match` with `etag` as given (quote it yourself).
+    pub async fn get_if_none_match(&self, path_and_query: &str, etag: &str) -> Response {
+        self.client
+            .get(self.url(path_and_query))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .expect("conditional GET")
+    }
+
     /// GET, expect 200, parse JSON.
     pub async fn get_json(&self, path_and_query: &str) -> Value {
         let r = self.get(path_and_query).await;

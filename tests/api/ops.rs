@@ -523,13 +523,7 @@ async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
         let r = app.get(path).await;
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(cache_control(&r), public, "{path}");
-        let r = app
-            .client
-            .get(app.url(path))
-            .header("if-none-match", format!("\"{v}\""))
-            .send()
-            .await
-            .unwrap();
+        let r = app.get_if_none_match(path, &format!("\"{v}\"")).await;
         assert_eq!(r.status(), 304, "{path}");
         assert_eq!(cache_control(&r), public, "{path} 304");
     }
@@ -545,12 +539,8 @@ async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
         assert_eq!(cache_control(&r), None, "download (token: {token})");
     }
     let r = app
-        .client
-        .get(app.url("/api/v1/dataset"))
-        .header("if-none-match", format!("\"{v}\""))
-        .send()
-        .await
-        .unwrap();
+        .get_if_none_match("/api/v1/dataset", &format!("\"{v}\""))
+        .await;
     assert_eq!(r.status(), 304);
     assert_eq!(cache_control(&r), public, "download 304");
     // Pages and assets.
@@ -569,13 +559,7 @@ async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
             format!("W/{etag}"),
             format!("\"zzz\", {etag}"),
         ] {
-            let r = app
-                .client
-                .get(app.url(path))
-                .header("if-none-match", &inm)
-                .send()
-                .await
-                .unwrap();
+            let r = app.get_if_none_match(path, &inm).await;
             assert_eq!(r.status(), 304, "{path} with If-None-Match {inm}");
             assert_eq!(cache_control(&r).as_deref(), Some(want), "{path} 304");
             assert_eq!(r.headers()["etag"].to_str().unwrap(), etag, "{path} 304");
