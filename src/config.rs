@@ -10,6 +10,8 @@ use crate::crs::Crs;
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "yizhan-data";
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 128;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_REPORTS_PER_MINUTE: u32 = 10;
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 pub const DEFAULT_TILES_URL: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 pub const DEFAULT_TILES_ATTRIBUTION: &str = "© OpenStreetMap contributors";
@@ -80,7 +82,7 @@ pub struct ServeArgs {
     #[arg(long, env = "YIZHAN_TILES_CRS", value_enum, default_value_t = TilesCrs::Wgs84)]
     pub tiles_crs: TilesCrs,
     /// Seconds a request may take before it is answered 503.
-    #[arg(long, env = "YIZHAN_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    #[arg(long, env = "YIZHAN_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout_secs: u64,
     /// Requests handled at once; more wait.
     #[arg(long, env = "YIZHAN_CONCURRENCY_LIMIT", default_value_t = 1024)]
@@ -89,7 +91,7 @@ pub struct ServeArgs {
     #[arg(long, env = "YIZHAN_HTTP_THREADS", default_value_t = 0)]
     pub http_threads: usize,
     /// Problem reports accepted per client per minute.
-    #[arg(long, env = "YIZHAN_REPORTS_PER_MINUTE", default_value_t = 10)]
+    #[arg(long, env = "YIZHAN_REPORTS_PER_MINUTE", default_value_t = DEFAULT_REPORTS_PER_MINUTE)]
     pub reports_per_minute: u32,
     /// Behind a reverse proxy: take the client address for rate limiting from the last `X-Forwarded-For`
     /// entry (the one the proxy appended) instead of the TCP peer, which would be the proxy for everyone.

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::openapi as doc;
 use super::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -170,6 +171,15 @@ fn method_name(m: &Method) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "metrics", tag = "meta",
+    summary = "Prometheus metrics",
+    description = "Text exposition format 0.0.4: `yizhan_http_requests_total{method,route,status}`, \
+        `yizhan_http_request_duration_seconds` (histogram by route template), `yizhan_uploads_total{outcome}`, \
+        `yizhan_reports_total`, `yizhan_dataset_stations`, `yizhan_dataset_info{version}`. Public: restrict it at your proxy.",
+    responses((status = 200, description = "Metrics.", content_type = "text/plain", body = String),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn endpoint(State(app): State<AppState>) -> Response {
     let ds = app.catalog.snapshot();
     let mut r = app.metrics.render(ds.len(), ds.version()).into_response();

@@ -114,6 +114,12 @@ impl MakeRequestId for Counter {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/config", operation_id = "getConfig", tag = "meta",
+    summary = "Map page settings (tiles, time zone)",
+    responses((status = 200, description = "Settings.", content_type = "application/json", body = openapi::Config),
+        (status = 503, response = openapi::Unavailable))
+)]
 async fn config(State(app): State<AppState>) -> Response {
     let s = &app.settings;
     Json(serde_json::json!({

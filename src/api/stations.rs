@@ -4,6 +4,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde::Serialize;
 
+use super::openapi as doc;
 use super::error::{path_id, ApiError, ApiResult};
 use super::params::Params;
 use super::respond::{geojson, geojson_bytes, json, not_modified, IfNoneMatch};
@@ -90,6 +91,35 @@ fn filter(p: &Params, tz: chrono_tz::Tz) -> ApiResult<(Filter, OpenAt)> {
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations/nearest", operation_id = "nearestStations", tag = "stations",
+    summary = "The k nearest stations (附近驿站)",
+    description = "Nearest first (unrounded great-circle distance), ties by `id`. Each feature has `distance_m`. \
+        Fewer than `k` come back when fewer match. With `crs=gcj02` pass Amap coordinates and draw the answer on an Amap map unchanged.",
+    params(
+        ("lat" = f64, Query, minimum = -90, maximum = 90, example = 39.992,
+            description = "Latitude of the query point (纬度), in `crs`."),
+        ("lon" = f64, Query, minimum = -180, maximum = 180, example = 116.4705,
+            description = "Longitude of the query point (经度), in `crs`."),
+        ("k" = inline(Option<doc::K>), Query,
+            description = "How many stations at most. Fewer come back when fewer match (or lie within `max_distance_m`)."),
+        ("max_distance_m" = Option<f64>, Query, exclusive_minimum = 0,
+            description = "Only stations at most this far from the point, in metres. Any number > 0."),
+        doc::Filters, doc::Revalidate),
+    responses((status = 200, description = "Stations, nearest first.", content_type = "application/geo+json", body = doc::FeatureCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.")),
+            example = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "id": "bj-chy-00042",
+            "geometry": {"type": "Point", "coordinates": [116.4705, 39.992]},
+            "properties": {"name": "望京骑迹24小时智能化工会驿站", "kind": "station", "host_type": "union_center",
+                "district": "朝阳区", "amenities": ["water", "charging", "rest"], "opening_hours": "24/7",
+                "open_now": true, "distance_m": 812.4}}],
+            "count": 1, "dataset_version": "3f2a9c0e1b7d4a55"})),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn nearest(
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
@@ -116,6 +146,26 @@ pub async fn nearest(
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations/along", operation_id = "stationsAlongRoute", tag = "stations",
+    summary = "Stations along a route (沿途驿站)",
+    description = "Stations within `max_distance_m` of the route, in the order a rider meets them: by `along_m`, then `distance_m`, then `id`. \
+        Each feature adds `along_m` (metres along the route to the route point nearest the station) and `distance_m` (metres from the station to the route). \
+        Distances are great-circle to the route's great-circle segments. Paste an Amap route polyline as `path` with `crs=gcj02`.",
+    params(("path" = String, Query, description = doc::along_path_doc(), example = "116.4000,39.9000;116.4500,39.9300;116.4705,39.9920"),
+        ("max_distance_m" = inline(Option<doc::AlongDistance>), Query,
+            description = "Largest distance from the route, in metres (> 0)."),
+        ("limit" = inline(Option<doc::AlongLimit>), Query,
+            description = "Most stations returned (the first ones a rider meets)."),
+        doc::Filters, doc::Revalidate),
+    responses((status = 200, description = "Stations along the route.", content_type = "application/geo+json", body = doc::FeatureCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn along(
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
@@ -145,6 +195,28 @@ pub async fn along(
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations", operation_id = "listStations", tag = "stations",
+    summary = "Stations in a box, or all (列表)",
+    description = "Ordered by `id`, paged with `limit`/`offset`; `count` is this page, `total` all matches.",
+    params(
+        ("bbox" = Option<String>, Query, pattern = r"^\s*-?[0-9.eE+-]+\s*(,\s*-?[0-9.eE+-]+\s*){3}$",
+            example = "116.30,39.85,116.50,40.00",
+            description = "`minLon,minLat,maxLon,maxLat` in `crs`; edges are inclusive; `minLon > maxLon` crosses the antimeridian; \
+                `minLat > maxLat` is a 400. Without it, every station matches."),
+        ("q" = inline(Option<doc::Q>), Query, description = "Case-insensitive substring of the station's `name` or `address`."),
+        ("limit" = inline(Option<doc::Limit>), Query, description = "Page size."),
+        ("offset" = inline(Option<doc::Offset>), Query,
+            description = "Matches to skip (in `id` order). Past the end: an empty page with the real `total`."),
+        doc::Filters, doc::Revalidate),
+    responses((status = 200, description = "A page of stations.", content_type = "application/geo+json", body = doc::FeatureCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn list(
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
@@ -178,6 +250,20 @@ struct One<'a> {
     crs: Option<&'static str>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations/{id}", operation_id = "getStation", tag = "stations",
+    summary = "One station",
+    params(("id" = String, Path, description = doc::id_doc(), min_length = 1, example = "bj-chy-00042"), ("crs" = inline(Option<doc::CrsName>), Query, description = "As in the other reads."),
+        ("at" = Option<String>, Query, format = DateTime, description = "As in the other reads."), doc::Revalidate),
+    responses((status = 200, description = "The station, with `open_now`.", content_type = "application/geo+json", body = doc::StationResponse,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn one(
     State(app): State<AppState>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
@@ -224,6 +310,21 @@ struct AmenityRow {
     filter_only: bool,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/amenities", operation_id = "listAmenities", tag = "stations",
+    summary = "Amenities with labels and counts (设施)",
+    description = "Every amenity in a fixed order with its Chinese and English label and how many stations have it, then the `24h` \
+        filter row (`filter_only: true`). Build your filter UI from this.",
+    params(doc::Revalidate),
+    responses((status = 200, description = "Amenity rows.", content_type = "application/json", body = [doc::AmenityRow],
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.")),
+            example = json!([{"key": "water", "label_zh": "饮水", "label_en": "drinking water", "count": 812},
+            {"key": "24h", "label_zh": "24小时", "label_en": "open 24 hours", "count": 97, "filter_only": true}])),
+        (status = 304, response = doc::NotModified),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn amenities(State(app): State<AppState>, inm: IfNoneMatch) -> ApiResult<Response> {
     let ds = app.catalog.snapshot();
     if let Some(r) = not_modified(&inm, ds.version()) {
@@ -262,6 +363,16 @@ struct Health<'a> {
     stations: usize,
 }
 
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "health", tag = "meta",
+    summary = "Liveness and readiness",
+    description = "200 whenever the server is up: it never serves without a loaded dataset. Never 304.",
+    responses((status = 200, description = "Up.", content_type = "application/json", body = doc::Health,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn healthz(State(app): State<AppState>) -> Response {
     let ds = app.catalog.snapshot();
     json(

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::crs::Crs;
 use crate::station::{Hours, Station};
 
-pub use validate::Draft;
+pub use validate::{Draft, MAX_TEXT_CHARS};
 
 /// The two accepted upload formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,493 @@
+//! Doc-only types: the wire format of the bodies and queries, for utoipa. None is ever built (the GeoJSON is
+//! written by hand in `feature.rs`, queries are parsed by `params.rs`); `tests/openapi/check.py` holds real
+//! answers to them. Keys and limits come from the code's constants through the `built!` types.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+
+use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
+
+use super::super::params::{MAX_Q_CHARS, TOKEN_24H};
+use super::super::stations::{
+    DEFAULT_ALONG_DISTANCE_M, DEFAULT_ALONG_LIMIT, DEFAULT_K, DEFAULT_LIMIT, MAX_ALONG_DISTANCE_M,
+    MAX_ALONG_LIMIT, MAX_K, MAX_LIMIT,
+};
+use crate::crs::CRS_NAMES;
+use crate::import::MAX_TEXT_CHARS;
+use crate::reports::{Reason as Reasons, MAX_COMMENT_CHARS};
+use crate::station::{self, Amenity, Hours};
+use crate::store::KEEP_VERSIONS;
+
+/// Unit types whose schema is built in code, from the constants (utoipa's attributes take only literals).
+macro_rules! built {
+    ($($name:ident => $schema:expr;)*) => {$(
+        pub struct $name;
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+        impl ToSchema for $name {}
+    )*};
+}
+
+fn typed(t: impl Into<SchemaType>, description: impl Into<String>) -> ObjectBuilder {
+    let d: String = description.into();
+    ObjectBuilder::new().schema_type(t).description((!d.is_empty()).then_some(d))
+}
+fn int(max: usize, default: usize) -> ObjectBuilder {
+    typed(Type::Integer, "").minimum(Some(1)).maximum(Some(max)).default(Some(default.into()))
+}
+fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, description: impl Into<String>) -> ObjectBuilder {
+    typed(Type::String, description).enum_values(Some(keys))
+}
+fn list(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').map(str::trim)
+}
+/// `key` 中文 · … for descriptions.
+fn labelled<T: Copy>(all: &[T], key: fn(T) -> &'static str, zh: fn(T) -> &'static str) -> String {
+    let each: Vec<String> = all.iter().map(|&v| format!("`{}` {}", key(v), zh(v))).collect();
+    each.join(" · ")
+}
+fn types<const N: usize>(t: [Type; N]) -> SchemaType {
+    SchemaType::from_iter(t)
+}
+fn amenity_keys() -> impl Iterator<Item = &'static str> {
+    Amenity::ALL.iter().map(|a| a.key())
+}
+
+built! {
+    AmenityKey => keys(amenity_keys(), labelled(Amenity::ALL, Amenity::key, Amenity::label_zh));
+    AmenityRowKey => keys(amenity_keys().chain([TOKEN_24H]), "An amenity key, or `24h`.");
+    Kind => keys(station::Kind::ALL.iter().map(|k| k.key()),
+        labelled(station::Kind::ALL, station::Kind::key, station::Kind::label_zh));
+    HostType => keys(station::HostType::ALL.iter().map(|k| k.key()), format!(
+        "The business or institution hosting the station: {}",
+        labelled(station::HostType::ALL, station::HostType::key, station::HostType::label_zh)));
+    Reason => keys(list(Reasons::KEYS), "closed 已关闭 · moved 已搬迁 · amenity_missing 设施缺失 · \
+        wrong_hours 时间不对 · refused_entry 拒绝进入 · other 其他");
+    Crs => keys(list(CRS_NAMES).skip(1), "Foreign member: the coordinate system of the coordinates in \
+        this response, present only when it is not WGS-84.");
+    CrsName => keys(list(CRS_NAMES), "").default(Some("wgs84".into()));
+    DatasetVersion => typed(Type::String, "Content hash of the dataset (also the ETag).")
+        .pattern(Some("^[0-9a-f]{16}$")).examples(["3f2a9c0e1b7d4a55"]);
+    StationId => typed(Type::String, format!("At most {} bytes.", station::StationId::MAX_LEN))
+        .min_length(Some(1)).max_length(Some(station::StationId::MAX_LEN));
+    Comment => typed(Type::String, "").max_length(Some(MAX_COMMENT_CHARS));
+    Coordinates => ArrayBuilder::new().description(Some("`[lon, lat]` in the response's `crs` (WGS-84 by default)."))
+        .prefix_items([typed(Type::Number, "").minimum(Some(-180)).maximum(Some(180)).build(),
+            typed(Type::Number, "").minimum(Some(-90)).maximum(Some(90)).build()])
+        .items(ArrayItems::False).min_items(Some(2)).max_items(Some(2));
+    Versions => ArrayBuilder::new().items(Ref::from_schema_name("VersionInfo")).max_items(Some(KEEP_VERSIONS))
+        .description(Some(format!("Newest first; the newest {KEEP_VERSIONS} are kept.")));
+    K => int(MAX_K, DEFAULT_K);
+    Limit => int(MAX_LIMIT, DEFAULT_LIMIT);
+    AlongLimit => int(MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT);
+    AlongDistance => typed(Type::Number, "").exclusive_minimum(Some(0)).maximum(Some(MAX_ALONG_DISTANCE_M))
+        .default(Some(DEFAULT_ALONG_DISTANCE_M.into()));
+    Q => typed(Type::String, "").max_length(Some(MAX_Q_CHARS)).examples(["望京"]);
+    Offset => typed(Type::Integer, "").minimum(Some(0)).default(Some(0.into()));
+    Off => typed(Type::Boolean, "").default(Some(false.into()));
+    Encoding => keys(["gzip", "x-gzip", "identity"], "");
+    StrOrInt => typed(types([Type::String, Type::Integer]), "");
+    UploadText => typed(types([Type::String, Type::Number, Type::Null]),
+        format!("Trimmed, at most {MAX_TEXT_CHARS} characters; a number is taken as its decimal text."));
+    UploadHours => typed(types([Type::String, Type::Null]), format!(
+        "OpenStreetMap opening_hours syntax, at most {} bytes of UTF-8.", Hours::MAX_BYTES));
+}
+
+#[derive(ToSchema)]
+pub enum FeatureType {
+    Feature,
+}
+#[derive(ToSchema)]
+pub enum PointType {
+    Point,
+}
+#[derive(ToSchema)]
+pub enum CollectionType {
+    FeatureCollection,
+}
+
+#[derive(ToSchema)]
+pub struct Point {
+    #[schema(inline)]
+    r#type: PointType,
+    #[schema(inline)]
+    coordinates: Coordinates,
+}
+
+#[derive(ToSchema)]
+pub struct StationProperties {
+    /// 站名
+    #[schema(min_length = 1)]
+    name: String,
+    kind: Kind,
+    host_type: HostType,
+    /// 地址. Omitted when unknown.
+    #[schema(required = false)]
+    address: String,
+    /// 区, e.g. 朝阳区. Omitted when unknown.
+    #[schema(required = false)]
+    district: String,
+    /// In the fixed order of /api/v1/amenities. Never contains `24h` (see `opening_hours`).
+    amenities: BTreeSet<AmenityKey>,
+    /// OpenStreetMap opening_hours syntax, e.g. `24/7` or `Mo-Fr 09:00-18:00`. Omitted when unknown.
+    #[schema(required = false)]
+    opening_hours: String,
+    /// Omitted when unknown.
+    #[schema(required = false)]
+    phone: String,
+    /// Open at `at` (or at the request time) in the server's time zone; `null` when the hours are unknown.
+    /// Computed per response (see Caching).
+    #[schema(required = false)]
+    open_now: Option<bool>,
+    /// Only on nearest (from the query point) and along (from the route): great-circle metres, 0.1 m.
+    #[schema(required = false, minimum = 0)]
+    distance_m: f64,
+    /// Only on along: metres along the route from its start to the route point nearest the station.
+    #[schema(required = false, minimum = 0)]
+    along_m: f64,
+}
+
+/// A station as a GeoJSON Feature (RFC 7946).
+#[derive(ToSchema)]
+#[schema(examples(json!({"type": "Feature", "id": "bj-chy-00042",
+    "geometry": {"type": "Point", "coordinates": [116.4705, 39.992]},
+    "properties": {"name": "望京骑迹24小时智能化工会驿站", "kind": "station", "host_type": "union_center",
+        "district": "朝阳区", "amenities": ["water", "charging", "rest"], "opening_hours": "24/7", "open_now": true}})))]
+pub struct Station {
+    #[schema(inline)]
+    r#type: FeatureType,
+    id: StationId,
+    geometry: Point,
+    properties: StationProperties,
+}
+
+/// One station with the dataset version (and `crs`) as foreign members.
+#[derive(ToSchema)]
+pub struct StationResponse {
+    #[serde(flatten)]
+    station: Station,
+    dataset_version: DatasetVersion,
+    #[schema(required = false)]
+    crs: Crs,
+}
+
+/// A GeoJSON FeatureCollection of stations with foreign members.
+#[derive(ToSchema)]
+pub struct FeatureCollection {
+    #[schema(inline)]
+    r#type: CollectionType,
+    features: Vec<Station>,
+    /// Features in this response.
+    count: usize,
+    /// List only: all matches, across pages.
+    #[schema(required = false)]
+    total: usize,
+    dataset_version: DatasetVersion,
+    #[schema(required = false)]
+    crs: Crs,
+}
+
+/// The stored dataset: WGS-84, in id order, without per-response members (`open_now`, `count`, `dataset_version`).
+#[derive(ToSchema)]
+pub struct StoredCollection {
+    #[schema(inline)]
+    r#type: CollectionType,
+    features: Vec<Station>,
+}
+
+#[derive(ToSchema)]
+pub struct UploadPoint {
+    #[schema(inline)]
+    r#type: PointType,
+    #[schema(min_items = 2)]
+    coordinates: Vec<f64>,
+}
+
+#[derive(ToSchema)]
+pub struct UploadProperties {
+    #[schema(required = false, inline)]
+    id: StrOrInt,
+    #[schema(inline)]
+    name: UploadText,
+    /// Default `station`; a key or its Chinese label.
+    kind: Option<String>,
+    /// Default `other`; a key or its Chinese label.
+    host_type: Option<String>,
+    #[schema(inline)]
+    address: Option<UploadText>,
+    #[schema(inline)]
+    district: Option<UploadText>,
+    /// Keys or their Chinese labels.
+    amenities: Option<Vec<String>>,
+    #[schema(inline)]
+    opening_hours: Option<UploadHours>,
+    #[schema(inline)]
+    phone: Option<UploadText>,
+}
+
+#[derive(ToSchema)]
+#[schema(description = format!("A station to upload. Stricter rules than the schema can say: `id` (Feature `id`, \
+    or `properties.id`) unique, non-empty, ≤ {} bytes, an integer becomes its string; `geometry` a Point with finite \
+    in-range `[lon, lat]` in `?crs`; `name` non-empty; `opening_hours` parseable.", station::StationId::MAX_LEN))]
+pub struct UploadFeature {
+    #[schema(inline)]
+    r#type: FeatureType,
+    #[schema(required = false, inline)]
+    id: StrOrInt,
+    geometry: UploadPoint,
+    properties: UploadProperties,
+}
+
+#[derive(ToSchema)]
+#[schema(examples(json!({"type": "FeatureCollection", "features": [{"type": "Feature", "id": "bj-chy-00042",
+    "geometry": {"type": "Point", "coordinates": [116.4705, 39.992]},
+    "properties": {"name": "望京骑迹驿站", "amenities": ["water", "充电"], "opening_hours": "24/7"}}]})))]
+pub struct UploadCollection {
+    #[schema(inline)]
+    r#type: CollectionType,
+    features: Vec<UploadFeature>,
+}
+
+/// UTF-8 CSV (BOM optional) with the header `id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone`
+/// (any order; only id,name,lon,lat required); `amenities` separated by `;`. `index` in errors is the 0-based
+/// data row, `line` the 1-based file line.
+#[derive(ToSchema)]
+#[schema(examples("id,name,lon,lat,amenities,opening_hours\nbj-1,望京驿站,116.4705,39.992,water;charging,24/7\n"))]
+pub struct UploadCsv(String);
+
+#[derive(ToSchema)]
+pub struct UploadOutcome {
+    dataset_version: DatasetVersion,
+    /// Stations in the dataset after the change.
+    count: usize,
+    /// Non-blocking remarks: stations outside mainland China, stations within 1 m of each other.
+    warnings: Vec<String>,
+    /// Present (true) only for `?dry_run=true`: nothing was changed.
+    #[schema(required = false)]
+    dry_run: bool,
+}
+
+#[derive(ToSchema)]
+pub struct VersionInfo {
+    version: DatasetVersion,
+    count: usize,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
+    created_at: String,
+    current: bool,
+}
+
+#[derive(ToSchema)]
+pub struct VersionList {
+    current: DatasetVersion,
+    #[schema(inline)]
+    versions: Versions,
+}
+
+/// RFC 9457 problem details.
+#[derive(ToSchema)]
+#[schema(examples(json!({"type": "/problems/invalid-parameter", "title": "Bad Request", "status": 400,
+    "detail": "k must be a whole number from 1 to 100, got \"500\"", "parameter": "k"})))]
+pub struct Problem {
+    /// Stable per kind of problem, e.g. `/problems/invalid-parameter`, `/problems/invalid-stations`.
+    #[schema(format = "uri-reference")]
+    r#type: String,
+    /// The HTTP reason phrase.
+    title: String,
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// What is wrong and what is accepted; fit to show a person.
+    detail: String,
+    /// On `/problems/invalid-parameter`: the query parameter (or `id`, `reason`, `comment`) at fault.
+    #[schema(required = false)]
+    parameter: String,
+    /// On `/problems/invalid-stations`: every problem in the upload.
+    #[schema(required = false)]
+    errors: Vec<RowError>,
+}
+
+#[derive(ToSchema)]
+pub struct RowError {
+    /// 0-based position in `features`, or 0-based CSV data row.
+    index: usize,
+    /// CSV only: 1-based line of the file.
+    #[schema(required = false, minimum = 1)]
+    line: u64,
+    /// The row's id, when it has one.
+    #[schema(required = false)]
+    id: String,
+    /// e.g. `geometry`, `id`, `name`, `kind`, `host_type`, `amenities`, `opening_hours`, `row`.
+    field: String,
+    message: String,
+}
+
+#[derive(ToSchema)]
+pub struct AmenityRow {
+    #[schema(inline)]
+    key: AmenityRowKey,
+    label_zh: String,
+    label_en: String,
+    /// Stations that have it.
+    count: usize,
+    /// Only on `24h` (true): a filter token, not an amenity listed on stations.
+    #[schema(required = false)]
+    filter_only: bool,
+}
+
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "amenity_missing", "comment": "没有充电器"})))]
+pub struct NewReport {
+    reason: Reason,
+    #[schema(required = false)]
+    comment: Comment,
+}
+
+#[derive(ToSchema)]
+pub struct Report {
+    #[schema(examples("r12"))]
+    id: String,
+    station_id: String,
+    reason: Reason,
+    #[schema(required = false)]
+    comment: Comment,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(examples("open"))]
+    status: String,
+}
+
+#[derive(ToSchema)]
+pub struct ReportList {
+    count: usize,
+    /// Open reports, newest first.
+    reports: Vec<Report>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+}
+
+#[derive(ToSchema)]
+pub struct Health {
+    #[schema(inline)]
+    status: HealthStatus,
+    dataset_version: DatasetVersion,
+    stations: usize,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TilesCrs {
+    Wgs84,
+    Gcj02,
+}
+
+#[derive(ToSchema)]
+pub struct Tiles {
+    /// XYZ template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
+    url: String,
+    attribution: String,
+    #[schema(inline)]
+    crs: TilesCrs,
+    max_zoom: u32,
+}
+
+/// What the map page needs to draw tiles; useful to embed the same map.
+#[derive(ToSchema)]
+pub struct Config {
+    #[schema(inline)]
+    tiles: Tiles,
+    #[schema(examples("Asia/Shanghai"))]
+    timezone: String,
+}
+
+/// The filters every read shares.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Filters {
+    /// Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all
+    /// times). Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown
+    /// token is a 400 that lists the valid ones.
+    #[param(example = "water,charging,24h")]
+    amenities: Option<String>,
+    /// `true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded.
+    #[param(default = false)]
+    open_now: Option<bool>,
+    /// The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. Hours are
+    /// read in the server's time zone (`timezone` in /api/v1/config).
+    #[param(format = DateTime, example = "2026-11-25T10:30:00+08:00")]
+    at: Option<String>,
+    /// Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM),
+    /// `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `"crs"`.
+    #[param(inline)]
+    crs: Option<CrsName>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct Revalidate {
+    /// The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is
+    /// 304 with no body.
+    #[param(rename = "If-None-Match", example = "\"3f2a9c0e1b7d4a55\"")]
+    if_none_match: Option<String>,
+}
+
+fn header(description: &str, schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Header {
+    HeaderBuilder::new().schema(schema).description(Some(description)).build()
+}
+fn request_id() -> utoipa::openapi::Header {
+    let d = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.";
+    header(d, typed(Type::String, ""))
+}
+
+/// Reusable responses: the problem+json errors (name, description, extra headers) and 304.
+macro_rules! responses {
+    ($($name:ident => $response:expr;)*) => {$(
+        pub struct $name;
+        impl<'s> ToResponse<'s> for $name {
+            fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+                (stringify!($name), $response.build().into())
+            }
+        }
+    )*};
+}
+fn problem(description: impl Into<String>) -> ResponseBuilder {
+    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    ResponseBuilder::new().description(description).content("application/problem+json", body)
+}
+fn problem_id(description: &str) -> ResponseBuilder {
+    problem(description).header("X-Request-Id", request_id())
+}
+
+responses! {
+    BadRequest => problem_id("Bad input: a query parameter (named in `parameter`) is missing, malformed, out of range \
+        or given twice; or the body cannot be parsed. `detail` says what is accepted.");
+    Unauthorized => problem_id("Missing or wrong admin token: send `Authorization: Bearer <token>`.");
+    AdminDisabled => problem_id("Admin endpoints are disabled: the server was started without `YIZHAN_ADMIN_TOKEN` \
+        or `--admin-token-file`.");
+    NotFound => problem_id("No station (or version) with that id.");
+    PayloadTooLarge => problem_id("The body is larger than the limit (after decompression).");
+    UnsupportedMediaType => problem_id("Unsupported `Content-Type` or `Content-Encoding`; `detail` lists what is accepted.");
+    Unprocessable => problem_id("The upload was read but cannot be accepted: `errors` lists every problem (all at \
+        once), or the dataset would be empty. Nothing was changed.");
+    InternalError => problem_id("Something failed on the server (e.g. the disk); the cause is logged, not sent. \
+        Nothing was changed unless the response says so.");
+    InsufficientStorage => problem_id("The data directory's disk is full even after pruning old dataset versions; \
+        nothing was changed. Free space and retry.");
+    TooManyRequests => problem_id("Rate limit exceeded. Wait `Retry-After` seconds.")
+        .header("Retry-After", header("Seconds to wait before trying again.", typed(Type::Integer, "").minimum(Some(1))));
+    Unavailable => problem("The request took longer than the server's timeout and was stopped. Retry later, or \
+        narrow the request.");
+    NotModified => ResponseBuilder::new().description("`If-None-Match` matched: your copy is current. No body.")
+        .header("ETag", header("The dataset version, quoted (strong).", typed(Type::String, "")))
+        .header("Cache-Control", header("`public, max-age=30`.", typed(Type::String, "")));
+}
