@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::openapi as doc;
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::openapi as doc;
 use super::params::Params;
 use super::respond::json;
 use super::AppState;
@@ -245,7 +245,7 @@ pub async fn upsert(
     delete, path = "/api/v1/stations/{id}", operation_id = "deleteStation", tag = "admin",
     summary = "Remove one station",
     security(("bearerAuth" = [])),
-    params(("id" = String, Path, description = doc::id_doc(), min_length = 1, example = "bj-chy-00042")),
+    params(("id" = String, Path, description = format!("Station id (percent-encode it in the path), at most {} bytes.", crate::station::StationId::MAX_LEN), min_length = 1, example = "bj-chy-00042")),
     responses((status = 200, description = "Removed; the outcome has the new version and the remaining count.",
             content_type = "application/json", body = doc::UploadOutcome, headers(("ETag" = String, description = "The dataset version, quoted (strong)."))),
         (status = 400, response = doc::BadRequest),
@@ -275,7 +275,8 @@ pub async fn delete(
     description = "Public. The dataset exactly as stored: a WGS-84 FeatureCollection in id order, one feature per line, \
         without `open_now`/`dataset_version`, that `PUT /api/v1/stations` takes back unchanged (same version). \
         Replicas can copy a primary with it.",
-    params(doc::Revalidate),
+    params(("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
     responses((status = 200, description = "The dataset file.", content_type = "application/geo+json", body = doc::StoredCollection,
             headers(("ETag" = String, description = "The dataset version, quoted (strong)."),
                 ("Content-Disposition" = String, description = "`attachment; filename=\"stations-<version>.geojson\"`."))),

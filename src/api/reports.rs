@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 
-use super::openapi as doc;
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::openapi as doc;
 use super::AppState;
 use crate::reports::{RateLimiter, ReportError, ReportLog};
 
@@ -42,11 +42,14 @@ fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: b
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "amenity_missing", "comment": "没有充电器"})))]
 struct NewReport {
+    #[schema(value_type = doc::Reason)]
     reason: String,
     #[serde(default)]
+    #[schema(value_type = doc::Comment)]
     comment: Option<String>,
 }
 
@@ -58,8 +61,8 @@ pub const MAX_BODY: usize = 8 * 1024;
     summary = "Report a problem with a station (反馈问题)",
     description = format!("Anyone may report. Rate-limited per client address ({} a minute by default), then 429 with `Retry-After`.",
         crate::config::DEFAULT_REPORTS_PER_MINUTE),
-    params(("id" = String, Path, description = doc::id_doc(), min_length = 1, example = "bj-chy-00042")),
-    request_body(content = doc::NewReport, content_type = "application/json"),
+    params(("id" = String, Path, description = format!("Station id (percent-encode it in the path), at most {} bytes.", crate::station::StationId::MAX_LEN), min_length = 1, example = "bj-chy-00042")),
+    request_body(content = NewReport, content_type = "application/json"),
     responses((status = 202, description = "Stored (durably); an admin will look at it.", content_type = "application/json",
             body = doc::Report, headers(("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
         (status = 400, response = doc::BadRequest),

@@ -12,11 +12,11 @@ use axum::Json;
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::params::{MAX_Q_CHARS, MIN_PATH_POINTS, TOKEN_24H};
-use super::stations::MAX_PATH_POINTS;
+use super::params::{MAX_Q_CHARS, TOKEN_24H};
 use super::{admin, metrics, pages, reports, stations};
 use crate::config::{
-    DEFAULT_MAX_UPLOAD_MB, DEFAULT_REPORTS_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_TIMEZONE,
+    DEFAULT_MAX_UPLOAD_MB, DEFAULT_REPORTS_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT_SECS,
+    DEFAULT_TIMEZONE,
 };
 use crate::crs::CRS_NAMES;
 use crate::import::MAX_TEXT_CHARS;
@@ -25,41 +25,23 @@ use crate::station::{self, Amenity, Hours};
 use crate::store::KEEP_VERSIONS;
 pub use schemas::*;
 
-/// The prose of `info.description`: `description.md` with each `{{name}}` replaced.
-fn description() -> String {
-    let amenities: Vec<String> = Amenity::ALL
-        .iter()
-        .map(|a| format!("`{}` {}", a.key(), a.label_zh()))
-        .collect();
-    let vars: [(&str, String); 14] = [
-        ("crs", CRS_NAMES.into()),
-        ("reports", DEFAULT_REPORTS_PER_MINUTE.to_string()),
-        ("timeout", DEFAULT_REQUEST_TIMEOUT_SECS.to_string()),
-        ("amenities", amenities.join(" · ")),
-        ("h24", TOKEN_24H.into()),
-        ("q", MAX_Q_CHARS.to_string()),
-        ("tz", DEFAULT_TIMEZONE.into()),
-        ("mb", DEFAULT_MAX_UPLOAD_MB.to_string()),
-        ("idlen", station::StationId::MAX_LEN.to_string()),
-        ("text", MAX_TEXT_CHARS.to_string()),
-        ("hours", Hours::MAX_BYTES.to_string()),
-        ("keep", KEEP_VERSIONS.to_string()),
-        ("body", super::reports::MAX_BODY.to_string()),
-        ("comment", MAX_COMMENT_CHARS.to_string()),
-    ];
-    let text = include_str!("description.md").to_owned();
-    vars.iter().fold(text, |t, (k, v)| t.replace(&format!("{{{{{k}}}}}"), v))
+/// Replaces each `{{name}}` in the text with the value's `to_string()`.
+macro_rules! fill {
+    ($text:expr; $($name:ident = $value:expr),* $(,)?) => {
+        $text$(.replace(concat!("{{", stringify!($name), "}}"), &$value.to_string()))*
+    };
 }
 
-/// The path-level texts that quote constants (attributes take them as expressions).
-pub(super) fn along_path_doc() -> String {
-    format!(
-        "The route as an Amap-style polyline: `lng,lat` pairs joined by `;`, {MIN_PATH_POINTS} to \
-         {MAX_PATH_POINTS} points, in `crs`. Segments between points are great-circle arcs."
-    )
-}
-pub(super) fn id_doc() -> String {
-    format!("Station id (percent-encode it in the path), at most {} bytes.", station::StationId::MAX_LEN)
+/// The prose of `info.description`: `description.md` with the code's constants filled in.
+fn description() -> String {
+    let amenities = labelled(Amenity::ALL, Amenity::key, Amenity::label_zh);
+    fill! { include_str!("description.md");
+        crs = CRS_NAMES, reports = DEFAULT_REPORTS_PER_MINUTE, timeout = DEFAULT_REQUEST_TIMEOUT_SECS,
+        amenities = amenities, h24 = TOKEN_24H, q = MAX_Q_CHARS, tz = DEFAULT_TIMEZONE,
+        mb = DEFAULT_MAX_UPLOAD_MB, idlen = station::StationId::MAX_LEN, text = MAX_TEXT_CHARS,
+        hours = Hours::MAX_BYTES, keep = KEEP_VERSIONS, body = super::reports::MAX_BODY,
+        comment = MAX_COMMENT_CHARS,
+    }
 }
 
 #[derive(OpenApi)]

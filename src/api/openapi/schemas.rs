@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
+use utoipa::openapi::{ContentBuilder, Header, Ref, RefOr, ResponseBuilder};
+use utoipa::{PartialSchema, ToResponse, ToSchema};
 
 use super::super::params::{MAX_Q_CHARS, TOKEN_24H};
 use super::super::stations::{
@@ -33,37 +33,35 @@ macro_rules! built {
     )*};
 }
 
-fn typed(t: impl Into<SchemaType>, description: impl Into<String>) -> ObjectBuilder {
-    let d: String = description.into();
-    ObjectBuilder::new().schema_type(t).description((!d.is_empty()).then_some(d))
+fn typed(t: impl Into<SchemaType>, description: &str) -> ObjectBuilder {
+    let d = (!description.is_empty()).then(|| description.to_owned());
+    ObjectBuilder::new().schema_type(t).description(d)
 }
 fn int(max: usize, default: usize) -> ObjectBuilder {
-    typed(Type::Integer, "").minimum(Some(1)).maximum(Some(max)).default(Some(default.into()))
+    let o = typed(Type::Integer, "").minimum(Some(1));
+    o.maximum(Some(max)).default(Some(default.into()))
 }
-fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, description: impl Into<String>) -> ObjectBuilder {
-    typed(Type::String, description).enum_values(Some(keys))
+fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, d: &str) -> ObjectBuilder {
+    typed(Type::String, d).enum_values(Some(keys))
 }
 fn list(s: &str) -> impl Iterator<Item = &str> {
     s.split(',').map(str::trim)
 }
 /// `key` 中文 · … for descriptions.
-fn labelled<T: Copy>(all: &[T], key: fn(T) -> &'static str, zh: fn(T) -> &'static str) -> String {
-    let each: Vec<String> = all.iter().map(|&v| format!("`{}` {}", key(v), zh(v))).collect();
-    each.join(" · ")
+pub fn labelled<T: Copy>(all: &[T], k: fn(T) -> &'static str, zh: fn(T) -> &'static str) -> String {
+    let each = all.iter().map(|&v| format!("`{}` {}", k(v), zh(v)));
+    each.collect::<Vec<_>>().join(" · ")
 }
 fn types<const N: usize>(t: [Type; N]) -> SchemaType {
     SchemaType::from_iter(t)
 }
-fn amenity_keys() -> impl Iterator<Item = &'static str> {
-    Amenity::ALL.iter().map(|a| a.key())
-}
 
 built! {
-    AmenityKey => keys(amenity_keys(), labelled(Amenity::ALL, Amenity::key, Amenity::label_zh));
-    AmenityRowKey => keys(amenity_keys().chain([TOKEN_24H]), "An amenity key, or `24h`.");
+    AmenityKey => keys(Amenity::ALL.iter().map(|a| a.key()), &labelled(Amenity::ALL, Amenity::key, Amenity::label_zh));
+    AmenityRowKey => keys(Amenity::ALL.iter().map(|a| a.key()).chain([TOKEN_24H]), "An amenity key, or `24h`.");
     Kind => keys(station::Kind::ALL.iter().map(|k| k.key()),
-        labelled(station::Kind::ALL, station::Kind::key, station::Kind::label_zh));
-    HostType => keys(station::HostType::ALL.iter().map(|k| k.key()), format!(
+        &labelled(station::Kind::ALL, station::Kind::key, station::Kind::label_zh));
+    HostType => keys(station::HostType::ALL.iter().map(|k| k.key()), &format!(
         "The business or institution hosting the station: {}",
         labelled(station::HostType::ALL, station::HostType::key, station::HostType::label_zh)));
     Reason => keys(list(Reasons::KEYS), "closed 已关闭 · moved 已搬迁 · amenity_missing 设施缺失 · \
@@ -73,7 +71,7 @@ built! {
     CrsName => keys(list(CRS_NAMES), "").default(Some("wgs84".into()));
     DatasetVersion => typed(Type::String, "Content hash of the dataset (also the ETag).")
         .pattern(Some("^[0-9a-f]{16}$")).examples(["3f2a9c0e1b7d4a55"]);
-    StationId => typed(Type::String, format!("At most {} bytes.", station::StationId::MAX_LEN))
+    StationId => typed(Type::String, &format!("At most {} bytes.", station::StationId::MAX_LEN))
         .min_length(Some(1)).max_length(Some(station::StationId::MAX_LEN));
     Comment => typed(Type::String, "").max_length(Some(MAX_COMMENT_CHARS));
     Coordinates => ArrayBuilder::new().description(Some("`[lon, lat]` in the response's `crs` (WGS-84 by default)."))
@@ -93,29 +91,19 @@ built! {
     Encoding => keys(["gzip", "x-gzip", "identity"], "");
     StrOrInt => typed(types([Type::String, Type::Integer]), "");
     UploadText => typed(types([Type::String, Type::Number, Type::Null]),
-        format!("Trimmed, at most {MAX_TEXT_CHARS} characters; a number is taken as its decimal text."));
-    UploadHours => typed(types([Type::String, Type::Null]), format!(
+        &format!("Trimmed, at most {MAX_TEXT_CHARS} characters; a number is taken as its decimal text."));
+    FeatureType => keys(["Feature"], "");
+    PointType => keys(["Point"], "");
+    CollectionType => keys(["FeatureCollection"], "");
+    HealthStatus => keys(["ok"], "");
+    TilesCrs => keys(["wgs84", "gcj02"], "");
+    UploadHours => typed(types([Type::String, Type::Null]), &format!(
         "OpenStreetMap opening_hours syntax, at most {} bytes of UTF-8.", Hours::MAX_BYTES));
 }
 
 #[derive(ToSchema)]
-pub enum FeatureType {
-    Feature,
-}
-#[derive(ToSchema)]
-pub enum PointType {
-    Point,
-}
-#[derive(ToSchema)]
-pub enum CollectionType {
-    FeatureCollection,
-}
-
-#[derive(ToSchema)]
 pub struct Point {
-    #[schema(inline)]
     r#type: PointType,
-    #[schema(inline)]
     coordinates: Coordinates,
 }
 
@@ -140,8 +128,7 @@ pub struct StationProperties {
     /// Omitted when unknown.
     #[schema(required = false)]
     phone: String,
-    /// Open at `at` (or at the request time) in the server's time zone; `null` when the hours are unknown.
-    /// Computed per response (see Caching).
+    /// Open at `at` (or now) in the server's time zone; `null` when the hours are unknown. Computed per response.
     #[schema(required = false)]
     open_now: Option<bool>,
     /// Only on nearest (from the query point) and along (from the route): great-circle metres, 0.1 m.
@@ -159,27 +146,15 @@ pub struct StationProperties {
     "properties": {"name": "望京骑迹24小时智能化工会驿站", "kind": "station", "host_type": "union_center",
         "district": "朝阳区", "amenities": ["water", "charging", "rest"], "opening_hours": "24/7", "open_now": true}})))]
 pub struct Station {
-    #[schema(inline)]
     r#type: FeatureType,
     id: StationId,
     geometry: Point,
     properties: StationProperties,
 }
 
-/// One station with the dataset version (and `crs`) as foreign members.
-#[derive(ToSchema)]
-pub struct StationResponse {
-    #[serde(flatten)]
-    station: Station,
-    dataset_version: DatasetVersion,
-    #[schema(required = false)]
-    crs: Crs,
-}
-
 /// A GeoJSON FeatureCollection of stations with foreign members.
 #[derive(ToSchema)]
 pub struct FeatureCollection {
-    #[schema(inline)]
     r#type: CollectionType,
     features: Vec<Station>,
     /// Features in this response.
@@ -195,51 +170,36 @@ pub struct FeatureCollection {
 /// The stored dataset: WGS-84, in id order, without per-response members (`open_now`, `count`, `dataset_version`).
 #[derive(ToSchema)]
 pub struct StoredCollection {
-    #[schema(inline)]
     r#type: CollectionType,
     features: Vec<Station>,
 }
 
 #[derive(ToSchema)]
-pub struct UploadPoint {
-    #[schema(inline)]
-    r#type: PointType,
-    #[schema(min_items = 2)]
-    coordinates: Vec<f64>,
-}
-
-#[derive(ToSchema)]
 pub struct UploadProperties {
-    #[schema(required = false, inline)]
+    #[schema(required = false)]
     id: StrOrInt,
-    #[schema(inline)]
     name: UploadText,
     /// Default `station`; a key or its Chinese label.
     kind: Option<String>,
     /// Default `other`; a key or its Chinese label.
     host_type: Option<String>,
-    #[schema(inline)]
     address: Option<UploadText>,
-    #[schema(inline)]
     district: Option<UploadText>,
     /// Keys or their Chinese labels.
     amenities: Option<Vec<String>>,
-    #[schema(inline)]
     opening_hours: Option<UploadHours>,
-    #[schema(inline)]
     phone: Option<UploadText>,
 }
 
 #[derive(ToSchema)]
-#[schema(description = format!("A station to upload. Stricter rules than the schema can say: `id` (Feature `id`, \
-    or `properties.id`) unique, non-empty, ≤ {} bytes, an integer becomes its string; `geometry` a Point with finite \
-    in-range `[lon, lat]` in `?crs`; `name` non-empty; `opening_hours` parseable.", station::StationId::MAX_LEN))]
+#[schema(description = format!("A station to upload. Stricter rules than the schema can say: `id` (Feature `id`, or \
+    `properties.id`) unique, non-empty, ≤ {} bytes, an integer becomes its string; `geometry` in `?crs`; `name` \
+    non-empty; `opening_hours` parseable.", station::StationId::MAX_LEN))]
 pub struct UploadFeature {
-    #[schema(inline)]
     r#type: FeatureType,
-    #[schema(required = false, inline)]
+    #[schema(required = false)]
     id: StrOrInt,
-    geometry: UploadPoint,
+    geometry: Point,
     properties: UploadProperties,
 }
 
@@ -248,16 +208,15 @@ pub struct UploadFeature {
     "geometry": {"type": "Point", "coordinates": [116.4705, 39.992]},
     "properties": {"name": "望京骑迹驿站", "amenities": ["water", "充电"], "opening_hours": "24/7"}}]})))]
 pub struct UploadCollection {
-    #[schema(inline)]
     r#type: CollectionType,
     features: Vec<UploadFeature>,
 }
 
-/// UTF-8 CSV (BOM optional) with the header `id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone`
-/// (any order; only id,name,lon,lat required); `amenities` separated by `;`. `index` in errors is the 0-based
-/// data row, `line` the 1-based file line.
+/// UTF-8 CSV (BOM optional) with the header `id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone` (any order; only id,name,lon,lat required); `amenities` separated by `;`. `index` in errors is the 0-based data row, `line` the 1-based file line.
 #[derive(ToSchema)]
-#[schema(examples("id,name,lon,lat,amenities,opening_hours\nbj-1,望京驿站,116.4705,39.992,water;charging,24/7\n"))]
+#[schema(examples(
+    "id,name,lon,lat,amenities,opening_hours\nbj-1,望京驿站,116.4705,39.992,water;charging,24/7\n"
+))]
 pub struct UploadCsv(String);
 
 #[derive(ToSchema)]
@@ -285,7 +244,6 @@ pub struct VersionInfo {
 #[derive(ToSchema)]
 pub struct VersionList {
     current: DatasetVersion,
-    #[schema(inline)]
     versions: Versions,
 }
 
@@ -327,28 +285,6 @@ pub struct RowError {
 }
 
 #[derive(ToSchema)]
-pub struct AmenityRow {
-    #[schema(inline)]
-    key: AmenityRowKey,
-    label_zh: String,
-    label_en: String,
-    /// Stations that have it.
-    count: usize,
-    /// Only on `24h` (true): a filter token, not an amenity listed on stations.
-    #[schema(required = false)]
-    filter_only: bool,
-}
-
-#[derive(ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(examples(json!({"reason": "amenity_missing", "comment": "没有充电器"})))]
-pub struct NewReport {
-    reason: Reason,
-    #[schema(required = false)]
-    comment: Comment,
-}
-
-#[derive(ToSchema)]
 pub struct Report {
     #[schema(examples("r12"))]
     id: String,
@@ -370,86 +306,7 @@ pub struct ReportList {
     reports: Vec<Report>,
 }
 
-#[derive(ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum HealthStatus {
-    Ok,
-}
-
-#[derive(ToSchema)]
-pub struct Health {
-    #[schema(inline)]
-    status: HealthStatus,
-    dataset_version: DatasetVersion,
-    stations: usize,
-}
-
-#[derive(ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TilesCrs {
-    Wgs84,
-    Gcj02,
-}
-
-#[derive(ToSchema)]
-pub struct Tiles {
-    /// XYZ template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
-    url: String,
-    attribution: String,
-    #[schema(inline)]
-    crs: TilesCrs,
-    max_zoom: u32,
-}
-
-/// What the map page needs to draw tiles; useful to embed the same map.
-#[derive(ToSchema)]
-pub struct Config {
-    #[schema(inline)]
-    tiles: Tiles,
-    #[schema(examples("Asia/Shanghai"))]
-    timezone: String,
-}
-
-/// The filters every read shares.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Filters {
-    /// Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all
-    /// times). Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown
-    /// token is a 400 that lists the valid ones.
-    #[param(example = "water,charging,24h")]
-    amenities: Option<String>,
-    /// `true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded.
-    #[param(default = false)]
-    open_now: Option<bool>,
-    /// The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. Hours are
-    /// read in the server's time zone (`timezone` in /api/v1/config).
-    #[param(format = DateTime, example = "2026-11-25T10:30:00+08:00")]
-    at: Option<String>,
-    /// Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM),
-    /// `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `"crs"`.
-    #[param(inline)]
-    crs: Option<CrsName>,
-}
-
-#[derive(IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct Revalidate {
-    /// The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is
-    /// 304 with no body.
-    #[param(rename = "If-None-Match", example = "\"3f2a9c0e1b7d4a55\"")]
-    if_none_match: Option<String>,
-}
-
-fn header(description: &str, schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Header {
-    HeaderBuilder::new().schema(schema).description(Some(description)).build()
-}
-fn request_id() -> utoipa::openapi::Header {
-    let d = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.";
-    header(d, typed(Type::String, ""))
-}
-
-/// Reusable responses: the problem+json errors (name, description, extra headers) and 304.
+/// Reusable responses: the problem+json errors and 304.
 macro_rules! responses {
     ($($name:ident => $response:expr;)*) => {$(
         pub struct $name;
@@ -460,12 +317,21 @@ macro_rules! responses {
         }
     )*};
 }
-fn problem(description: impl Into<String>) -> ResponseBuilder {
-    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
-    ResponseBuilder::new().description(description).content("application/problem+json", body)
+fn header(d: &str, schema: ObjectBuilder) -> Header {
+    let mut h = Header::new(schema);
+    h.description = Some(d.into());
+    h
 }
+fn problem(description: &str) -> ResponseBuilder {
+    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem")));
+    let r = ResponseBuilder::new().description(description);
+    r.content("application/problem+json", body.build())
+}
+/// With `X-Request-Id`: every problem but the timeout's, which is answered outside the id layer.
 fn problem_id(description: &str) -> ResponseBuilder {
-    problem(description).header("X-Request-Id", request_id())
+    let d =
+        "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.";
+    problem(description).header("X-Request-Id", header(d, typed(Type::String, "")))
 }
 
 responses! {
