@@ -9,7 +9,7 @@ mod pages;
 pub mod params;
 mod reports;
 mod respond;
-mod stations;
+pub mod stations;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -6,6 +6,7 @@ mod corpus;
 mod durability;
 mod etag;
 mod helpers;
+mod openapi;
 mod ops;
 mod params;
 mod reads;

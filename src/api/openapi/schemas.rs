@@ -1,34 +1,22 @@
-//! Doc-only types: the wire format of the bodies and queries, for utoipa. None is ever built (the GeoJSON is
-//! written by hand in `feature.rs`, queries are parsed by `params.rs`); `tests/openapi/check.py` holds real
-//! answers to them. Keys and limits come from the code's constants through the `built!` types.
+//! Doc-only types: the wire format of bodies the code writes by hand (`feature.rs`) or through types outside
+//! the API, for utoipa; never built. Keys and limits come from the code's constants via the `built!` types.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 
 use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{ContentBuilder, Header, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Header, HeaderBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{PartialSchema, ToResponse, ToSchema};
 
-use super::super::params::{MAX_Q_CHARS, TOKEN_24H};
-use super::super::stations::{
-    DEFAULT_ALONG_DISTANCE_M, DEFAULT_ALONG_LIMIT, DEFAULT_K, DEFAULT_LIMIT, MAX_ALONG_DISTANCE_M,
-    MAX_ALONG_LIMIT, MAX_K, MAX_LIMIT,
-};
-use crate::crs::CRS_NAMES;
-use crate::import::MAX_TEXT_CHARS;
-use crate::reports::{Reason as Reasons, MAX_COMMENT_CHARS};
-use crate::station::{self, Amenity, Hours};
-use crate::store::KEEP_VERSIONS;
+use crate::api::stations::{self as read, MAX_K};
+use crate::config::{DEFAULT_REPORTS_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT_SECS};
+use crate::station::{self, Amenity};
 
 /// Unit types whose schema is built in code, from the constants (utoipa's attributes take only literals).
 macro_rules! built {
     ($($name:ident => $schema:expr;)*) => {$(
         pub struct $name;
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                $schema.into()
-            }
-        }
+        impl PartialSchema for $name { fn schema() -> RefOr<Schema> { $schema.into() } }
         impl ToSchema for $name {}
     )*};
 }
@@ -44,61 +32,55 @@ fn int(max: usize, default: usize) -> ObjectBuilder {
 fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, d: &str) -> ObjectBuilder {
     typed(Type::String, d).enum_values(Some(keys))
 }
-fn list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(',').map(str::trim)
-}
 /// `key` 中文 · … for descriptions.
 pub fn labelled<T: Copy>(all: &[T], k: fn(T) -> &'static str, zh: fn(T) -> &'static str) -> String {
     let each = all.iter().map(|&v| format!("`{}` {}", k(v), zh(v)));
     each.collect::<Vec<_>>().join(" · ")
 }
-fn types<const N: usize>(t: [Type; N]) -> SchemaType {
-    SchemaType::from_iter(t)
-}
 
 built! {
     AmenityKey => keys(Amenity::ALL.iter().map(|a| a.key()), &labelled(Amenity::ALL, Amenity::key, Amenity::label_zh));
-    AmenityRowKey => keys(Amenity::ALL.iter().map(|a| a.key()).chain([TOKEN_24H]), "An amenity key, or `24h`.");
+    AmenityRowKey => keys(Amenity::ALL.iter().map(|a| a.key()).chain([crate::api::params::TOKEN_24H]), "An amenity key, or `24h`.");
     Kind => keys(station::Kind::ALL.iter().map(|k| k.key()),
         &labelled(station::Kind::ALL, station::Kind::key, station::Kind::label_zh));
     HostType => keys(station::HostType::ALL.iter().map(|k| k.key()), &format!(
         "The business or institution hosting the station: {}",
         labelled(station::HostType::ALL, station::HostType::key, station::HostType::label_zh)));
-    Reason => keys(list(Reasons::KEYS), "closed 已关闭 · moved 已搬迁 · amenity_missing 设施缺失 · \
+    Reason => keys(crate::reports::Reason::KEYS.split(", "), "closed 已关闭 · moved 已搬迁 · amenity_missing 设施缺失 · \
         wrong_hours 时间不对 · refused_entry 拒绝进入 · other 其他");
-    Crs => keys(list(CRS_NAMES).skip(1), "Foreign member: the coordinate system of the coordinates in \
+    Crs => keys(crate::crs::CRS_NAMES.split(", ").skip(1), "Foreign member: the coordinate system of the coordinates in \
         this response, present only when it is not WGS-84.");
-    CrsName => keys(list(CRS_NAMES), "").default(Some("wgs84".into()));
+    CrsName => keys(crate::crs::CRS_NAMES.split(", "), "").default(Some("wgs84".into()));
     DatasetVersion => typed(Type::String, "Content hash of the dataset (also the ETag).")
         .pattern(Some("^[0-9a-f]{16}$")).examples(["3f2a9c0e1b7d4a55"]);
     StationId => typed(Type::String, &format!("At most {} bytes.", station::StationId::MAX_LEN))
         .min_length(Some(1)).max_length(Some(station::StationId::MAX_LEN));
-    Comment => typed(Type::String, "").max_length(Some(MAX_COMMENT_CHARS));
+    Comment => typed(Type::String, "").max_length(Some(crate::reports::MAX_COMMENT_CHARS));
     Coordinates => ArrayBuilder::new().description(Some("`[lon, lat]` in the response's `crs` (WGS-84 by default)."))
         .prefix_items([typed(Type::Number, "").minimum(Some(-180)).maximum(Some(180)).build(),
             typed(Type::Number, "").minimum(Some(-90)).maximum(Some(90)).build()])
         .items(ArrayItems::False).min_items(Some(2)).max_items(Some(2));
-    Versions => ArrayBuilder::new().items(Ref::from_schema_name("VersionInfo")).max_items(Some(KEEP_VERSIONS))
-        .description(Some(format!("Newest first; the newest {KEEP_VERSIONS} are kept.")));
-    K => int(MAX_K, DEFAULT_K);
-    Limit => int(MAX_LIMIT, DEFAULT_LIMIT);
-    AlongLimit => int(MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT);
-    AlongDistance => typed(Type::Number, "").exclusive_minimum(Some(0)).maximum(Some(MAX_ALONG_DISTANCE_M))
-        .default(Some(DEFAULT_ALONG_DISTANCE_M.into()));
-    Q => typed(Type::String, "").max_length(Some(MAX_Q_CHARS)).examples(["望京"]);
+    Versions => ArrayBuilder::new().items(Ref::from_schema_name("VersionInfo")).max_items(Some(crate::store::KEEP_VERSIONS))
+        .description(Some(format!("Newest first; the newest {} are kept.", crate::store::KEEP_VERSIONS)));
+    K => int(MAX_K, read::DEFAULT_K);
+    Limit => int(read::MAX_LIMIT, read::DEFAULT_LIMIT);
+    AlongLimit => int(read::MAX_ALONG_LIMIT, read::DEFAULT_ALONG_LIMIT);
+    AlongDistance => typed(Type::Number, "").exclusive_minimum(Some(0)).maximum(Some(read::MAX_ALONG_DISTANCE_M))
+        .default(Some(read::DEFAULT_ALONG_DISTANCE_M.into()));
+    Q => typed(Type::String, "").max_length(Some(crate::api::params::MAX_Q_CHARS)).examples(["望京"]);
     Offset => typed(Type::Integer, "").minimum(Some(0)).default(Some(0.into()));
     Off => typed(Type::Boolean, "").default(Some(false.into()));
     Encoding => keys(["gzip", "x-gzip", "identity"], "");
-    StrOrInt => typed(types([Type::String, Type::Integer]), "");
-    UploadText => typed(types([Type::String, Type::Number, Type::Null]),
-        &format!("Trimmed, at most {MAX_TEXT_CHARS} characters; a number is taken as its decimal text."));
+    StrOrInt => typed(SchemaType::from_iter([Type::String, Type::Integer]), "");
+    UploadText => typed(SchemaType::from_iter([Type::String, Type::Number, Type::Null]),
+        &format!("Trimmed, at most {} characters; a number is taken as its decimal text.", crate::import::MAX_TEXT_CHARS));
     FeatureType => keys(["Feature"], "");
     PointType => keys(["Point"], "");
     CollectionType => keys(["FeatureCollection"], "");
     HealthStatus => keys(["ok"], "");
     TilesCrs => keys(["wgs84", "gcj02"], "");
-    UploadHours => typed(types([Type::String, Type::Null]), &format!(
-        "OpenStreetMap opening_hours syntax, at most {} bytes of UTF-8.", Hours::MAX_BYTES));
+    UploadHours => typed(SchemaType::from_iter([Type::String, Type::Null]), &format!(
+        "OpenStreetMap opening_hours syntax, at most {} bytes of UTF-8.", station::Hours::MAX_BYTES));
 }
 
 #[derive(ToSchema)]
@@ -107,6 +89,7 @@ pub struct Point {
     coordinates: Coordinates,
 }
 
+/// `address` 地址, `district` 区, `opening_hours` and `phone` are omitted when unknown, never `null`.
 #[derive(ToSchema)]
 pub struct StationProperties {
     /// 站名
@@ -114,18 +97,15 @@ pub struct StationProperties {
     name: String,
     kind: Kind,
     host_type: HostType,
-    /// 地址. Omitted when unknown.
     #[schema(required = false)]
     address: String,
-    /// 区, e.g. 朝阳区. Omitted when unknown.
     #[schema(required = false)]
     district: String,
     /// In the fixed order of /api/v1/amenities. Never contains `24h` (see `opening_hours`).
     amenities: BTreeSet<AmenityKey>,
-    /// OpenStreetMap opening_hours syntax, e.g. `24/7` or `Mo-Fr 09:00-18:00`. Omitted when unknown.
+    /// OpenStreetMap opening_hours syntax, e.g. `24/7` or `Mo-Fr 09:00-18:00`.
     #[schema(required = false)]
     opening_hours: String,
-    /// Omitted when unknown.
     #[schema(required = false)]
     phone: String,
     /// Open at `at` (or now) in the server's time zone; `null` when the hours are unknown. Computed per response.
@@ -174,27 +154,24 @@ pub struct StoredCollection {
     features: Vec<Station>,
 }
 
+/// `kind` (default `station`), `host_type` (default `other`) and `amenities` take keys or their Chinese labels.
 #[derive(ToSchema)]
 pub struct UploadProperties {
     #[schema(required = false)]
     id: StrOrInt,
     name: UploadText,
-    /// Default `station`; a key or its Chinese label.
     kind: Option<String>,
-    /// Default `other`; a key or its Chinese label.
     host_type: Option<String>,
     address: Option<UploadText>,
     district: Option<UploadText>,
-    /// Keys or their Chinese labels.
     amenities: Option<Vec<String>>,
     opening_hours: Option<UploadHours>,
     phone: Option<UploadText>,
 }
 
 #[derive(ToSchema)]
-#[schema(description = format!("A station to upload. Stricter rules than the schema can say: `id` (Feature `id`, or \
-    `properties.id`) unique, non-empty, ≤ {} bytes, an integer becomes its string; `geometry` in `?crs`; `name` \
-    non-empty; `opening_hours` parseable.", station::StationId::MAX_LEN))]
+#[schema(description = format!("A station to upload; also: `id` (Feature `id`, or `properties.id`) unique, non-empty, \
+    ≤ {} bytes; `geometry` in `?crs`; `opening_hours` parseable.", station::StationId::MAX_LEN))]
 pub struct UploadFeature {
     r#type: FeatureType,
     #[schema(required = false)]
@@ -214,9 +191,7 @@ pub struct UploadCollection {
 
 /// UTF-8 CSV (BOM optional) with the header `id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone` (any order; only id,name,lon,lat required); `amenities` separated by `;`. `index` in errors is the 0-based data row, `line` the 1-based file line.
 #[derive(ToSchema)]
-#[schema(examples(
-    "id,name,lon,lat,amenities,opening_hours\nbj-1,望京驿站,116.4705,39.992,water;charging,24/7\n"
-))]
+#[schema(examples("id,name,lon,lat,amenities\nbj-1,望京驿站,116.4705,39.992,water;charging\n"))]
 pub struct UploadCsv(String);
 
 #[derive(ToSchema)]
@@ -255,7 +230,6 @@ pub struct Problem {
     /// Stable per kind of problem, e.g. `/problems/invalid-parameter`, `/problems/invalid-stations`.
     #[schema(format = "uri-reference")]
     r#type: String,
-    /// The HTTP reason phrase.
     title: String,
     #[schema(minimum = 400, maximum = 599)]
     status: u16,
@@ -276,7 +250,6 @@ pub struct RowError {
     /// CSV only: 1-based line of the file.
     #[schema(required = false, minimum = 1)]
     line: u64,
-    /// The row's id, when it has one.
     #[schema(required = false)]
     id: String,
     /// e.g. `geometry`, `id`, `name`, `kind`, `host_type`, `amenities`, `opening_hours`, `row`.
@@ -311,48 +284,44 @@ macro_rules! responses {
     ($($name:ident => $response:expr;)*) => {$(
         pub struct $name;
         impl<'s> ToResponse<'s> for $name {
-            fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
-                (stringify!($name), $response.build().into())
-            }
+            fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) { (stringify!($name), $response.build().into()) }
         }
     )*};
 }
-fn header(d: &str, schema: ObjectBuilder) -> Header {
-    let mut h = Header::new(schema);
-    h.description = Some(d.into());
-    h
+fn header(d: &str, s: ObjectBuilder) -> Header {
+    HeaderBuilder::new().schema(s).description(Some(d)).build()
 }
-fn problem(description: &str) -> ResponseBuilder {
+/// A problem+json response; all but the timeout's (as before) list `X-Request-Id`.
+fn problem(description: &str, request_id: bool) -> ResponseBuilder {
     let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem")));
     let r = ResponseBuilder::new().description(description);
-    r.content("application/problem+json", body.build())
-}
-/// With `X-Request-Id`: every problem but the timeout's, which is answered outside the id layer.
-fn problem_id(description: &str) -> ResponseBuilder {
     let d =
         "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.";
-    problem(description).header("X-Request-Id", header(d, typed(Type::String, "")))
+    let id = request_id.then(|| header(d, typed(Type::String, "")));
+    let r = id.into_iter().fold(r, |r, h| r.header("X-Request-Id", h));
+    r.content("application/problem+json", body.build())
 }
 
 responses! {
-    BadRequest => problem_id("Bad input: a query parameter (named in `parameter`) is missing, malformed, out of range \
-        or given twice; or the body cannot be parsed. `detail` says what is accepted.");
-    Unauthorized => problem_id("Missing or wrong admin token: send `Authorization: Bearer <token>`.");
-    AdminDisabled => problem_id("Admin endpoints are disabled: the server was started without `YIZHAN_ADMIN_TOKEN` \
-        or `--admin-token-file`.");
-    NotFound => problem_id("No station (or version) with that id.");
-    PayloadTooLarge => problem_id("The body is larger than the limit (after decompression).");
-    UnsupportedMediaType => problem_id("Unsupported `Content-Type` or `Content-Encoding`; `detail` lists what is accepted.");
-    Unprocessable => problem_id("The upload was read but cannot be accepted: `errors` lists every problem (all at \
-        once), or the dataset would be empty. Nothing was changed.");
-    InternalError => problem_id("Something failed on the server (e.g. the disk); the cause is logged, not sent. \
-        Nothing was changed unless the response says so.");
-    InsufficientStorage => problem_id("The data directory's disk is full even after pruning old dataset versions; \
-        nothing was changed. Free space and retry.");
-    TooManyRequests => problem_id("Rate limit exceeded. Wait `Retry-After` seconds.")
+    BadRequest => problem("Bad input: a query parameter (named in `parameter`) is missing, malformed, out of range \
+        or given twice; or the body cannot be parsed. `detail` says what is accepted.", true);
+    Unauthorized => problem("Missing or wrong admin token: send `Authorization: Bearer <token>`.", true);
+    AdminDisabled => problem("Admin endpoints are disabled: the server was started without `YIZHAN_ADMIN_TOKEN` \
+        or `--admin-token-file`.", true);
+    NotFound => problem("No station (or version) with that id.", true);
+    PayloadTooLarge => problem("The body is larger than the limit (after decompression).", true);
+    UnsupportedMediaType => problem("Unsupported `Content-Type` or `Content-Encoding`; `detail` lists what is accepted.", true);
+    Unprocessable => problem("The upload was read but cannot be accepted: `errors` lists every problem (all at \
+        once), or the dataset would be empty. Nothing was changed.", true);
+    InternalError => problem("Something failed on the server (e.g. the disk); the cause is logged, not sent. \
+        Nothing was changed unless the response says so.", true);
+    InsufficientStorage => problem("The data directory's disk is full even after pruning old dataset versions; \
+        nothing was changed. Free space and retry.", true);
+    TooManyRequests => problem(&format!("Rate limit exceeded ({DEFAULT_REPORTS_PER_MINUTE} a minute per client \
+        address by default). Wait `Retry-After` seconds."), true)
         .header("Retry-After", header("Seconds to wait before trying again.", typed(Type::Integer, "").minimum(Some(1))));
-    Unavailable => problem("The request took longer than the server's timeout and was stopped. Retry later, or \
-        narrow the request.");
+    Unavailable => problem(&format!("The request took longer than the server's timeout (default \
+        {DEFAULT_REQUEST_TIMEOUT_SECS} s) and was stopped. Retry later, or narrow the request."), false);
     NotModified => ResponseBuilder::new().description("`If-None-Match` matched: your copy is current. No body.")
         .header("ETag", header("The dataset version, quoted (strong).", typed(Type::String, "")))
         .header("Cache-Control", header("`public, max-age=30`.", typed(Type::String, "")));
