@@ -137,8 +137,8 @@ async fn config(State(app): State<AppState>) -> Response {
     .into_response()
 }
 
-/// What the map page needs to draw tiles; useful to embed the same map. (Fields in name order, as the
-/// `json!` map this replaced wrote them.)
+/// What the map page needs to draw tiles; useful to embed the same map.
+// Fields in name order, as the `json!` map this replaced wrote them (same bytes).
 #[derive(serde::Serialize, utoipa::ToSchema)]
 struct Config<'a> {
     tiles: Tiles<'a>,

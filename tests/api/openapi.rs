@@ -198,6 +198,10 @@ fn constants_come_from_the_code() {
     assert!(s["UploadHours"].get("maxLength").is_none());
 
     let description = spec["info"]["description"].as_str().unwrap();
+    assert!(
+        description.starts_with("驿站 (yizhan) locates"),
+        "{description:.40}"
+    );
     assert!(description.contains("## Decisions where the contract is silent"));
     assert!(description.contains(&format!(
         "`opening_hours` at most\n  {} bytes",

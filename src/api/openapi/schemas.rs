@@ -32,7 +32,6 @@ fn int(max: usize, default: usize) -> ObjectBuilder {
 fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, d: &str) -> ObjectBuilder {
     typed(Type::String, d).enum_values(Some(keys))
 }
-/// `key` 中文 · … for descriptions.
 pub fn labelled<T: Copy>(all: &[T], k: fn(T) -> &'static str, zh: fn(T) -> &'static str) -> String {
     let each = all.iter().map(|&v| format!("`{}` {}", k(v), zh(v)));
     each.collect::<Vec<_>>().join(" · ")
@@ -309,6 +308,7 @@ responses! {
     AdminDisabled => problem("Admin endpoints are disabled: the server was started without `YIZHAN_ADMIN_TOKEN` \
         or `--admin-token-file`.", true);
     NotFound => problem("No station (or version) with that id.", true);
+    MethodNotAllowed => problem("The path exists but not with this method.", true);
     PayloadTooLarge => problem("The body is larger than the limit (after decompression).", true);
     UnsupportedMediaType => problem("Unsupported `Content-Type` or `Content-Encoding`; `detail` lists what is accepted.", true);
     Unprocessable => problem("The upload was read but cannot be accepted: `errors` lists every problem (all at \
