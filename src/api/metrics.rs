@@ -13,7 +13,6 @@ use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::openapi as doc;
 use super::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -178,7 +177,7 @@ fn method_name(m: &Method) -> &'static str {
         `yizhan_http_request_duration_seconds` (histogram by route template), `yizhan_uploads_total{outcome}`, \
         `yizhan_reports_total`, `yizhan_dataset_stations`, `yizhan_dataset_info{version}`. Public: restrict it at your proxy.",
     responses((status = 200, description = "Metrics.", content_type = "text/plain", body = String),
-        (status = 503, response = doc::Unavailable))
+        (status = 503, response = super::openapi::Unavailable))
 )]
 pub async fn endpoint(State(app): State<AppState>) -> Response {
     let ds = app.catalog.snapshot();

@@ -3,8 +3,6 @@
 
 mod schemas;
 
-use std::sync::LazyLock;
-
 use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
@@ -66,7 +64,7 @@ pub fn spec() -> Value {
 #[utoipa::path(get, path = "/openapi.json", operation_id = "openapi", tag = "meta", summary = "This document",
     responses((status = 200, description = "OpenAPI 3.1.", content_type = "application/json", body = Object)))]
 pub async fn endpoint() -> Response {
-    static SPEC: LazyLock<Value> = LazyLock::new(spec);
+    static SPEC: std::sync::LazyLock<Value> = std::sync::LazyLock::new(spec);
     let cache = [(header::CACHE_CONTROL, "public, max-age=300")];
     (cache, Json(&*SPEC)).into_response()
 }

@@ -8,7 +8,7 @@ use utoipa::openapi::schema::{ArrayBuilder, ArrayItems, ObjectBuilder, Schema, S
 use utoipa::openapi::{ContentBuilder, Header, HeaderBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{PartialSchema, ToResponse, ToSchema};
 
-use crate::api::stations::{self as read, MAX_K};
+use crate::api::stations as read;
 use crate::config::{DEFAULT_REPORTS_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT_SECS};
 use crate::station::{self, Amenity};
 
@@ -25,10 +25,6 @@ fn typed(t: impl Into<SchemaType>, description: &str) -> ObjectBuilder {
     let d = (!description.is_empty()).then(|| description.to_owned());
     ObjectBuilder::new().schema_type(t).description(d)
 }
-fn int(max: usize, default: usize) -> ObjectBuilder {
-    let o = typed(Type::Integer, "").minimum(Some(1));
-    o.maximum(Some(max)).default(Some(default.into()))
-}
 fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, d: &str) -> ObjectBuilder {
     typed(Type::String, d).enum_values(Some(keys))
 }
@@ -42,9 +38,8 @@ built! {
     AmenityRowKey => keys(Amenity::ALL.iter().map(|a| a.key()).chain([crate::api::params::TOKEN_24H]), "An amenity key, or `24h`.");
     Kind => keys(station::Kind::ALL.iter().map(|k| k.key()),
         &labelled(station::Kind::ALL, station::Kind::key, station::Kind::label_zh));
-    HostType => keys(station::HostType::ALL.iter().map(|k| k.key()), &format!(
-        "The business or institution hosting the station: {}",
-        labelled(station::HostType::ALL, station::HostType::key, station::HostType::label_zh)));
+    HostType => keys(station::HostType::ALL.iter().map(|k| k.key()), &format!("The business or institution hosting \
+        the station: {}", labelled(station::HostType::ALL, station::HostType::key, station::HostType::label_zh)));
     Reason => keys(crate::reports::Reason::KEYS.split(", "), "closed 已关闭 · moved 已搬迁 · amenity_missing 设施缺失 · \
         wrong_hours 时间不对 · refused_entry 拒绝进入 · other 其他");
     Crs => keys(crate::crs::CRS_NAMES.split(", ").skip(1), "Foreign member: the coordinate system of the coordinates in \
@@ -56,14 +51,13 @@ built! {
         .min_length(Some(1)).max_length(Some(station::StationId::MAX_LEN));
     Comment => typed(Type::String, "").max_length(Some(crate::reports::MAX_COMMENT_CHARS));
     Coordinates => ArrayBuilder::new().description(Some("`[lon, lat]` in the response's `crs` (WGS-84 by default)."))
-        .prefix_items([typed(Type::Number, "").minimum(Some(-180)).maximum(Some(180)).build(),
-            typed(Type::Number, "").minimum(Some(-90)).maximum(Some(90)).build()])
-        .items(ArrayItems::False).min_items(Some(2)).max_items(Some(2));
+        .prefix_items([typed(Type::Number, "").minimum(Some(-180)).maximum(Some(180)).build(), typed(Type::Number, "")
+            .minimum(Some(-90)).maximum(Some(90)).build()]).items(ArrayItems::False).min_items(Some(2)).max_items(Some(2));
     Versions => ArrayBuilder::new().items(Ref::from_schema_name("VersionInfo")).max_items(Some(crate::store::KEEP_VERSIONS))
         .description(Some(format!("Newest first; the newest {} are kept.", crate::store::KEEP_VERSIONS)));
-    K => int(MAX_K, read::DEFAULT_K);
-    Limit => int(read::MAX_LIMIT, read::DEFAULT_LIMIT);
-    AlongLimit => int(read::MAX_ALONG_LIMIT, read::DEFAULT_ALONG_LIMIT);
+    K => typed(Type::Integer, "").minimum(Some(1)).maximum(Some(read::MAX_K)).default(Some(read::DEFAULT_K.into()));
+    Limit => typed(Type::Integer, "").minimum(Some(1)).maximum(Some(read::MAX_LIMIT)).default(Some(read::DEFAULT_LIMIT.into()));
+    AlongLimit => typed(Type::Integer, "").minimum(Some(1)).maximum(Some(read::MAX_ALONG_LIMIT)).default(Some(read::DEFAULT_ALONG_LIMIT.into()));
     AlongDistance => typed(Type::Number, "").exclusive_minimum(Some(0)).maximum(Some(read::MAX_ALONG_DISTANCE_M))
         .default(Some(read::DEFAULT_ALONG_DISTANCE_M.into()));
     Q => typed(Type::String, "").max_length(Some(crate::api::params::MAX_Q_CHARS)).examples(["望京"]);
@@ -153,6 +147,14 @@ pub struct StoredCollection {
     features: Vec<Station>,
 }
 
+/// A GeoJSON Point: `[lon, lat]` in `?crs`, in range; more members (an altitude) are ignored.
+#[derive(ToSchema)]
+pub struct UploadPoint {
+    r#type: PointType,
+    #[schema(min_items = 2)]
+    coordinates: Vec<f64>,
+}
+
 /// `kind` (default `station`), `host_type` (default `other`) and `amenities` take keys or their Chinese labels.
 #[derive(ToSchema)]
 pub struct UploadProperties {
@@ -175,7 +177,7 @@ pub struct UploadFeature {
     r#type: FeatureType,
     #[schema(required = false)]
     id: StrOrInt,
-    geometry: Point,
+    geometry: UploadPoint,
     properties: UploadProperties,
 }
 
