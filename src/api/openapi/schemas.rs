@@ -65,14 +65,14 @@ built! {
     Off => typed(Type::Boolean, "").default(Some(false.into()));
     Encoding => keys(["gzip", "x-gzip", "identity"], "");
     StrOrInt => typed(SchemaType::from_iter([Type::String, Type::Integer]), "");
-    UploadText => typed(SchemaType::from_iter([Type::String, Type::Number, Type::Null]),
+    UploadText => typed(SchemaType::from_iter([Type::String, Type::Number]),
         &format!("Trimmed, at most {} characters; a number is taken as its decimal text.", crate::import::MAX_TEXT_CHARS));
     FeatureType => keys(["Feature"], "");
     PointType => keys(["Point"], "");
     CollectionType => keys(["FeatureCollection"], "");
     HealthStatus => keys(["ok"], "");
     TilesCrs => keys(["wgs84", "gcj02"], "");
-    UploadHours => typed(SchemaType::from_iter([Type::String, Type::Null]), &format!(
+    UploadHours => typed(Type::String, &format!(
         "OpenStreetMap opening_hours syntax, at most {} bytes of UTF-8.", station::Hours::MAX_BYTES));
 }
 
