@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::metrics::UploadOutcome;
+use super::openapi as doc;
 use super::params::Params;
 use super::respond::private_json;
 use super::AppState;
@@ -158,6 +159,39 @@ async fn upload(
     Ok(private_json(&outcome.dataset_version, &outcome))
 }
 
+#[utoipa::path(
+    put, path = "/api/v1/stations", operation_id = "replaceStations", tag = "admin",
+    summary = "Replace the whole dataset (全量替换)",
+    description = "The upload becomes the dataset. Atomic: readers see the old dataset until the new one is durable and indexed, then the new one. \
+        Every problem is reported at once (422) and then nothing changes.",
+    security(("bearerAuth" = [])),
+    params(
+        ("crs" = inline(Option<doc::CrsName>), Query,
+            description = "What the uploaded coordinates are; they are converted to WGS-84 for storage."),
+        ("dry_run" = inline(Option<doc::Off>), Query,
+            description = "`true`: validate and report (including the version the dataset would get) without changing anything."),
+        ("allow_empty" = inline(Option<doc::Off>), Query,
+            description = "`true`: accept an upload that leaves the dataset empty (otherwise 422)."),
+        ("Content-Encoding" = inline(Option<doc::Encoding>), Header, nullable = false,
+            description = "`gzip` for a gzip-compressed body. The size limit applies after decompression too.")),
+    request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
+        at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
+        content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),
+            (doc::UploadCsv = "text/csv"))),
+    responses((status = 200, description = "Accepted (or, with `dry_run`, would be accepted). Durable before this answer.",
+            content_type = "application/json", body = doc::UploadOutcome,
+            headers(("ETag" = String, description = "The new dataset version, quoted."),
+                ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::AdminDisabled),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn replace(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -167,6 +201,38 @@ pub async fn replace(
     upload(app, headers, q, body, Mode::Replace).await
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/stations", operation_id = "upsertStations", tag = "admin",
+    summary = "Add or update stations by id (增量更新)",
+    description = "Uploaded stations replace those with the same `id`; the others stay. Same validation and atomicity as PUT.",
+    security(("bearerAuth" = [])),
+    params(
+        ("crs" = inline(Option<doc::CrsName>), Query,
+            description = "What the uploaded coordinates are; they are converted to WGS-84 for storage."),
+        ("dry_run" = inline(Option<doc::Off>), Query,
+            description = "`true`: validate and report (including the version the dataset would get) without changing anything."),
+        ("allow_empty" = inline(Option<doc::Off>), Query,
+            description = "`true`: accept an upload that leaves the dataset empty (otherwise 422)."),
+        ("Content-Encoding" = inline(Option<doc::Encoding>), Header, nullable = false,
+            description = "`gzip` for a gzip-compressed body. The size limit applies after decompression too.")),
+    request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
+        at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
+        content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),
+            (doc::UploadCsv = "text/csv"))),
+    responses((status = 200, description = "Accepted (or, with `dry_run`, would be accepted). Durable before this answer.",
+            content_type = "application/json", body = doc::UploadOutcome,
+            headers(("ETag" = String, description = "The new dataset version, quoted."),
+                ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::AdminDisabled),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn upsert(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -176,6 +242,21 @@ pub async fn upsert(
     upload(app, headers, q, body, Mode::Upsert).await
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/stations/{id}", operation_id = "deleteStation", tag = "admin",
+    summary = "Remove one station",
+    security(("bearerAuth" = [])),
+    params(("id" = String, Path, description = format!("Station id (percent-encode it in the path), at most {} bytes.", crate::domain::StationId::MAX_LEN), min_length = 1, example = "bj-chy-00042")),
+    responses((status = 200, description = "Removed; the outcome has the new version and the remaining count.",
+            content_type = "application/json", body = doc::UploadOutcome, headers(("ETag" = String, description = "The dataset version, quoted (strong)."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::AdminDisabled),
+        (status = 404, response = doc::NotFound),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn delete(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -189,6 +270,22 @@ pub async fn delete(
 }
 
 /// The current dataset as stored: canonical GeoJSON that a PUT takes back unchanged.
+#[utoipa::path(
+    get, path = "/api/v1/dataset", operation_id = "downloadDataset", tag = "admin",
+    summary = "Download the current dataset",
+    description = "Public. The dataset exactly as stored: a WGS-84 FeatureCollection in id order, one feature per line, \
+        without `open_now`/`dataset_version`, that `PUT /api/v1/stations` takes back unchanged (same version). \
+        Replicas can copy a primary with it.",
+    params(("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+    responses((status = 200, description = "The dataset file.", content_type = "application/geo+json", body = doc::StoredCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong)."),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"stations-<version>.geojson\"`."))),
+        (status = 304, response = doc::NotModified),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn download(
     State(app): State<AppState>,
     inm: super::respond::IfNoneMatch,
@@ -220,6 +317,18 @@ pub async fn download(
     Ok(r)
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/dataset/versions", operation_id = "listVersions", tag = "admin",
+    summary = "Stored dataset versions (for rollback)",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "The current version and the stored ones.", content_type = "application/json",
+            body = doc::VersionList, headers(("ETag" = String, description = "The dataset version, quoted (strong)."))),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::AdminDisabled),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let live = app.live.clone();
@@ -231,6 +340,22 @@ pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
     ))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/dataset/rollback", operation_id = "rollbackDataset", tag = "admin",
+    summary = "Make a stored version current again (回滚)",
+    security(("bearerAuth" = [])),
+    params(("version" = String, Query, pattern = "^[0-9a-f]{16}$",
+        description = "The version to make current: one of `GET /api/v1/dataset/versions`.")),
+    responses((status = 200, description = "Rolled back.", content_type = "application/json", body = doc::UploadOutcome, headers(("ETag" = String, description = "The dataset version, quoted (strong)."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::AdminDisabled),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::Unprocessable),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn rollback(
     State(app): State<AppState>,
     headers: HeaderMap,

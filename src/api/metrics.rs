@@ -479,6 +479,15 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "metrics", tag = "meta",
+    summary = "Prometheus metrics",
+    description = "Text exposition format 0.0.4: `yizhan_http_requests_total{method,route,status}`, \
+        `yizhan_http_request_duration_seconds` (histogram by route template), `yizhan_uploads_total{outcome}`, \
+        `yizhan_reports_total`, `yizhan_dataset_stations`, `yizhan_dataset_info{version}`. Public: restrict it at your proxy.",
+    responses((status = 200, description = "Metrics.", content_type = "text/plain", body = String),
+        (status = 503, response = super::openapi::Unavailable))
+)]
 pub async fn endpoint(State(app): State<AppState>) -> Response {
     let mut r = app.metrics.render().into_response();
     r.headers_mut().insert(

@@ -12,7 +12,7 @@ pub mod params;
 mod ratelimit;
 mod reports;
 mod respond;
-mod stations;
+pub mod stations;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -103,18 +103,43 @@ impl MakeRequestId for Counter {
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/config", operation_id = "getConfig", tag = "meta",
+    summary = "Map page settings (tiles, time zone)",
+    responses((status = 200, description = "Settings.", content_type = "application/json", body = Config),
+        (status = 503, response = openapi::Unavailable))
+)]
 async fn config(State(app): State<AppState>) -> Response {
     let s = &app.settings;
-    Json(serde_json::json!({
-        "tiles": {
-            "url": s.tiles_url,
-            "attribution": s.tiles_attribution,
-            "crs": s.tiles_crs.as_str(),
-            "max_zoom": 19,
+    Json(Config {
+        tiles: Tiles {
+            attribution: &s.tiles_attribution,
+            crs: s.tiles_crs.as_str(),
+            max_zoom: 19,
+            url: &s.tiles_url,
         },
-        "timezone": s.timezone.name(),
-    }))
+        timezone: s.timezone.name(),
+    })
     .into_response()
+}
+
+/// What the map page needs to draw tiles; useful to embed the same map.
+// Fields in name order, as the `json!` map this replaced wrote them (same bytes).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Config<'a> {
+    tiles: Tiles<'a>,
+    #[schema(examples("Asia/Shanghai"))]
+    timezone: &'static str,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Tiles<'a> {
+    attribution: &'a str,
+    #[schema(value_type = openapi::TilesCrs)]
+    crs: &'static str,
+    max_zoom: u8,
+    /// XYZ template, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
+    url: &'a str,
 }
 
 async fn method_not_allowed(req: Request<axum::body::Body>) -> Response {

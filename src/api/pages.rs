@@ -70,12 +70,33 @@ fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     Some(r)
 }
 
+#[utoipa::path(
+    get, path = "/", operation_id = "mapPage", tag = "pages",
+    summary = "The rider map page (骑手地图)",
+    description = "A phone page: nearest stations, filters, details, reports. A shareable link `/?lat=&lon=&amenities=&open_now=` centres \
+        there (WGS-84) and lists the nearest matches without asking for the device's location. The parameters are read by the page, not the server.",
+    params(("lat" = Option<f64>, Query, minimum = -90, maximum = 90, description = "Centre latitude, WGS-84."),
+        ("lon" = Option<f64>, Query, minimum = -180, maximum = 180, description = "Centre longitude, WGS-84."),
+        ("amenities" = Option<String>, Query, description = "As in the read API."),
+        ("open_now" = Option<bool>, Query, description = "As in the read API.")),
+    responses((status = 200, description = "HTML (with a strict Content-Security-Policy; `Cache-Control: no-cache`).",
+            content_type = "text/html", body = String, headers(("ETag" = String, description = "Hash of the page."))),
+        (status = 304, description = "The page has not changed."))
+)]
 pub async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers).unwrap_or_else(|| {
         ApiError::NotFound("the map page is not built in".into()).into_response()
     })
 }
 
+#[utoipa::path(
+    get, path = "/admin", operation_id = "adminPage", tag = "pages",
+    summary = "The admin upload page",
+    description = "Upload, validate (dry run) and roll back datasets in a browser; asks for the admin token.",
+    responses((status = 200, description = "HTML (with a strict Content-Security-Policy; `Cache-Control: no-cache`).",
+            content_type = "text/html", body = String, headers(("ETag" = String, description = "Hash of the page."))),
+        (status = 304, description = "The page has not changed."))
+)]
 pub async fn admin(headers: HeaderMap) -> Response {
     serve("admin.html", &headers).unwrap_or_else(|| {
         ApiError::NotFound("the admin page is not built in".into()).into_response()

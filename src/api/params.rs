@@ -14,7 +14,9 @@ use crate::index::BBox;
 /// The filter token for "open at all times", accepted beside the amenity keys.
 pub const TOKEN_24H: &str = "24h";
 /// Longest accepted `q`, in characters.
-const MAX_Q_CHARS: usize = 200;
+pub const MAX_Q_CHARS: usize = 200;
+/// Fewest points in an along `path`.
+pub const MIN_PATH_POINTS: usize = 2;
 
 /// Borrows from the query string: most values need no percent-decoding, so most requests copy nothing.
 pub struct Params<'a> {
@@ -208,7 +210,7 @@ impl<'a> Params<'a> {
             }
             points.push(crs.to_wgs84(lon, lat));
         }
-        if points.len() < 2 {
+        if points.len() < MIN_PATH_POINTS {
             return Err(msg(format!("{} point(s) given", points.len())));
         }
         Ok(points)

@@ -9,6 +9,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::openapi as doc;
 use super::ratelimit::ReportLimiter;
 use super::AppState;
 use crate::store::reports::{ReportError, ReportLog};
@@ -41,17 +42,37 @@ fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: b
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "amenity_missing", "comment": "没有充电器"})))]
 struct NewReport {
+    #[schema(value_type = doc::Reason)]
     reason: String,
     #[serde(default)]
+    #[schema(value_type = doc::Comment)]
     comment: Option<String>,
 }
 
 /// Largest accepted report body: a 500-character comment in UTF-8 plus the JSON around it.
-const MAX_BODY: usize = 8 * 1024;
+pub const MAX_BODY: usize = 8 * 1024;
 
+#[utoipa::path(
+    post, path = "/api/v1/stations/{id}/reports", operation_id = "reportProblem", tag = "reports",
+    summary = "Report a problem with a station (反馈问题)",
+    description = format!("Anyone may report. Rate-limited per client address ({} a minute by default), then 429 with `Retry-After`.",
+        crate::settings::DEFAULT_REPORTS_PER_MINUTE),
+    params(("id" = String, Path, description = format!("Station id (percent-encode it in the path), at most {} bytes.", crate::domain::StationId::MAX_LEN), min_length = 1, example = "bj-chy-00042")),
+    request_body(content = NewReport, content_type = "application/json"),
+    responses((status = 202, description = "Stored (durably); an admin will look at it.", content_type = "application/json",
+            body = doc::Report, headers(("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 500, response = doc::InternalError),
+        (status = 507, response = doc::InsufficientStorage),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn create(
     State(app): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -98,6 +119,15 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, Json(saved)).into_response())
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/reports", operation_id = "listReports", tags = ["admin", "reports"],
+    summary = "Open problem reports, newest first",
+    security(("bearerAuth" = [])),
+    responses((status = 200, description = "Open reports.", content_type = "application/json", body = doc::ReportList),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::AdminDisabled),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn list(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     app.admin.check(&headers)?;
     let reports = app.reports.log.open_reports();

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{AlongQuery, ListQuery, NearestQuery, OneQuery, StationIdPath};
+use super::openapi as doc;
 use super::respond::{geojson, geojson_bytes, json, not_modified, IfNoneMatch};
 use super::AppState;
 use crate::domain::{Amenity, OpenAt};
@@ -36,6 +37,47 @@ fn features<'a>(
     .collect()
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations/nearest", operation_id = "nearestStations", tag = "stations",
+    summary = "The k nearest stations (附近驿站)",
+    description = "Nearest first (unrounded great-circle distance), ties by `id`. Each feature has `distance_m`. \
+        Fewer than `k` come back when fewer match. With `crs=gcj02` pass Amap coordinates and draw the answer on an Amap map unchanged.",
+    params(
+        ("lat" = f64, Query, minimum = -90, maximum = 90, example = 39.992,
+            description = "Latitude of the query point (纬度), in `crs`."),
+        ("lon" = f64, Query, minimum = -180, maximum = 180, example = 116.4705,
+            description = "Longitude of the query point (经度), in `crs`."),
+        ("k" = inline(Option<doc::K>), Query,
+            description = "How many stations at most. Fewer come back when fewer match (or lie within `max_distance_m`)."),
+        ("max_distance_m" = Option<f64>, Query, exclusive_minimum = 0,
+            description = "Only stations at most this far from the point, in metres. Any number > 0."),
+        ("amenities" = Option<String>, Query, example = "water,charging,24h",
+            description = "Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times). \
+                Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a 400 that lists the valid ones."),
+        ("open_now" = inline(Option<doc::Off>), Query,
+            description = "`true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded."),
+        ("at" = Option<String>, Query, format = DateTime, example = "2026-11-25T10:30:00+08:00",
+            description = "The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. \
+                Hours are read in the server's time zone (`timezone` in /api/v1/config)."),
+        ("crs" = inline(Option<doc::CrsName>), Query,
+            description = "Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM), \
+                `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `\"crs\"`."),
+        ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+    responses((status = 200, description = "Stations, nearest first.", content_type = "application/geo+json", body = doc::FeatureCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.")),
+            example = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "id": "bj-chy-00042",
+            "geometry": {"type": "Point", "coordinates": [116.4705, 39.992]},
+            "properties": {"name": "望京骑迹24小时智能化工会驿站", "kind": "station", "host_type": "union_center",
+                "district": "朝阳区", "amenities": ["water", "charging", "rest"], "opening_hours": "24/7",
+                "open_now": true, "distance_m": 812.4}}],
+            "count": 1, "dataset_version": "3f2a9c0e1b7d4a55"})),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn nearest(
     State(app): State<AppState>,
     q: NearestQuery,
@@ -56,6 +98,39 @@ pub async fn nearest(
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations/along", operation_id = "stationsAlongRoute", tag = "stations",
+    summary = "Stations along a route (沿途驿站)",
+    description = "Stations within `max_distance_m` of the route, in the order a rider meets them: by `along_m`, then `distance_m`, then `id`. \
+        Each feature adds `along_m` (metres along the route to the route point nearest the station) and `distance_m` (metres from the station to the route). \
+        Distances are great-circle to the route's great-circle segments. Paste an Amap route polyline as `path` with `crs=gcj02`.",
+    params(("path" = String, Query, description = format!("The route as an Amap-style polyline: `lng,lat` pairs joined by `;`, {} to {} points, \
+            in `crs`. Segments between points are great-circle arcs.", super::params::MIN_PATH_POINTS, super::extract::MAX_PATH_POINTS), example = "116.4000,39.9000;116.4500,39.9300;116.4705,39.9920"),
+        ("max_distance_m" = inline(Option<doc::AlongDistance>), Query,
+            description = "Largest distance from the route, in metres (> 0)."),
+        ("limit" = inline(Option<doc::AlongLimit>), Query,
+            description = "Most stations returned (the first ones a rider meets)."),
+        ("amenities" = Option<String>, Query, example = "water,charging,24h",
+            description = "Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times). \
+                Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a 400 that lists the valid ones."),
+        ("open_now" = inline(Option<doc::Off>), Query,
+            description = "`true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded."),
+        ("at" = Option<String>, Query, format = DateTime, example = "2026-11-25T10:30:00+08:00",
+            description = "The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. \
+                Hours are read in the server's time zone (`timezone` in /api/v1/config)."),
+        ("crs" = inline(Option<doc::CrsName>), Query,
+            description = "Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM), \
+                `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `\"crs\"`."),
+        ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+    responses((status = 200, description = "Stations along the route.", content_type = "application/geo+json", body = doc::FeatureCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn along(
     State(app): State<AppState>,
     q: AlongQuery,
@@ -78,6 +153,40 @@ pub async fn along(
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/stations", operation_id = "listStations", tag = "stations",
+    summary = "Stations in a box, or all (列表)",
+    description = "Ordered by `id`, paged with `limit`/`offset`; `count` is this page, `total` all matches.",
+    params(
+        ("bbox" = Option<String>, Query, pattern = r"^\s*-?[0-9.eE+-]+\s*(,\s*-?[0-9.eE+-]+\s*){3}$",
+            example = "116.30,39.85,116.50,40.00",
+            description = "`minLon,minLat,maxLon,maxLat` in `crs`; edges are inclusive; `minLon > maxLon` crosses the antimeridian; \
+                `minLat > maxLat` is a 400. Without it, every station matches."),
+        ("q" = inline(Option<doc::Q>), Query, description = "Case-insensitive substring of the station's `name` or `address`."),
+        ("limit" = inline(Option<doc::Limit>), Query, description = "Page size."),
+        ("offset" = inline(Option<doc::Offset>), Query,
+            description = "Matches to skip (in `id` order). Past the end: an empty page with the real `total`."),
+        ("amenities" = Option<String>, Query, example = "water,charging,24h",
+            description = "Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times). \
+                Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a 400 that lists the valid ones."),
+        ("open_now" = inline(Option<doc::Off>), Query,
+            description = "`true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded."),
+        ("at" = Option<String>, Query, format = DateTime, example = "2026-11-25T10:30:00+08:00",
+            description = "The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. \
+                Hours are read in the server's time zone (`timezone` in /api/v1/config)."),
+        ("crs" = inline(Option<doc::CrsName>), Query,
+            description = "Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM), \
+                `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `\"crs\"`."),
+        ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+    responses((status = 200, description = "A page of stations.", content_type = "application/geo+json", body = doc::FeatureCollection,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn list(
     State(app): State<AppState>,
     q: ListQuery,
@@ -97,6 +206,37 @@ pub async fn list(
     ))
 }
 
+/// One station with the dataset version (and `crs`) as foreign members: documents the bytes that
+/// [`crate::wire::geojson::Single`] writes.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StationResponse)]
+#[allow(dead_code)] // only read by the OpenAPI derive
+struct One<'a> {
+    #[serde(flatten)]
+    #[schema(value_type = doc::Station)]
+    feature: Feature<'a>,
+    #[schema(value_type = doc::DatasetVersion)]
+    dataset_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = doc::Crs)]
+    crs: Option<&'static str>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/stations/{id}", operation_id = "getStation", tag = "stations",
+    summary = "One station",
+    params(("id" = String, Path, description = format!("Station id (percent-encode it in the path), at most {} bytes.", crate::domain::StationId::MAX_LEN), min_length = 1, example = "bj-chy-00042"), ("crs" = inline(Option<doc::CrsName>), Query, description = "As in the other reads."),
+        ("at" = Option<String>, Query, format = DateTime, description = "As in the other reads."), ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+    responses((status = 200, description = "The station, with `open_now`.", content_type = "application/geo+json", body = One,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn one(
     State(app): State<AppState>,
     StationIdPath(id): StationIdPath,
@@ -120,17 +260,35 @@ pub async fn one(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AmenityRow {
+    #[schema(value_type = doc::AmenityRowKey)]
     key: &'static str,
     label_zh: &'static str,
     label_en: &'static str,
+    /// Stations that have it.
     count: usize,
     /// Set on `24h`, which is a filter token rather than an amenity a station lists.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     filter_only: bool,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/amenities", operation_id = "listAmenities", tag = "stations",
+    summary = "Amenities with labels and counts (设施)",
+    description = "Every amenity in a fixed order with its Chinese and English label and how many stations have it, then the `24h` \
+        filter row (`filter_only: true`). Build your filter UI from this.",
+    params(("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+    responses((status = 200, description = "Amenity rows.", content_type = "application/json", body = [AmenityRow],
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem.")),
+            example = json!([{"key": "water", "label_zh": "饮水", "label_en": "drinking water", "count": 812},
+            {"key": "24h", "label_zh": "24小时", "label_en": "open 24 hours", "count": 97, "filter_only": true}])),
+        (status = 304, response = doc::NotModified),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn amenities(State(app): State<AppState>, inm: IfNoneMatch) -> ApiResult<Response> {
     let ds = app.live.snapshot();
     if let Some(r) = not_modified(&inm, ds.version()) {
@@ -157,13 +315,25 @@ pub async fn amenities(State(app): State<AppState>, inm: IfNoneMatch) -> ApiResu
     Ok(json(ds.version(), &rows))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health<'a> {
+    #[schema(value_type = doc::HealthStatus)]
     status: &'static str,
+    #[schema(value_type = doc::DatasetVersion)]
     dataset_version: &'a str,
     stations: usize,
 }
 
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "health", tag = "meta",
+    summary = "Liveness and readiness",
+    description = "200 whenever the server is up: it never serves without a loaded dataset. Never 304.",
+    responses((status = 200, description = "Up.", content_type = "application/json", body = Health,
+            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
+            ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+        (status = 503, response = doc::Unavailable))
+)]
 pub async fn healthz(State(app): State<AppState>) -> Response {
     let ds = app.live.snapshot();
     json(

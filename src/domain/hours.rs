@@ -62,8 +62,11 @@ fn open_at_all_times(oh: &OpeningHours) -> (bool, bool) {
 }
 
 impl Hours {
+    /// Longest accepted expression, in bytes of UTF-8 (the API description says so).
+    pub const MAX_BYTES: usize = 1000;
+
     /// Parses the expression, and decides once whether it is open at all times (the `24h` filter): a rule like
-    /// `24/7; 2026 Dec 25 off` is not. The cost is bounded: at most 1000 characters, and no unbounded search
+    /// `24/7; 2026 Dec 25 off` is not. The cost is bounded: at most [`Self::MAX_BYTES`] bytes, and no unbounded search
     /// for the next change of state.
     ///
     /// ```
@@ -82,8 +85,11 @@ impl Hours {
         if raw.is_empty() {
             return Err("opening_hours is empty; omit it when the hours are unknown".into());
         }
-        if raw.len() > 1000 {
-            return Err("opening_hours is longer than 1000 characters".into());
+        if raw.len() > Self::MAX_BYTES {
+            return Err(format!(
+                "opening_hours is longer than {} characters",
+                Self::MAX_BYTES
+            ));
         }
         let cannot_evaluate = || {
             format!("cannot evaluate opening_hours {raw:?}: the expression is valid syntax but the evaluator fails on it; simplify it (e.g. \"Mo-Fr 09:00-18:00\")")

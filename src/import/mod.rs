@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::domain::{Hours, Station};
 use crate::geodesy::crs::Crs;
 
-pub use rules::Draft;
+pub use rules::{Draft, MAX_TEXT_CHARS};
 
 /// The two accepted upload formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::geodesy::sphere::haversine_m;
 
 /// Longest accepted free-text field, in characters: generous for any real address, small enough that a
 /// million stations stay compact.
-const MAX_TEXT_CHARS: usize = 500;
+pub const MAX_TEXT_CHARS: usize = 500;
 /// Two stations closer than this are probably one station entered twice.
 const NEAR_DUPLICATE_M: f64 = 1.0;
 /// Remarks listed one by one before they are summarised.
