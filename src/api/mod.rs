@@ -1,8 +1,8 @@
 //! The HTTP API: router, shared state and the layers around it. Handlers stay thin; the work is in the
 //! snapshot, live and import modules.
 
-pub mod admin;
-pub mod error;
+mod admin;
+mod error;
 mod etag;
 pub mod extract;
 mod metrics;
@@ -12,7 +12,7 @@ pub mod params;
 mod ratelimit;
 mod reports;
 mod respond;
-pub mod stations;
+mod stations;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
