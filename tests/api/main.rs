@@ -13,4 +13,5 @@ mod helpers;
 mod ops;
 mod params;
 mod reads;
+mod starve;
 mod uploads;
