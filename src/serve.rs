@@ -98,7 +98,12 @@ pub async fn serve_on(
 
     let mut workers = Workers::start(state.settings.http_threads())?;
     let limits = state.settings.limits.clone();
-    let clients = ClientLimits::new(limits.connections_per_client, limits.in_flight_per_client);
+    // Behind a trusted proxy all clients share its address: the caps would throttle everyone as one.
+    let clients = if state.settings.trust_forwarded_for {
+        ClientLimits::new(usize::MAX, usize::MAX)
+    } else {
+        ClientLimits::new(limits.connections_per_client, limits.in_flight_per_client)
+    };
     let deadlines = BodyDeadlines {
         small: limits.small_body_timeout,
         idle: limits.body_idle_timeout,
@@ -145,13 +150,14 @@ pub async fn serve_on(
                     let busy = guard::busy("too many requests in flight from your address");
                     return Ok(busy.into_response());
                 };
+                let http1 = req.version() < axum::http::Version::HTTP_2;
                 let (parts, body) = req.into_parts();
                 let (body, timed_out) = DeadlineBody::new(body, deadlines);
                 let res = app
                     .oneshot(axum::http::Request::from_parts(parts, body))
                     .await;
                 if timed_out.is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)) {
-                    return Ok(guard::body_timeout_response(deadlines));
+                    return Ok(guard::body_timeout_response(deadlines, http1));
                 }
                 res
             }

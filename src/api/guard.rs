@@ -183,8 +183,9 @@ where
     }
 }
 
-/// The 408 for a body that timed out.
-pub fn body_timeout_response(d: BodyDeadlines) -> axum::response::Response {
+/// The 408 for a body that timed out; an HTTP/1 connection is closed after it (the rest of the body is
+/// not waited for). HTTP/2 resets only the stream.
+pub fn body_timeout_response(d: BodyDeadlines, http1: bool) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut r = ApiError::RequestTimeout(format!(
         "the request body did not arrive in time: a body of up to {} KiB must arrive within {} s, a larger one may pause at most {} s between chunks",
@@ -193,10 +194,12 @@ pub fn body_timeout_response(d: BodyDeadlines) -> axum::response::Response {
         d.idle.as_secs()
     ))
     .into_response();
-    r.headers_mut().insert(
-        axum::http::header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
+    if http1 {
+        r.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
     r
 }
 
@@ -214,6 +217,8 @@ pub struct Client {
 }
 
 impl ClientLimits {
+    /// Behind a trusted proxy every client has the proxy's address: pass `usize::MAX` for both caps there
+    /// and let the proxy enforce its own.
     pub fn new(max_connections: usize, max_in_flight: usize) -> Arc<ClientLimits> {
         Arc::new(ClientLimits {
             clients: Mutex::new(HashMap::new()),
