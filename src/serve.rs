@@ -94,8 +94,6 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    use tower::ServiceExt;
-
     let mut workers = Workers::start(state.settings.http_threads())?;
     let limits = state.settings.limits.clone();
     // Behind a trusted proxy all clients share its address: the caps would throttle everyone as one.
@@ -143,24 +141,7 @@ pub async fn serve_on(
         let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
-            let (app, client) = (app.clone(), client.clone());
-            async move {
-                let Some(_in_flight) = client.request(max_in_flight) else {
-                    use axum::response::IntoResponse;
-                    let busy = guard::busy("too many requests in flight from your address");
-                    return Ok(busy.into_response());
-                };
-                let http1 = req.version() < axum::http::Version::HTTP_2;
-                let (parts, body) = req.into_parts();
-                let (body, timed_out) = DeadlineBody::new(body, deadlines);
-                let res = app
-                    .oneshot(axum::http::Request::from_parts(parts, body))
-                    .await;
-                if timed_out.is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)) {
-                    return Ok(guard::body_timeout_response(deadlines, http1));
-                }
-                res
-            }
+            handle(app.clone(), client.clone(), max_in_flight, deadlines, req)
         });
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         workers.spawn(serve_connection(stream, peer, svc, builder, watcher, slot));
@@ -173,6 +154,33 @@ pub async fn serve_on(
         tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
     }
     Ok(())
+}
+
+/// One request: counted against its client's in-flight cap (503 over it), its body under a read deadline
+/// (408 when it fires, whatever the handler made of the failed read).
+async fn handle(
+    app: axum::Router,
+    client: std::sync::Arc<guard::Client>,
+    max_in_flight: usize,
+    deadlines: BodyDeadlines,
+    req: axum::http::Request<hyper::body::Incoming>,
+) -> Result<axum::response::Response, std::convert::Infallible> {
+    use tower::ServiceExt;
+    let Some(_in_flight) = client.request(max_in_flight) else {
+        use axum::response::IntoResponse;
+        let busy = guard::busy("too many requests in flight from your address");
+        return Ok(busy.into_response());
+    };
+    let http1 = req.version() < axum::http::Version::HTTP_2;
+    let (parts, body) = req.into_parts();
+    let (body, timed_out) = DeadlineBody::new(body, deadlines);
+    let res = app
+        .oneshot(axum::http::Request::from_parts(parts, body))
+        .await;
+    if timed_out.is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)) {
+        return Ok(guard::body_timeout_response(deadlines, http1));
+    }
+    res
 }
 
 /// A client over its connection cap: a plain 503 and close, written without waiting (a new socket's send
