@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminToken, App, AppState, Metrics, ReportLimiter, Reports};
+use crate::api::{AdminToken, App, AppState, Metrics, Pool, ReportLimiter, Reports};
 use crate::live::Live;
 use crate::settings::Settings;
 use crate::store::reports::ReportLog;
@@ -32,6 +32,10 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             limiter: ReportLimiter::per_minute(settings.reports_per_minute),
             trust_forwarded_for: settings.trust_forwarded_for,
         }),
+        heavy: Pool::new(settings.limits.heavy_slots, settings.limits.heavy_wait),
+        downloads: Arc::new(tokio::sync::Semaphore::new(
+            settings.limits.downloads.max(1),
+        )),
         settings: Arc::new(settings),
     }))
 }

@@ -132,6 +132,7 @@ impl ServeArgs {
             http_threads: self.http_threads,
             reports_per_minute: self.reports_per_minute,
             trust_forwarded_for: self.trust_forwarded_for,
+            limits: crate::settings::Limits::default(),
         })
     }
 }

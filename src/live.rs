@@ -171,6 +171,11 @@ impl Live {
         Ok(self.store.read(version)?)
     }
 
+    /// A stored version opened for streaming, with its length in bytes.
+    pub fn open_stored(&self, version: &str) -> Result<(std::fs::File, u64), LiveError> {
+        Ok(self.store.open_version(version)?)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
         // A panic while holding the lock cannot leave shared state half-written (the swap is the last step).
         self.write.lock().unwrap_or_else(|p| p.into_inner())

@@ -8,6 +8,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 
+use crate::api::guard::{self, BodyDeadlines, ClientLimits, ConnectionSlot, DeadlineBody};
 use crate::api::{self, AppState};
 
 /// Resolves on SIGINT or SIGTERM.
@@ -93,12 +94,21 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    use tower::ServiceExt;
-
     let mut workers = Workers::start(state.settings.http_threads())?;
+    let limits = state.settings.limits.clone();
+    // Behind a trusted proxy all clients share its address: the caps would throttle everyone as one.
+    let clients = if state.settings.trust_forwarded_for {
+        ClientLimits::new(usize::MAX, usize::MAX)
+    } else {
+        ClientLimits::new(limits.connections_per_client, limits.in_flight_per_client)
+    };
+    let deadlines = BodyDeadlines {
+        small: limits.small_body_timeout,
+        idle: limits.body_idle_timeout,
+    };
     let app = api::router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = connection_builder();
+    let builder = connection_builder(limits.h2_max_streams);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -113,6 +123,10 @@ pub async fn serve_on(
             },
             _ = &mut shutdown => break,
         };
+        let Some(slot) = clients.connect(peer.ip()) else {
+            refuse(stream, &peer);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         // Moved to the worker's reactor below; `into_std` leaves the socket non-blocking.
         let stream = match stream.into_std() {
@@ -122,14 +136,15 @@ pub async fn serve_on(
                 continue;
             }
         };
-        let app = app.clone();
+        let (app, client) = (app.clone(), slot.client());
+        let max_in_flight = clients.max_in_flight;
         let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
-            app.clone().oneshot(req)
+            handle(app.clone(), client.clone(), max_in_flight, deadlines, req)
         });
         let (builder, watcher) = (builder.clone(), graceful.watcher());
-        workers.spawn(serve_connection(stream, peer, svc, builder, watcher));
+        workers.spawn(serve_connection(stream, peer, svc, builder, watcher, slot));
     }
     drop(listener);
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
@@ -141,8 +156,49 @@ pub async fn serve_on(
     Ok(())
 }
 
-/// HTTP/1 with the header-read timeout, HTTP/2 with keep-alive pings.
-fn connection_builder() -> Builder<TokioExecutor> {
+/// One request: counted against its client's in-flight cap (503 over it), its body under a read deadline
+/// (408 when it fires, whatever the handler made of the failed read).
+async fn handle(
+    app: axum::Router,
+    client: std::sync::Arc<guard::Client>,
+    max_in_flight: usize,
+    deadlines: BodyDeadlines,
+    req: axum::http::Request<hyper::body::Incoming>,
+) -> Result<axum::response::Response, std::convert::Infallible> {
+    use tower::ServiceExt;
+    let Some(_in_flight) = client.request(max_in_flight) else {
+        use axum::response::IntoResponse;
+        let busy = guard::busy("too many requests in flight from your address");
+        return Ok(busy.into_response());
+    };
+    let http1 = req.version() < axum::http::Version::HTTP_2;
+    let (parts, body) = req.into_parts();
+    let (body, timed_out) = DeadlineBody::new(body, deadlines);
+    let res = app
+        .oneshot(axum::http::Request::from_parts(parts, body))
+        .await;
+    if timed_out.is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)) {
+        return Ok(guard::body_timeout_response(deadlines, http1));
+    }
+    res
+}
+
+/// A client over its connection cap: a plain 503 and close, written without waiting (a new socket's send
+/// buffer is empty). HTTP/2 clients see a protocol error, which closes the connection just the same.
+fn refuse(stream: tokio::net::TcpStream, peer: &std::net::SocketAddr) {
+    tracing::debug!(%peer, "refusing a connection: its address has the maximum open");
+    let _ = stream.try_write(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Type: text/plain\r\nContent-Length: 39\r\nConnection: close\r\n\r\ntoo many connections from your address\n",
+    );
+}
+
+/// HTTP/2 keep-alive: a ping after this much silence; no answer within [`H2_PING_TIMEOUT`] closes it.
+pub const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
+pub const H2_PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// HTTP/1 with the header-read timeout; HTTP/2 with a cap on concurrent streams (a client that wants more
+/// opens connections, which count against its per-address cap) and keep-alive pings that close dead peers.
+fn connection_builder(h2_max_streams: u32) -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -151,7 +207,9 @@ fn connection_builder() -> Builder<TokioExecutor> {
     builder
         .http2()
         .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+        .max_concurrent_streams(h2_max_streams)
+        .keep_alive_interval(Some(H2_PING_INTERVAL))
+        .keep_alive_timeout(H2_PING_TIMEOUT);
     builder
 }
 
@@ -162,6 +220,7 @@ async fn serve_connection<S>(
     svc: S,
     builder: Builder<TokioExecutor>,
     watcher: hyper_util::server::graceful::Watcher,
+    _slot: ConnectionSlot,
 ) where
     S: tower::Service<
             axum::http::Request<hyper::body::Incoming>,

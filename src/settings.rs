@@ -58,6 +58,45 @@ pub struct Settings {
     pub reports_per_minute: u32,
     /// Take the client address for rate limiting from the last `X-Forwarded-For` entry.
     pub trust_forwarded_for: bool,
+    /// What one client may hold, and the bounded pools (issue 19).
+    pub limits: Limits,
+}
+
+/// Caps that keep slow or heavy clients from starving the others. Not on the command line yet: the defaults
+/// are sized for the 2-core deployment.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Open connections per client address; more are closed at once.
+    pub connections_per_client: usize,
+    /// Requests in flight per client address (all its connections and HTTP/2 streams); more get 503.
+    pub in_flight_per_client: usize,
+    /// A body of up to 64 KiB must arrive whole within this; else 408.
+    pub small_body_timeout: Duration,
+    /// A larger (or chunked) body may pause at most this long between chunks; else 408.
+    pub body_idle_timeout: Duration,
+    /// Heavy queries (along, text search) and gzip decoding run at most this many at once; 0 = one per CPU.
+    pub heavy_slots: usize,
+    /// How long a heavy request waits for a slot before 503 + Retry-After.
+    pub heavy_wait: Duration,
+    /// Dataset downloads streaming at once; more get 503 + Retry-After.
+    pub downloads: usize,
+    /// HTTP/2: streams per connection.
+    pub h2_max_streams: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connections_per_client: 64,
+            in_flight_per_client: 64,
+            small_body_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(5),
+            heavy_slots: 0,
+            heavy_wait: Duration::from_secs(2),
+            downloads: 4,
+            h2_max_streams: 32,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -77,6 +116,7 @@ impl Default for Settings {
             http_threads: 0,
             reports_per_minute: DEFAULT_REPORTS_PER_MINUTE,
             trust_forwarded_for: false,
+            limits: Limits::default(),
         }
     }
 }

@@ -85,7 +85,13 @@ fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
 
 /// Reads the body up to `limit` bytes, gunzipping it if `Content-Encoding: gzip` (the limit applies to the
 /// decompressed size too, so a small bomb cannot exhaust memory).
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Vec<u8>> {
+/// The gzip decoding runs on the bounded pool, off the HTTP thread.
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    pool: &super::Pool,
+) -> ApiResult<Vec<u8>> {
     let too_large = || {
         ApiError::PayloadTooLarge(format!(
             "the upload is larger than {} MiB; raise --max-upload-mb or split it into POST batches",
@@ -109,9 +115,13 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<V
     match encoding.trim().to_ascii_lowercase().as_str() {
         "identity" | "" => Ok(raw.to_vec()),
         "gzip" | "x-gzip" => {
-            let mut out = Vec::new();
-            let mut dec = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
-            dec.read_to_end(&mut out)
+            let out = pool
+                .run("upload", move || {
+                    let mut out = Vec::new();
+                    let mut dec = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
+                    dec.read_to_end(&mut out).map(|_| out)
+                })
+                .await?
                 .map_err(|e| ApiError::BadRequest(format!("the body is not valid gzip: {e}")))?;
             if out.len() > limit {
                 return Err(too_large());
@@ -137,7 +147,7 @@ async fn upload(
     let dry_run = p.bool("dry_run")?;
     let allow_empty = p.bool("allow_empty")?;
     let format = format_of(&headers)?;
-    let bytes = read_body(&headers, body, app.settings.max_upload_bytes).await?;
+    let bytes = read_body(&headers, body, app.settings.max_upload_bytes, &app.heavy).await?;
     let live = app.live.clone();
     let result = blocking("upload", move || {
         live.upload(Upload {
@@ -190,6 +200,7 @@ async fn upload(
         (status = 422, response = doc::Unprocessable),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
+        (status = 408, response = doc::RequestTimeout),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn replace(
@@ -231,6 +242,7 @@ pub async fn replace(
         (status = 422, response = doc::Unprocessable),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
+        (status = 408, response = doc::RequestTimeout),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn upsert(
@@ -294,12 +306,25 @@ pub async fn download(
     if let Some(r) = super::respond::not_modified(&inm, ds.version()) {
         return Ok(r);
     }
+    // A stalled client holds a slot (and at most a few buffers), never a copy of the file.
+    let permit = app
+        .downloads
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| super::guard::busy("too many dataset downloads are running"))?;
     let live = app.live.clone();
     let version = ds.version().to_owned();
-    let bytes = blocking("read", move || live.stored(&version))
+    let (file, len) = blocking("open", move || live.open_stored(&version))
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut r = Body::from(bytes).into_response();
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
+    let mut r = Body::new(Held {
+        inner: Body::from_stream(stream),
+        len,
+        _permit: permit,
+    })
+    .into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -315,6 +340,34 @@ pub async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+/// A body that holds a download slot until it is finished or dropped.
+struct Held {
+    inner: Body,
+    /// The file's length: the response keeps its `Content-Length`.
+    len: u64,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl hyper::body::Body for Held {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.len)
+    }
 }
 
 #[utoipa::path(

@@ -37,6 +37,12 @@ pub enum ApiError {
     Internal(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The request body did not arrive in time (slow or stalled client).
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// A bounded pool or per-client limit is full: 503 with `Retry-After`.
+    #[error("{detail}")]
+    Busy { detail: String, retry_after: u64 },
     /// The data directory's disk is full: nothing was changed.
     #[error("the server's disk is full, so the upload could not be stored; nothing was changed. Free space in the data directory and retry")]
     InsufficientStorage,
@@ -62,7 +68,8 @@ impl ApiError {
             ApiError::Invalid(_) | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
@@ -83,6 +90,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "/problems/rate-limited",
             ApiError::Internal(_) => "/problems/internal",
             ApiError::Unavailable(_) => "/problems/unavailable",
+            ApiError::RequestTimeout(_) => "/problems/request-timeout",
+            ApiError::Busy { .. } => "/problems/busy",
             ApiError::InsufficientStorage => "/problems/insufficient-storage",
         }
     }
@@ -152,7 +161,8 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::TooManyRequests { retry_after } = self {
+        if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after, .. } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

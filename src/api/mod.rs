@@ -5,6 +5,7 @@ mod admin;
 mod error;
 mod etag;
 pub mod extract;
+pub mod guard;
 mod metrics;
 pub mod openapi;
 mod pages;
@@ -35,6 +36,7 @@ use crate::live::Live;
 use crate::settings::Settings;
 pub use admin::AdminToken;
 use error::ApiError;
+pub use guard::Pool;
 pub use metrics::Metrics;
 pub use ratelimit::ReportLimiter;
 pub use reports::Reports;
@@ -64,6 +66,10 @@ pub struct App {
     pub admin: AdminToken,
     pub metrics: Arc<Metrics>,
     pub reports: Arc<Reports>,
+    /// The bounded pool for heavy work (along, text search, gzip decoding).
+    pub heavy: Pool,
+    /// Dataset downloads streaming at once.
+    pub downloads: Arc<tokio::sync::Semaphore>,
 }
 
 /// Every route the router serves, as `(method, path template)`: the OpenAPI test checks the spec against it

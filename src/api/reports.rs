@@ -71,6 +71,7 @@ pub const MAX_BODY: usize = 8 * 1024;
         (status = 429, response = doc::TooManyRequests),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
+        (status = 408, response = doc::RequestTimeout),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn create(

@@ -37,6 +37,8 @@ fn features<'a>(
     .collect()
 }
 
+/// Plain nearest runs inline (microseconds); with a text search (`q`) it may scan every station, so it runs
+/// on the bounded pool.
 #[utoipa::path(
     get, path = "/api/v1/stations/nearest", operation_id = "nearestStations", tag = "stations",
     summary = "The k nearest stations (附近驿站)",
@@ -87,17 +89,26 @@ pub async fn nearest(
     if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
+    if q.filtered.filter.text.is_none() {
+        return Ok(nearest_now(&ds, &q));
+    }
+    app.heavy.run("search", move || nearest_now(&ds, &q)).await
+}
+
+fn nearest_now(ds: &Snapshot, q: &NearestQuery) -> Response {
     let (lon, lat) = q.crs.to_wgs84(q.lon, q.lat);
     let f = &q.filtered;
     let hits = ds.nearest(lon, lat, q.k, q.max_distance_m, &f.filter, &f.at);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
-    let features = features(&ds, rows, q.crs, &f.at);
-    Ok(geojson_bytes(
+    let features = features(ds, rows, q.crs, &f.at);
+    geojson_bytes(
         ds.version(),
         write_response_collection(&features, None, ds.version(), q.crs),
-    ))
+    )
 }
 
+/// Along a route: up to a few thousand points times a corridor, so it runs on the bounded pool (its cost is
+/// bounded by the parameter limits and the request timeout; a full pool answers 503 + Retry-After).
 #[utoipa::path(
     get, path = "/api/v1/stations/along", operation_id = "stationsAlongRoute", tag = "stations",
     summary = "Stations along a route (沿途驿站)",
@@ -140,17 +151,21 @@ pub async fn along(
     if let Some(r) = not_modified(&inm, ds.version()) {
         return Ok(r);
     }
-    let route = Route::new(&q.path);
-    let f = &q.filtered;
-    let hits = ds.along(&route, q.max_distance_m, q.limit, &f.filter, &f.at);
-    let rows = hits
-        .iter()
-        .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
-    let features = features(&ds, rows, q.crs, &f.at);
-    Ok(geojson_bytes(
-        ds.version(),
-        write_response_collection(&features, None, ds.version(), q.crs),
-    ))
+    app.heavy
+        .run("along", move || {
+            let route = Route::new(&q.path);
+            let f = &q.filtered;
+            let hits = ds.along(&route, q.max_distance_m, q.limit, &f.filter, &f.at);
+            let rows = hits
+                .iter()
+                .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
+            let features = features(&ds, rows, q.crs, &f.at);
+            geojson_bytes(
+                ds.version(),
+                write_response_collection(&features, None, ds.version(), q.crs),
+            )
+        })
+        .await
 }
 
 #[utoipa::path(

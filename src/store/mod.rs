@@ -180,6 +180,22 @@ impl Store {
         Ok(bytes)
     }
 
+    /// Opens a stored version for streaming, with its length. Unlike [`Store::read`] this does not check the
+    /// bytes against the name (they are sent as they are read); every version was checked when it was written
+    /// and when it was loaded.
+    pub fn open_version(&self, v: &str) -> Result<(fs::File, u64), StoreError> {
+        if !valid_version_name(v) {
+            return Err(StoreError::UnknownVersion(v.to_owned()));
+        }
+        let p = self.data_path(v);
+        let f = fs::File::open(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => StoreError::UnknownVersion(v.to_owned()),
+            _ => io(&p)(e),
+        })?;
+        let len = f.metadata().map_err(io(&p))?.len();
+        Ok((f, len))
+    }
+
     /// All stored versions, newest first.
     pub fn versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
         let current = self.current()?;

@@ -14,4 +14,5 @@ mod openapi;
 mod ops;
 mod params;
 mod reads;
+mod starve;
 mod uploads;

@@ -43,7 +43,7 @@ fn description() -> String {
         pages::admin),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
-        InsufficientStorage, TooManyRequests, Unavailable, NotModified)),
+        InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
     tags((name = "stations", description = "Public read API (no key needed)."),
         (name = "reports", description = "Rider problem reports."),
         (name = "admin", description = "Dataset management; `Authorization: Bearer <token>`."),

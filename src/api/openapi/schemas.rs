@@ -322,9 +322,9 @@ responses! {
     TooManyRequests => problem(&format!("Rate limit exceeded ({DEFAULT_REPORTS_PER_MINUTE} a minute per client \
         address by default). Wait `Retry-After` seconds."), true)
         .header("Retry-After", header("Seconds to wait before trying again.", typed(Type::Integer, "").minimum(Some(1))));
-    Unavailable => problem(&format!("The request took longer than the server's timeout (default \
-        {DEFAULT_REQUEST_TIMEOUT_SECS} s) and was stopped. Retry later, or narrow the request."), false);
-    NotModified => ResponseBuilder::new().description("`If-None-Match` matched: your copy is current. No body.")
-        .header("ETag", header("The dataset version, quoted (strong).", typed(Type::String, "")))
+    Unavailable => problem(&format!("Busy (`/problems/busy`: the pool for heavy queries, the download slots or your address's \
+        requests in flight are full; wait `Retry-After` s) or slower than the timeout (default {DEFAULT_REQUEST_TIMEOUT_SECS} s)."), false);
+    RequestTimeout => problem("The body did not arrive in time (10 s for small bodies, 5 s between chunks); nothing changed.", true);
+    NotModified => ResponseBuilder::new().description("`If-None-Match` matched: your copy is current. No body.").header("ETag", header("The dataset version, quoted (strong).", typed(Type::String, "")))
         .header("Cache-Control", header("`public, max-age=30`.", typed(Type::String, "")));
 }
