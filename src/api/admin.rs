@@ -82,8 +82,9 @@ fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
     }
 }
 
-/// Reads the body up to `limit` bytes, gunzipping it if `Content-Encoding: gzip` (the limit applies to the
-/// decompressed size too, so a small bomb cannot exhaust memory).
+/// Reads the body up to `limit` bytes, gunzipping it if `Content-Encoding: gzip`: every member (`gzip -c a >> b`
+/// makes two), nothing after the last one. The limit applies to the decompressed total too, so a small bomb
+/// cannot exhaust memory.
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Vec<u8>> {
     let too_large = || {
         ApiError::PayloadTooLarge(format!(
@@ -108,10 +109,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<V
     match encoding.trim().to_ascii_lowercase().as_str() {
         "identity" | "" => Ok(raw.to_vec()),
         "gzip" | "x-gzip" => {
-            let mut out = Vec::new();
-            let mut dec = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
-            dec.read_to_end(&mut out)
-                .map_err(|e| ApiError::BadRequest(format!("the body is not valid gzip: {e}")))?;
+            let out = gunzip_all(&raw, limit)?;
             if out.len() > limit {
                 return Err(too_large());
             }
@@ -121,6 +119,19 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<V
             "unsupported Content-Encoding {other:?}; send the body plain or gzip-compressed"
         ))),
     }
+}
+
+/// Every gzip member of `raw`, concatenated, up to `limit + 1` bytes; a 400 for anything that is not a gzip
+/// member (trailing garbage included — `MultiGzDecoder` reads it as a bad header).
+fn gunzip_all(raw: &[u8], limit: usize) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(raw).take(limit as u64 + 1);
+    dec.read_to_end(&mut out).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body is not valid gzip (every member must be complete, with nothing after the last): {e}"
+        ))
+    })?;
+    Ok(out)
 }
 
 async fn upload(

@@ -3,8 +3,8 @@
 
 pub mod admin;
 pub mod error;
-pub mod extract;
 mod etag;
+pub mod extract;
 mod metrics;
 pub mod openapi;
 mod pages;

@@ -152,6 +152,20 @@ fn csv_rows_report_line_numbers() {
 }
 
 #[test]
+fn csv_row_with_more_fields_than_the_header_is_rejected() {
+    // An unquoted comma in the address shifts every later field: reject it, naming the row and line.
+    let csv = "id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone\nx1,n,116.4,39.9,station,bank,,,water,,\nx2,n,116.4,39.9,station,bank,1 Road, Gate 2,朝阳区,water,,\n";
+    let errs = errors(run(csv.as_bytes(), Format::Csv));
+    assert_eq!((errs[0].index, errs[0].line), (1, Some(3)));
+    assert_eq!(errs[0].field, "row");
+    assert!(
+        errs[0].message.contains("12 field(s)"),
+        "{}",
+        errs[0].message
+    );
+}
+
+#[test]
 fn csv_without_header_is_a_shape_error() {
     assert!(matches!(
         run(b"a,b,c\n1,2,3\n", Format::Csv),
