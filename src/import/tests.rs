@@ -200,3 +200,39 @@ fn warnings_for_near_duplicates_and_far_away_points() {
     assert!(p.warnings[0].contains("\"p\""));
     assert!(p.warnings[1].contains("\"a\" and \"b\""));
 }
+
+#[test]
+fn ids_names_texts_and_phones_that_mislead_are_rejected() {
+    let row = |id: &str, props: &str| feature(id, 116.4, 39.9, props);
+    let cases = [
+        (row(".", ""), "id"),
+        (row("..", ""), "id"),
+        (row("nearest", ""), "id"),
+        (row("along", ""), "id"),
+        (row("z1", r#","name":"\u200b\u200d""#), "name"),
+        (row("z2", r#","address":"Gate \u202e2""#), "address"),
+        (row("z3", r#","district":"\u2066朝阳区""#), "district"),
+        (row("z4", r#","phone":"010\u200f-1234""#), "phone"),
+        (row("z5", r#","phone":"call me""#), "phone"),
+        (row("z6", r#","phone":"010-1234 / ""#), "phone"),
+        (row("z7", r#","phone":"12""#), "phone"),
+        (row("z8", r#","phone":"010+1234""#), "phone"),
+        (row("z9", r#","phone":"010-1234 ext. ab""#), "phone"),
+    ];
+    for (f, field) in &cases {
+        let errs = errors(run(&gj(f), Format::GeoJson));
+        assert!(errs.iter().any(|e| e.field == *field), "{f}: {errs:?}");
+    }
+    for phone in [
+        "010-64701234",
+        "+86 10 6470 1234",
+        "(010) 6470-1234 ext. 12",
+        "010-64701234转12",
+        "010-64701234 x12",
+        "13800138000 / 010-64701234",
+        "110、120；010-1234,010-5678",
+    ] {
+        let f = row("ok", &format!(r#","phone":"{phone}""#));
+        assert!(run(&gj(&f), Format::GeoJson).is_ok(), "{phone}");
+    }
+}
