@@ -61,9 +61,32 @@ impl Filtered {
     }
 }
 
+/// The parameters of [`Filtered`], shared by nearest, along and the list.
+const FILTER_PARAMS: [&str; 4] = ["amenities", "open_now", "at", "q"];
+
+/// Every parameter each read knows; any other is a 400 naming it.
+pub const NEAREST_PARAMS: [&str; 9] = concat_params(["crs", "lat", "lon", "k", "max_distance_m"]);
+pub const ALONG_PARAMS: [&str; 8] = concat_params(["crs", "path", "max_distance_m", "limit"]);
+pub const LIST_PARAMS: [&str; 8] = concat_params(["crs", "bbox", "limit", "offset"]);
+pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
+
+/// `own` followed by [`FILTER_PARAMS`].
+const fn concat_params<const N: usize, const M: usize>(
+    own: [&'static str; N],
+) -> [&'static str; M] {
+    assert!(N + FILTER_PARAMS.len() == M, "M must be N + 4");
+    let mut out = [""; M];
+    let mut i = 0;
+    while i < M {
+        out[i] = if i < N { own[i] } else { FILTER_PARAMS[i - N] };
+        i += 1;
+    }
+    out
+}
+
 /// Implements `FromRequestParts` for a query type from a function of the parsed parameters and the state.
 macro_rules! query_extractor {
-    ($ty:ty, $parse:expr) => {
+    ($ty:ty, $known:expr, $parse:expr) => {
         impl FromRequestParts<AppState> for $ty {
             type Rejection = ApiError;
 
@@ -72,6 +95,7 @@ macro_rules! query_extractor {
                 app: &AppState,
             ) -> Result<Self, ApiError> {
                 let p = Params::parse(parts.uri.query())?;
+                p.only(&$known)?;
                 $parse(&p, app)
             }
         }
@@ -88,9 +112,11 @@ pub struct NearestQuery {
     pub filtered: Filtered,
 }
 
-query_extractor!(NearestQuery, |p: &Params,
-                                app: &AppState|
- -> ApiResult<NearestQuery> {
+query_extractor!(NearestQuery, NEAREST_PARAMS, |p: &Params,
+                                                app: &AppState|
+ -> ApiResult<
+    NearestQuery,
+> {
     Ok(NearestQuery {
         crs: p.crs()?,
         lat: p.required_f64("lat", -90.0, 90.0)?,
@@ -110,8 +136,8 @@ pub struct AlongQuery {
     pub filtered: Filtered,
 }
 
-query_extractor!(AlongQuery, |p: &Params,
-                              app: &AppState|
+query_extractor!(AlongQuery, ALONG_PARAMS, |p: &Params,
+                                            app: &AppState|
  -> ApiResult<AlongQuery> {
     let crs = p.crs()?;
     Ok(AlongQuery {
@@ -134,8 +160,8 @@ pub struct ListQuery {
     pub filtered: Filtered,
 }
 
-query_extractor!(ListQuery, |p: &Params,
-                             app: &AppState|
+query_extractor!(ListQuery, LIST_PARAMS, |p: &Params,
+                                          app: &AppState|
  -> ApiResult<ListQuery> {
     let crs = p.crs()?;
     Ok(ListQuery {
@@ -153,8 +179,8 @@ pub struct OneQuery {
     pub at: OpenAt,
 }
 
-query_extractor!(OneQuery, |p: &Params,
-                            app: &AppState|
+query_extractor!(OneQuery, ONE_PARAMS, |p: &Params,
+                                        app: &AppState|
  -> ApiResult<OneQuery> {
     Ok(OneQuery {
         crs: p.crs()?,

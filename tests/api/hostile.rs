@@ -138,3 +138,43 @@ async fn damaged_versions_are_marked_and_rollback_to_one_is_422() {
     assert_problem(r, 422, &["damaged"], "rollback to a damaged version").await;
     assert_eq!(app.version().await, new);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_query_parameters_on_reads_are_400_naming_them() {
+    let app = spawn_app(None).await;
+    for (url, param, known) in [
+        (
+            "/api/v1/stations/nearest?lat=39.9&lon=116.4&amenity=water",
+            "amenity",
+            "amenities",
+        ),
+        (
+            "/api/v1/stations/along?path=116.3,39.9;116.4,39.9&opennow=true",
+            "opennow",
+            "open_now",
+        ),
+        (
+            "/api/v1/stations?limit=3&bbox=1,2,3,4&page=2",
+            "page",
+            "offset",
+        ),
+        ("/api/v1/stations/bj-chy-00042?lang=zh", "lang", "at"),
+        (
+            "/api/v1/stations/nearest?lat=39.9&lon=116.4&_=123",
+            "_",
+            "max_distance_m",
+        ),
+    ] {
+        let v = assert_problem(app.get(url).await, 400, &[param, known], url).await;
+        assert_eq!(v["parameter"], param, "{url}: {v}");
+    }
+    // Every documented parameter is still accepted.
+    for url in [
+        "/api/v1/stations/nearest?lat=39.9&lon=116.4&k=3&max_distance_m=5000&crs=wgs84&amenities=water&open_now=false&at=2026-11-24T08:30:00%2B08:00&q=a",
+        "/api/v1/stations/along?path=116.3,39.9;116.4,39.9&max_distance_m=300&limit=5&crs=wgs84&amenities=water&open_now=false&at=2026-11-24T08:30:00%2B08:00&q=a",
+        "/api/v1/stations?bbox=116,39,117,41&limit=3&offset=1&crs=wgs84&amenities=water&open_now=false&at=2026-11-24T08:30:00%2B08:00&q=a",
+        "/api/v1/stations/bj-chy-00042?crs=gcj02&at=2026-11-24T08:30:00%2B08:00",
+    ] {
+        assert_eq!(app.get(url).await.status(), 200, "{url}");
+    }
+}
