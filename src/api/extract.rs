@@ -2,8 +2,11 @@
 //! [`ApiError`], so a bad request gets problem+json naming the parameter, never axum's plain-text rejection.
 //! Parameters are read in a fixed order, so a request with several bad ones always names the same one first.
 
-use axum::extract::{FromRequestParts, Path};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
 use super::error::{ApiError, ApiResult};
 use super::params::Params;
@@ -187,3 +190,70 @@ query_extractor!(OneQuery, ONE_PARAMS, |p: &Params,
         at: OpenAt::new(p.at()?, app.settings.timezone),
     })
 });
+
+/// The client's address, for per-client limits and logs: the TCP peer, or behind a trusted proxy
+/// (`--trust-forwarded-for`) the last `X-Forwarded-For` entry.
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip());
+        Ok(ClientAddr(client_addr(
+            &parts.headers,
+            peer,
+            app.reports.trust_forwarded_for,
+        )))
+    }
+}
+
+/// The rate-limited client: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` entry.
+fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> IpAddr {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .and_then(|list| {
+            list.rsplit(',')
+                .map(str::trim)
+                .find_map(|a| a.parse::<IpAddr>().ok())
+        });
+    forwarded
+        .or(peer)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_when_trusted() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let peer = Some(proxy);
+        assert_eq!(client_addr(&h, peer, false), proxy);
+        assert_eq!(
+            client_addr(&h, peer, true),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_addr(&h, peer, true), proxy);
+    }
+}

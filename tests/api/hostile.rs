@@ -178,3 +178,68 @@ async fn unknown_query_parameters_on_reads_are_400_naming_them() {
         assert_eq!(app.get(url).await.status(), 200, "{url}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_auth_failures_are_slowed_per_client() {
+    let app = spawn_app(None).await;
+    let get = |token: &'static str| {
+        app.client
+            .get(app.url("/api/v1/dataset/versions"))
+            .bearer_auth(token)
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(get("wrong").await.unwrap().status(), 401);
+    }
+    // Refused now, whatever the token: a guess is not even tried.
+    for token in ["wrong", TOKEN] {
+        let r = get(token).await.unwrap();
+        let retry: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert_problem(r, 429, &[], "after 10 failures").await;
+    }
+    // Reads are not affected.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_must_be_json() {
+    let app = spawn_app(None).await;
+    let url = app.url("/api/v1/stations/bj-chy-00042/reports");
+    let body = r#"{"reason":"closed"}"#;
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut rb = app.client.post(&url).body(body);
+        if let Some(ct) = ct {
+            rb = rb.header("content-type", ct);
+        }
+        let r = rb.send().await.unwrap();
+        assert_problem(r, 415, &["application/json"], &format!("{ct:?}")).await;
+    }
+    let r = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let list: Value = app
+        .admin(Method::GET, "/api/v1/reports")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["count"], 1, "{list}");
+}
