@@ -87,6 +87,14 @@ pub async fn create(
         }
         ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
         e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),
+        ReportError::DailyCap { retry_after, .. } => ApiError::Capped {
+            detail: e.to_string(),
+            retry_after,
+        },
+        e @ ReportError::Full(_) => {
+            tracing::error!(error = %e, "report log full");
+            ApiError::ReportLogFull(e.to_string())
+        }
         e @ ReportError::BadReason(_) => ApiError::param("reason", e.to_string()),
     })?;
     app.metrics.report_received();
