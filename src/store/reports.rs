@@ -115,7 +115,7 @@ impl State {
             per_station: HashMap::new(),
             today: 0,
         };
-        st.recount(&utc_day(&crate::store::now_rfc3339()));
+        st.recount(utc_day(&crate::store::now_rfc3339()));
         st
     }
 
