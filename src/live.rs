@@ -172,13 +172,10 @@ impl Live {
             },
             e => e.into(),
         })?;
-        let parsed =
-            import::parse(&bytes, Format::GeoJson, Crs::Wgs84, &HashMap::new()).map_err(|e| {
-                LiveError::Unloadable {
-                    version: v.to_owned(),
-                    reason: e.to_string(),
-                }
-            })?;
+        let parsed = import::parse_stored(&bytes).map_err(|e| LiveError::Unloadable {
+            version: v.to_owned(),
+            reason: e.to_string(),
+        })?;
         // The file (≈ 400 MB at a million stations) goes before the index is built, not after: a lower peak,
         // and the allocator starts returning its pages sooner.
         drop(bytes);

@@ -20,6 +20,24 @@ impl StationId {
     pub const RESERVED: [&'static str; 2] = ["nearest", "along"];
 
     pub fn parse(s: &str) -> Result<Self, String> {
+        let id = Self::parse_stored(s)?;
+        let t = id.as_str();
+        if t == "." || t == ".." {
+            return Err(format!(
+                "id {t:?} is not allowed: it cannot be used in a URL path (/api/v1/stations/{{id}})"
+            ));
+        }
+        if Self::RESERVED.contains(&t) {
+            return Err(format!(
+                "id {t:?} is reserved: /api/v1/stations/{t} is a query, not a station; choose another id"
+            ));
+        }
+        Ok(id)
+    }
+
+    /// The rules a stored dataset was accepted under before `.`, `..` and [`Self::RESERVED`] were refused: a
+    /// dataset stored then must still load.
+    pub fn parse_stored(s: &str) -> Result<Self, String> {
         let t = s.trim();
         if t.is_empty() {
             return Err("id must be a non-empty string".into());
@@ -33,16 +51,6 @@ impl StationId {
         }
         if t.chars().any(char::is_control) {
             return Err("id must not contain control characters".into());
-        }
-        if t == "." || t == ".." {
-            return Err(format!(
-                "id {t:?} is not allowed: it cannot be used in a URL path (/api/v1/stations/{{id}})"
-            ));
-        }
-        if Self::RESERVED.contains(&t) {
-            return Err(format!(
-                "id {t:?} is reserved: /api/v1/stations/{t} is a query, not a station; choose another id"
-            ));
         }
         Ok(StationId(t.into()))
     }
@@ -318,6 +326,7 @@ mod tests {
         }
         assert!(StationId::parse("nearest-1").is_ok());
         assert!(StationId::parse("a.b").is_ok());
+        assert!(StationId::parse_stored("nearest").is_ok());
         assert!(Position::new(200.0, 0.0).is_err());
         assert!(Position::new(0.0, -91.0).is_err());
         assert!(Position::new(f64::NAN, 0.0).is_err());

@@ -38,9 +38,18 @@ pub struct Draft {
     pub errors: Vec<(&'static str, String)>,
 }
 
+/// Whether the input-hygiene rules of issue 19 apply (ids that are path words, invisible names, bidi controls,
+/// phone syntax): always to uploads, never to datasets stored before them, which must still load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hygiene {
+    Upload,
+    Stored,
+}
+
 fn text(
     v: Option<String>,
     field: &'static str,
+    hygiene: Hygiene,
     errs: &mut Vec<(&'static str, String)>,
 ) -> Option<Box<str>> {
     let t = v?.trim().to_owned();
@@ -53,6 +62,9 @@ fn text(
             format!("{field} is longer than {MAX_TEXT_CHARS} characters"),
         ));
         return None;
+    }
+    if hygiene == Hygiene::Stored {
+        return Some(t.into());
     }
     if let Some(c) = t.chars().find(|&c| is_bidi_control(c)) {
         errs.push((
@@ -159,8 +171,12 @@ fn split_extension(part: &str) -> (&str, Option<&str>) {
 /// A row's problems so far, as `(field, message)`.
 type Errs = Vec<(&'static str, String)>;
 
-fn id(raw: Option<&str>, errs: &mut Errs) -> Option<StationId> {
-    match raw.map(StationId::parse) {
+fn id(raw: Option<&str>, hygiene: Hygiene, errs: &mut Errs) -> Option<StationId> {
+    let parse = match hygiene {
+        Hygiene::Upload => StationId::parse,
+        Hygiene::Stored => StationId::parse_stored,
+    };
+    match raw.map(parse) {
         None => {
             if !errs.iter().any(|(f, _)| *f == "id") {
                 errs.push((
@@ -253,6 +269,7 @@ fn hours(
 fn station(
     d: Draft,
     crs: Crs,
+    hygiene: Hygiene,
     known_hours: &mut HashMap<String, Arc<Hours>>,
 ) -> Result<Station, Errs> {
     // A feature that could not be read at all has one error saying so; listing every field as missing would mislead.
@@ -260,9 +277,9 @@ fn station(
         return Err(d.errors);
     }
     let mut errs = d.errors;
-    let id = id(d.id.as_deref(), &mut errs);
+    let id = id(d.id.as_deref(), hygiene, &mut errs);
     let position = position(d.coords, crs, &mut errs);
-    let name = text(d.name, "name", &mut errs);
+    let name = text(d.name, "name", hygiene, &mut errs);
     if name.is_none() && !errs.iter().any(|(f, _)| *f == "name") {
         errs.push(("name", "name is missing or empty".into()));
     }
@@ -281,9 +298,9 @@ fn station(
     if parsed_hours.as_deref().is_some_and(Hours::always_open) {
         amenities = amenities.union(Amenities::ALWAYS_OPEN);
     }
-    let address = text(d.address, "address", &mut errs);
-    let district = text(d.district, "district", &mut errs);
-    let phone = text(d.phone, "phone", &mut errs);
+    let address = text(d.address, "address", hygiene, &mut errs);
+    let district = text(d.district, "district", hygiene, &mut errs);
+    let phone = text(d.phone, "phone", hygiene, &mut errs);
     match (id, position, name, kind, host_type) {
         (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => {
             let texts = Texts {
@@ -310,6 +327,7 @@ fn station(
 pub fn validate(
     drafts: impl ExactSizeIterator<Item = Draft>,
     crs: Crs,
+    hygiene: Hygiene,
     known_hours: &HashMap<String, Arc<Hours>>,
 ) -> Result<Parsed, ImportError> {
     let mut hours = known_hours.clone();
@@ -333,7 +351,7 @@ pub fn validate(
                 first_at.insert(id.clone(), index);
             }
         }
-        match station(d, crs, &mut hours) {
+        match station(d, crs, hygiene, &mut hours) {
             Ok(s) if row_errors.is_empty() => stations.push(s),
             Ok(_) => {}
             Err(e) => row_errors.extend(e),

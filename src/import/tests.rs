@@ -236,3 +236,15 @@ fn ids_names_texts_and_phones_that_mislead_are_rejected() {
         assert!(run(&gj(&f), Format::GeoJson).is_ok(), "{phone}");
     }
 }
+
+#[test]
+fn stored_datasets_load_under_the_rules_they_were_accepted_by() {
+    let body = gj(&[
+        feature("nearest", 116.4, 39.9, r#","phone":"Tel 010-1234""#),
+        feature("z", 116.5, 39.9, r#","name":"\u200b","address":"a\u202eb""#),
+    ]
+    .join(","));
+    assert!(run(&body, Format::GeoJson).is_err());
+    let p = parse_stored(&body).unwrap();
+    assert_eq!(p.stations.len(), 2);
+}
