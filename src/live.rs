@@ -31,7 +31,7 @@ pub enum LiveError {
     DiskFull(StoreError),
     #[error(transparent)]
     Store(StoreError),
-    #[error("stored dataset {version} cannot be loaded: {reason}")]
+    #[error("stored dataset {version} is damaged and cannot be loaded: {reason}")]
     Unloadable { version: String, reason: String },
 }
 
@@ -78,6 +78,17 @@ pub struct Live {
     live: ArcSwap<Snapshot>,
     store: Store,
     write: Mutex<()>,
+    /// What is known of stored versions' health: `true` loaded (or checked) fine, `false` damaged. Versions
+    /// are named by their content hash, so an answer holds until the file changes on disk (then a load says so).
+    health: Mutex<HashMap<String, bool>>,
+}
+
+/// A stored version as the admins see it: whether a rollback to it can succeed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionStatus {
+    #[serde(flatten)]
+    pub info: VersionInfo,
+    pub loadable: bool,
 }
 
 /// Canonical bytes of a dataset, and their version.
@@ -108,6 +119,7 @@ impl Live {
                 .filter(|v| Some(v) != current.as_ref()),
         );
         let mut last_error = None;
+        let mut health = HashMap::new();
         for v in &candidates {
             match Self::load_version(&store, v) {
                 Ok(ds) => {
@@ -116,14 +128,17 @@ impl Live {
                         store.set_current(v)?;
                     }
                     tracing::info!(version = %v, stations = ds.len(), "dataset loaded");
+                    health.insert(v.clone(), true);
                     return Ok(Live {
                         live: ArcSwap::from_pointee(ds),
                         store,
                         write: Mutex::new(()),
+                        health: Mutex::new(health),
                     });
                 }
                 Err(e) => {
                     tracing::error!(version = %v, error = %e, "stored dataset cannot be loaded");
+                    health.insert(v.clone(), false);
                     last_error = Some(e);
                 }
             }
@@ -143,18 +158,24 @@ impl Live {
             live: ArcSwap::from_pointee(Snapshot::new(stations, v)),
             store,
             write: Mutex::new(()),
+            health: Mutex::new(HashMap::new()),
         })
     }
 
     fn load_version(store: &Store, v: &str) -> Result<Snapshot, LiveError> {
-        let bytes = store.read(v)?;
-        let parsed =
-            import::parse(&bytes, Format::GeoJson, Crs::Wgs84, &HashMap::new()).map_err(|e| {
-                LiveError::Unloadable {
-                    version: v.to_owned(),
-                    reason: e.to_string(),
-                }
-            })?;
+        let bytes = store.read(v).map_err(|e| match e {
+            StoreError::Corrupt { actual, .. } => LiveError::Unloadable {
+                version: v.to_owned(),
+                reason: format!(
+                    "its file no longer matches its content hash (it hashes to {actual})"
+                ),
+            },
+            e => e.into(),
+        })?;
+        let parsed = import::parse_stored(&bytes).map_err(|e| LiveError::Unloadable {
+            version: v.to_owned(),
+            reason: e.to_string(),
+        })?;
         // The file (≈ 400 MB at a million stations) goes before the index is built, not after: a lower peak,
         // and the allocator starts returning its pages sooner.
         drop(bytes);
@@ -264,7 +285,11 @@ impl Live {
     /// Makes a stored version current again.
     pub fn rollback(&self, version: &str) -> Result<Outcome, LiveError> {
         let _guard = self.lock();
-        let ds = Self::load_version(&self.store, version)?;
+        let loaded = Self::load_version(&self.store, version);
+        if let Err(LiveError::Unloadable { .. }) | Ok(_) = &loaded {
+            self.remember(version, loaded.is_ok());
+        }
+        let ds = loaded?;
         self.store.set_current(version)?;
         let count = ds.len();
         self.live.store(Arc::new(ds));
@@ -276,7 +301,33 @@ impl Live {
         })
     }
 
-    pub fn versions(&self) -> Result<Vec<VersionInfo>, LiveError> {
-        Ok(self.store.versions()?)
+    /// Every stored version, newest first, each marked loadable or not (a damaged file, or one that failed to
+    /// load). A version not yet known is checked against its content hash once.
+    pub fn versions(&self) -> Result<Vec<VersionStatus>, LiveError> {
+        let list = self.store.versions()?;
+        let mut out = Vec::with_capacity(list.len());
+        for info in list {
+            let known = self.health_of(&info.version);
+            let loadable = known.unwrap_or_else(|| {
+                let ok = !matches!(
+                    self.store.read(&info.version),
+                    Err(StoreError::Corrupt { .. })
+                );
+                self.remember(&info.version, ok);
+                ok
+            });
+            out.push(VersionStatus { info, loadable });
+        }
+        Ok(out)
+    }
+
+    fn health_of(&self, version: &str) -> Option<bool> {
+        let h = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        h.get(version).copied()
+    }
+
+    fn remember(&self, version: &str, loadable: bool) {
+        let mut h = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        h.insert(version.to_owned(), loadable);
     }
 }

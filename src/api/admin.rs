@@ -1,26 +1,36 @@
 //! Admin endpoints: uploads, deletion, dataset download, versions and rollback. All need the bearer token.
 
 use std::io::Read;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::extract::ClientAddr;
 use super::metrics::UploadOutcome;
 use super::openapi as doc;
 use super::params::Params;
+use super::ratelimit::AuthFailures;
 use super::respond::private_json;
 use super::AppState;
 use crate::import::Format;
-use crate::live::{Mode, Upload};
+use crate::live::{Mode, Outcome, Upload};
 
-/// The admin token, kept only as its hash so that comparison time says nothing about it.
+/// Failed authentications a client may make in a minute before it is refused for the rest of it.
+pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
+
+/// The admin token, kept only as its hash so that comparison time says nothing about it, and the brake on
+/// clients that keep guessing it.
 #[derive(Clone)]
-pub struct AdminToken(Option<[u8; 32]>);
+pub struct AdminToken(Option<[u8; 32]>, Arc<AuthFailures>);
 
 impl AdminToken {
     pub fn new(token: Option<&str>) -> Self {
@@ -29,6 +39,7 @@ impl AdminToken {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .map(|t| Sha256::digest(t.as_bytes()).into()),
+            Arc::new(AuthFailures::per_minute(AUTH_FAILURES_PER_MINUTE)),
         )
     }
 
@@ -36,8 +47,24 @@ impl AdminToken {
         self.0.is_some()
     }
 
+    /// [`check`](Self::check) for `client`: a client that failed too often lately gets 429 whatever it sends;
+    /// a failure is logged (the client's address, never the token) and counted.
+    pub fn authorize(&self, headers: &HeaderMap, client: IpAddr) -> ApiResult<()> {
+        if self.0.is_some() {
+            self.1
+                .check_at(client, Instant::now())
+                .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+        }
+        let result = self.check(headers);
+        if let Err(ApiError::Unauthorized) = &result {
+            tracing::warn!(client = %client, "admin authentication failed");
+            self.1.fail_at(client, Instant::now());
+        }
+        result
+    }
+
     /// 403 when admin is disabled, 401 when the bearer token is missing or wrong.
-    pub fn check(&self, headers: &HeaderMap) -> ApiResult<()> {
+    fn check(&self, headers: &HeaderMap) -> ApiResult<()> {
         let Some(want) = &self.0 else {
             return Err(ApiError::AdminDisabled);
         };
@@ -57,6 +84,19 @@ impl AdminToken {
         } else {
             Err(ApiError::Unauthorized)
         }
+    }
+}
+
+/// An authorised admin request: extracting it answers 403, 401 or 429 otherwise (see
+/// [`AdminToken::authorize`]). Put it first among a handler's extractors, so nothing else is looked at before.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let Ok(ClientAddr(client)) = ClientAddr::from_request_parts(parts, app).await;
+        app.admin.authorize(&parts.headers, client).map(|()| Admin)
     }
 }
 
@@ -83,9 +123,9 @@ fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
     }
 }
 
-/// Reads the body up to `limit` bytes, gunzipping it if `Content-Encoding: gzip` (the limit applies to the
-/// decompressed size too, so a small bomb cannot exhaust memory).
-/// The gzip decoding runs on the bounded pool, off the HTTP thread.
+/// Reads the body up to `limit` bytes, gunzipping it if `Content-Encoding: gzip`: every member (`gzip -c a >> b`
+/// makes two), nothing after the last one. The limit applies to the decompressed total too, so a small bomb
+/// cannot exhaust memory. The gzip decoding runs on the bounded pool, off the HTTP thread.
 async fn read_body(
     headers: &HeaderMap,
     body: Body,
@@ -116,13 +156,8 @@ async fn read_body(
         "identity" | "" => Ok(raw.to_vec()),
         "gzip" | "x-gzip" => {
             let out = pool
-                .run("upload", move || {
-                    let mut out = Vec::new();
-                    let mut dec = flate2::read::GzDecoder::new(&raw[..]).take(limit as u64 + 1);
-                    dec.read_to_end(&mut out).map(|_| out)
-                })
-                .await?
-                .map_err(|e| ApiError::BadRequest(format!("the body is not valid gzip: {e}")))?;
+                .run("upload", move || gunzip_all(&raw, limit))
+                .await??;
             if out.len() > limit {
                 return Err(too_large());
             }
@@ -134,14 +169,26 @@ async fn read_body(
     }
 }
 
+/// Every gzip member of `raw`, concatenated, up to `limit + 1` bytes; a 400 for anything that is not a gzip
+/// member (trailing garbage included — `MultiGzDecoder` reads it as a bad header).
+fn gunzip_all(raw: &[u8], limit: usize) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(raw).take(limit as u64 + 1);
+    dec.read_to_end(&mut out).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body is not valid gzip (every member must be complete, with nothing after the last): {e}"
+        ))
+    })?;
+    Ok(out)
+}
+
 async fn upload(
     app: AppState,
     headers: HeaderMap,
     q: Option<String>,
     body: Body,
     mode: Mode,
-) -> ApiResult<Response> {
-    app.admin.check(&headers)?;
+) -> ApiResult<Outcome> {
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
     let dry_run = p.bool("dry_run")?;
@@ -165,6 +212,22 @@ async fn upload(
         Ok(_) => UploadOutcome::Accepted,
         Err(_) => UploadOutcome::Rejected,
     });
+    Ok(result?)
+}
+
+/// Logs an admin action with its outcome (the new version and count, or why it was refused), then answers.
+fn logged(action: &str, client: IpAddr, result: ApiResult<Outcome>) -> ApiResult<Response> {
+    match &result {
+        Ok(o) => tracing::info!(
+            action,
+            client = %client,
+            version = %o.dataset_version,
+            count = o.count,
+            dry_run = o.dry_run,
+            "admin action done"
+        ),
+        Err(e) => tracing::info!(action, client = %client, error = %e, "admin action refused"),
+    }
     let outcome = result?;
     Ok(private_json(&outcome.dataset_version, &outcome))
 }
@@ -201,15 +264,19 @@ async fn upload(
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
         (status = 408, response = doc::RequestTimeout),
+        (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn replace(
+    _: Admin,
+    ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult<Response> {
-    upload(app, headers, q, body, Mode::Replace).await
+    let result = upload(app, headers, q, body, Mode::Replace).await;
+    logged("upload (replace)", client, result)
 }
 
 #[utoipa::path(
@@ -243,15 +310,19 @@ pub async fn replace(
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
         (status = 408, response = doc::RequestTimeout),
+        (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn upsert(
+    _: Admin,
+    ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Body,
 ) -> ApiResult<Response> {
-    upload(app, headers, q, body, Mode::Upsert).await
+    let result = upload(app, headers, q, body, Mode::Upsert).await;
+    logged("upload (upsert)", client, result)
 }
 
 #[utoipa::path(
@@ -267,18 +338,22 @@ pub async fn upsert(
         (status = 404, response = doc::NotFound),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
+        (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn delete(
+    _: Admin,
+    ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
-    headers: HeaderMap,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> ApiResult<Response> {
-    app.admin.check(&headers)?;
-    let id = path_id(id)?;
-    let live = app.live.clone();
-    let outcome = blocking("delete", move || live.delete(&id)).await??;
-    Ok(private_json(&outcome.dataset_version, &outcome))
+    let result = async {
+        let id = path_id(id)?;
+        let live = app.live.clone();
+        Ok(blocking("delete", move || live.delete(&id)).await??)
+    }
+    .await;
+    logged("delete", client, result)
 }
 
 /// The current dataset as stored: canonical GeoJSON that a PUT takes back unchanged.
@@ -380,10 +455,10 @@ impl hyper::body::Body for Held {
         (status = 403, response = doc::AdminDisabled),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
+        (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable))
 )]
-pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    app.admin.check(&headers)?;
+pub async fn versions(_: Admin, State(app): State<AppState>) -> ApiResult<Response> {
     let live = app.live.clone();
     let list = blocking("versions", move || live.versions()).await??;
     let ds = app.live.snapshot();
@@ -407,14 +482,20 @@ pub async fn versions(State(app): State<AppState>, headers: HeaderMap) -> ApiRes
         (status = 422, response = doc::Unprocessable),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
+        (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn rollback(
+    _: Admin,
+    ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
-    app.admin.check(&headers)?;
+    let result = rollback_to(&app, q).await;
+    logged("rollback", client, result)
+}
+
+async fn rollback_to(app: &AppState, q: Option<String>) -> ApiResult<Outcome> {
     let p = Params::parse(q.as_deref())?;
     let version = p
         .get("version")
@@ -428,6 +509,5 @@ pub async fn rollback(
         })?
         .to_owned();
     let live = app.live.clone();
-    let outcome = blocking("rollback", move || live.rollback(&version)).await??;
-    Ok(private_json(&outcome.dataset_version, &outcome))
+    Ok(blocking("rollback", move || live.rollback(&version)).await??)
 }

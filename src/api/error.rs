@@ -32,6 +32,12 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("too many requests; retry after {retry_after} s")]
     TooManyRequests { retry_after: u64 },
+    /// A daily cap (reports per station or in all) is reached: 429 with Retry-After and what the cap is.
+    #[error("{detail}")]
+    Capped { detail: String, retry_after: u64 },
+    /// The problem-report log is at its size limit.
+    #[error("{0}")]
+    ReportLogFull(String),
     /// Something on our side; the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -66,7 +72,10 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Capped { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::ReportLogFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -88,6 +97,8 @@ impl ApiError {
             ApiError::Invalid(_) => "/problems/invalid-stations",
             ApiError::Unprocessable(_) => "/problems/unprocessable",
             ApiError::TooManyRequests { .. } => "/problems/rate-limited",
+            ApiError::Capped { .. } => "/problems/daily-cap",
+            ApiError::ReportLogFull(_) => "/problems/report-log-full",
             ApiError::Internal(_) => "/problems/internal",
             ApiError::Unavailable(_) => "/problems/unavailable",
             ApiError::RequestTimeout(_) => "/problems/request-timeout",
@@ -161,11 +172,21 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after, .. } = self
-        {
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
+        match self {
+            ApiError::TooManyRequests { retry_after }
+            | ApiError::Capped { retry_after, .. }
+            | ApiError::Busy { retry_after, .. } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
             }
+            ApiError::Unauthorized => {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"yizhan\""),
+                );
+            }
+            _ => {}
         }
         res
     }

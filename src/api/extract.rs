@@ -2,8 +2,11 @@
 //! [`ApiError`], so a bad request gets problem+json naming the parameter, never axum's plain-text rejection.
 //! Parameters are read in a fixed order, so a request with several bad ones always names the same one first.
 
-use axum::extract::{FromRequestParts, Path};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 
 use super::error::{ApiError, ApiResult};
 use super::params::Params;
@@ -61,9 +64,32 @@ impl Filtered {
     }
 }
 
+/// The parameters of [`Filtered`], shared by nearest, along and the list.
+const FILTER_PARAMS: [&str; 4] = ["amenities", "open_now", "at", "q"];
+
+/// Every parameter each read knows; any other is a 400 naming it.
+pub const NEAREST_PARAMS: [&str; 9] = concat_params(["crs", "lat", "lon", "k", "max_distance_m"]);
+pub const ALONG_PARAMS: [&str; 8] = concat_params(["crs", "path", "max_distance_m", "limit"]);
+pub const LIST_PARAMS: [&str; 8] = concat_params(["crs", "bbox", "limit", "offset"]);
+pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
+
+/// `own` followed by [`FILTER_PARAMS`].
+const fn concat_params<const N: usize, const M: usize>(
+    own: [&'static str; N],
+) -> [&'static str; M] {
+    assert!(N + FILTER_PARAMS.len() == M, "M must be N + 4");
+    let mut out = [""; M];
+    let mut i = 0;
+    while i < M {
+        out[i] = if i < N { own[i] } else { FILTER_PARAMS[i - N] };
+        i += 1;
+    }
+    out
+}
+
 /// Implements `FromRequestParts` for a query type from a function of the parsed parameters and the state.
 macro_rules! query_extractor {
-    ($ty:ty, $parse:expr) => {
+    ($ty:ty, $known:expr, $parse:expr) => {
         impl FromRequestParts<AppState> for $ty {
             type Rejection = ApiError;
 
@@ -72,6 +98,7 @@ macro_rules! query_extractor {
                 app: &AppState,
             ) -> Result<Self, ApiError> {
                 let p = Params::parse(parts.uri.query())?;
+                p.only(&$known)?;
                 $parse(&p, app)
             }
         }
@@ -88,9 +115,11 @@ pub struct NearestQuery {
     pub filtered: Filtered,
 }
 
-query_extractor!(NearestQuery, |p: &Params,
-                                app: &AppState|
- -> ApiResult<NearestQuery> {
+query_extractor!(NearestQuery, NEAREST_PARAMS, |p: &Params,
+                                                app: &AppState|
+ -> ApiResult<
+    NearestQuery,
+> {
     Ok(NearestQuery {
         crs: p.crs()?,
         lat: p.required_f64("lat", -90.0, 90.0)?,
@@ -110,8 +139,8 @@ pub struct AlongQuery {
     pub filtered: Filtered,
 }
 
-query_extractor!(AlongQuery, |p: &Params,
-                              app: &AppState|
+query_extractor!(AlongQuery, ALONG_PARAMS, |p: &Params,
+                                            app: &AppState|
  -> ApiResult<AlongQuery> {
     let crs = p.crs()?;
     Ok(AlongQuery {
@@ -134,8 +163,8 @@ pub struct ListQuery {
     pub filtered: Filtered,
 }
 
-query_extractor!(ListQuery, |p: &Params,
-                             app: &AppState|
+query_extractor!(ListQuery, LIST_PARAMS, |p: &Params,
+                                          app: &AppState|
  -> ApiResult<ListQuery> {
     let crs = p.crs()?;
     Ok(ListQuery {
@@ -153,11 +182,78 @@ pub struct OneQuery {
     pub at: OpenAt,
 }
 
-query_extractor!(OneQuery, |p: &Params,
-                            app: &AppState|
+query_extractor!(OneQuery, ONE_PARAMS, |p: &Params,
+                                        app: &AppState|
  -> ApiResult<OneQuery> {
     Ok(OneQuery {
         crs: p.crs()?,
         at: OpenAt::new(p.at()?, app.settings.timezone),
     })
 });
+
+/// The client's address, for per-client limits and logs: the TCP peer, or behind a trusted proxy
+/// (`--trust-forwarded-for`) the last `X-Forwarded-For` entry.
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip());
+        Ok(ClientAddr(client_addr(
+            &parts.headers,
+            peer,
+            app.reports.trust_forwarded_for,
+        )))
+    }
+}
+
+/// The rate-limited client: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` entry.
+fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> IpAddr {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .and_then(|list| {
+            list.rsplit(',')
+                .map(str::trim)
+                .find_map(|a| a.parse::<IpAddr>().ok())
+        });
+    forwarded
+        .or(peer)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_when_trusted() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let peer = Some(proxy);
+        assert_eq!(client_addr(&h, peer, false), proxy);
+        assert_eq!(
+            client_addr(&h, peer, true),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_addr(&h, peer, true), proxy);
+    }
+}

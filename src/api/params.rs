@@ -39,6 +39,25 @@ impl<'a> Params<'a> {
         Ok(Params { pairs })
     }
 
+    /// An error naming the first parameter not in `known` (a misspelt `amenity=` must not silently return
+    /// unfiltered results), listing the known ones.
+    pub fn only(&self, known: &[&str]) -> ApiResult<()> {
+        match self
+            .pairs
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_ref()))
+        {
+            None => Ok(()),
+            Some((k, _)) => Err(ApiError::param(
+                k,
+                format!(
+                    "unknown parameter {k:?}; this endpoint takes {}",
+                    known.join(", ")
+                ),
+            )),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()

@@ -1,8 +1,12 @@
-//! The per-client quota on problem reports, on [`governor`]'s keyed limiter.
+//! The per-client quota on problem reports, on [`governor`]'s keyed limiter, and the per-client brake on
+//! failed admin authentications.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
@@ -56,10 +60,62 @@ impl<C: Clock> ReportLimiter<C> {
     }
 }
 
+/// Failed admin authentications per client: after `per_minute` failures within a minute the client is refused
+/// (`429`, whatever token it sends) until the minute that began with its first failure is over.
+///
+/// A fixed window rather than governor's GCRA because the question is asked before the token is compared
+/// (a guess must not even be tried), and only failures count. Memory stays bounded: past [`MAX_CLIENTS`]
+/// clients, those whose window is over are dropped, and if that is not enough, all of them.
+pub struct AuthFailures {
+    per_minute: u32,
+    clients: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+const MAX_CLIENTS: usize = 100_000;
+
+impl AuthFailures {
+    pub fn per_minute(per_minute: u32) -> Self {
+        AuthFailures {
+            per_minute: per_minute.max(1),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, (Instant, u32)>> {
+        self.clients.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `Err(seconds to wait)` when `client` has used up its failures in the current window.
+    pub fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
+        match self.lock().get(&client) {
+            Some(&(start, n)) if n >= self.per_minute && now.duration_since(start) < WINDOW => {
+                let wait = WINDOW - now.duration_since(start);
+                Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failure of `client`.
+    pub fn fail_at(&self, client: IpAddr, now: Instant) {
+        let mut clients = self.lock();
+        if clients.len() >= MAX_CLIENTS {
+            clients.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            if clients.len() >= MAX_CLIENTS {
+                clients.clear();
+            }
+        }
+        let e = clients.entry(client).or_insert((now, 0));
+        if now.duration_since(e.0) >= WINDOW {
+            *e = (now, 0);
+        }
+        e.1 = e.1.saturating_add(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use governor::clock::FakeRelativeClock;
 
     use super::*;
@@ -101,5 +157,22 @@ mod tests {
         // This check sweeps first: only its own client is left.
         assert!(rl.check("127.0.0.1".parse().unwrap()).is_ok());
         assert_eq!(rl.limiter.len(), 1);
+    }
+
+    #[test]
+    fn auth_failures_block_for_the_rest_of_the_minute() {
+        let af = AuthFailures::per_minute(3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(af.check_at(ip, t0).is_ok());
+            af.fail_at(ip, t0);
+        }
+        assert_eq!(af.check_at(ip, t0 + Duration::from_millis(500)), Err(60));
+        assert_eq!(af.check_at(ip, t0 + Duration::from_secs(59)), Err(1));
+        assert!(af.check_at("192.0.2.2".parse().unwrap(), t0).is_ok());
+        assert!(af.check_at(ip, t0 + WINDOW).is_ok());
+        af.fail_at(ip, t0 + WINDOW);
+        assert!(af.check_at(ip, t0 + WINDOW).is_ok(), "a new window");
     }
 }

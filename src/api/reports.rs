@@ -1,14 +1,14 @@
 //! Rider problem reports: anyone may post (rate-limited per client); admins list them.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use serde::Deserialize;
 
+use super::admin::Admin;
 use super::error::{blocking, path_id, ApiError, ApiResult};
+use super::extract::ClientAddr;
 use super::openapi as doc;
 use super::ratelimit::ReportLimiter;
 use super::AppState;
@@ -21,27 +21,6 @@ pub struct Reports {
     pub trust_forwarded_for: bool,
 }
 
-/// The rate-limited client: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` entry.
-fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: bool) -> IpAddr {
-    let forwarded = trust_forwarded_for
-        .then(|| {
-            headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .and_then(|list| {
-            list.rsplit(',')
-                .map(str::trim)
-                .find_map(|a| a.parse::<IpAddr>().ok())
-        });
-    forwarded
-        .or(peer)
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"reason": "amenity_missing", "comment": "没有充电器"})))]
@@ -51,6 +30,23 @@ struct NewReport {
     #[serde(default)]
     #[schema(value_type = doc::Comment)]
     comment: Option<String>,
+}
+
+/// Reports must be `application/json`: a form or `text/plain` body can be posted cross-origin by any web page
+/// without a CORS preflight, so accepting them would let pages make their visitors file reports.
+fn require_json(headers: &HeaderMap) -> ApiResult<()> {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/json") => Ok(()),
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "a report must be sent as Content-Type: application/json, got {}",
+            other.map_or("none".to_owned(), |o| format!("{o:?}"))
+        ))),
+    }
 }
 
 /// Largest accepted report body: a 500-character comment in UTF-8 plus the JSON around it.
@@ -72,18 +68,18 @@ pub const MAX_BODY: usize = 8 * 1024;
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
         (status = 408, response = doc::RequestTimeout),
+        (status = 415, response = doc::UnsupportedMediaType),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn create(
     State(app): State<AppState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddr(client): ClientAddr,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
     let id = path_id(id)?;
-    let peer = peer.map(|Extension(ConnectInfo(a))| a.ip());
-    let client = client_addr(&headers, peer, app.reports.trust_forwarded_for);
+    require_json(&headers)?;
     if app.live.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
@@ -114,6 +110,14 @@ pub async fn create(
         }
         ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
         e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),
+        ReportError::DailyCap { retry_after, .. } => ApiError::Capped {
+            detail: e.to_string(),
+            retry_after,
+        },
+        e @ ReportError::Full(_) => {
+            tracing::error!(error = %e, "report log full");
+            ApiError::ReportLogFull(e.to_string())
+        }
         e @ ReportError::BadReason(_) => ApiError::param("reason", e.to_string()),
     })?;
     app.metrics.report_received();
@@ -127,35 +131,12 @@ pub async fn create(
     responses((status = 200, description = "Open reports.", content_type = "application/json", body = doc::ReportList),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::AdminDisabled),
+        (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable))
 )]
-pub async fn list(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    app.admin.check(&headers)?;
+pub async fn list(_: Admin, State(app): State<AppState>) -> ApiResult<Response> {
     let reports = app.reports.log.open_reports();
     Ok(super::respond::private(Json(
         serde_json::json!({ "count": reports.len(), "reports": reports }),
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_for_only_when_trusted() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7".parse().unwrap(),
-        );
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
-        let peer = Some(proxy);
-        assert_eq!(client_addr(&h, peer, false), proxy);
-        assert_eq!(
-            client_addr(&h, peer, true),
-            "198.51.100.7".parse::<IpAddr>().unwrap()
-        );
-        h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_addr(&h, peer, true), proxy);
-    }
 }

@@ -8,15 +8,36 @@ use super::hours::Hours;
 use super::kinds::{Amenities, HostType, Kind};
 use super::texts::{clip, InBlock, ID_BITS, TEXT_BITS};
 
-/// A station id: a non-empty string of at most [`StationId::MAX_LEN`] bytes without control characters.
+/// A station id: a non-empty string of at most [`StationId::MAX_LEN`] bytes without control characters, and
+/// usable as a path segment (not `.`, `..` or one of [`StationId::RESERVED`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StationId(Box<str>);
 
 impl StationId {
     /// Long enough for any real key (UUIDs, URNs); short enough that ids cannot be used to bloat the dataset.
     pub const MAX_LEN: usize = 200;
+    /// Path words under `/api/v1/stations/` that are endpoints, so never station ids.
+    pub const RESERVED: [&'static str; 2] = ["nearest", "along"];
 
     pub fn parse(s: &str) -> Result<Self, String> {
+        let id = Self::parse_stored(s)?;
+        let t = id.as_str();
+        if t == "." || t == ".." {
+            return Err(format!(
+                "id {t:?} is not allowed: it cannot be used in a URL path (/api/v1/stations/{{id}})"
+            ));
+        }
+        if Self::RESERVED.contains(&t) {
+            return Err(format!(
+                "id {t:?} is reserved: /api/v1/stations/{t} is a query, not a station; choose another id"
+            ));
+        }
+        Ok(id)
+    }
+
+    /// The rules a stored dataset was accepted under before `.`, `..` and [`Self::RESERVED`] were refused: a
+    /// dataset stored then must still load.
+    pub fn parse_stored(s: &str) -> Result<Self, String> {
         let t = s.trim();
         if t.is_empty() {
             return Err("id must be a non-empty string".into());
@@ -299,6 +320,13 @@ mod tests {
         assert!(StationId::parse("  ").is_err());
         assert!(StationId::parse("a\u{0}b").is_err());
         assert_eq!(StationId::parse(" bj-1 ").unwrap().as_str(), "bj-1");
+        for bad in [".", "..", " nearest ", "along"] {
+            let e = StationId::parse(bad).unwrap_err();
+            assert!(e.contains("not allowed") || e.contains("reserved"), "{e}");
+        }
+        assert!(StationId::parse("nearest-1").is_ok());
+        assert!(StationId::parse("a.b").is_ok());
+        assert!(StationId::parse_stored("nearest").is_ok());
         assert!(Position::new(200.0, 0.0).is_err());
         assert!(Position::new(0.0, -91.0).is_err());
         assert!(Position::new(f64::NAN, 0.0).is_err());

@@ -108,6 +108,15 @@ fn draft(index: usize, rec: &csv::StringRecord, cols: &[Option<usize>], width: u
             "row",
             format!("row has {} field(s), the header has {}", rec.len(), width),
         ));
+    } else if rec.len() > width {
+        d.errors.push((
+            "row",
+            format!(
+                "row has {} field(s), the header has {}: quote a field that contains a comma (\"a, b\")",
+                rec.len(),
+                width
+            ),
+        ));
     }
     d.id = get(0);
     d.name = get(1);

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::domain::{Hours, Station};
 use crate::geodesy::crs::Crs;
 
+use rules::Hygiene;
 pub use rules::{Draft, MAX_TEXT_CHARS};
 
 /// The two accepted upload formats.
@@ -98,10 +99,23 @@ pub fn parse(
     crs: Crs,
     known_hours: &HashMap<String, Arc<Hours>>,
 ) -> Result<Parsed, ImportError> {
+    let h = Hygiene::Upload;
     match format {
-        Format::GeoJson => rules::validate(geojson::drafts(bytes)?, crs, known_hours),
-        Format::Csv => rules::validate(csv::drafts(bytes)?.into_iter(), crs, known_hours),
+        Format::GeoJson => rules::validate(geojson::drafts(bytes)?, crs, h, known_hours),
+        Format::Csv => rules::validate(csv::drafts(bytes)?.into_iter(), crs, h, known_hours),
     }
+}
+
+/// Parses a dataset this service stored (canonical GeoJSON, WGS-84) by the rules it was accepted under: the
+/// input-hygiene rules added later (reserved ids, invisible names, bidi controls, phone syntax) are not
+/// applied, so that an upgrade never makes a stored dataset unloadable.
+pub fn parse_stored(bytes: &[u8]) -> Result<Parsed, ImportError> {
+    rules::validate(
+        geojson::drafts(bytes)?,
+        Crs::Wgs84,
+        Hygiene::Stored,
+        &HashMap::new(),
+    )
 }
 
 #[cfg(test)]

@@ -38,9 +38,18 @@ pub struct Draft {
     pub errors: Vec<(&'static str, String)>,
 }
 
+/// Whether the input-hygiene rules of issue 19 apply (ids that are path words, invisible names, bidi controls,
+/// phone syntax): always to uploads, never to datasets stored before them, which must still load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hygiene {
+    Upload,
+    Stored,
+}
+
 fn text(
     v: Option<String>,
     field: &'static str,
+    hygiene: Hygiene,
     errs: &mut Vec<(&'static str, String)>,
 ) -> Option<Box<str>> {
     let t = v?.trim().to_owned();
@@ -54,14 +63,120 @@ fn text(
         ));
         return None;
     }
+    if hygiene == Hygiene::Stored {
+        return Some(t.into());
+    }
+    if let Some(c) = t.chars().find(|&c| is_bidi_control(c)) {
+        errs.push((
+            field,
+            format!(
+                "{field} contains the bidirectional control character U+{:04X}, which can make text display misleadingly; remove it",
+                c as u32
+            ),
+        ));
+        return None;
+    }
+    if field == "name" && !t.chars().any(|c| !is_invisible(c)) {
+        errs.push((
+            field,
+            "name has no visible character (only spaces or zero-width characters)".into(),
+        ));
+        return None;
+    }
+    if field == "phone" {
+        if let Err(e) = phone(&t) {
+            errs.push((field, e));
+            return None;
+        }
+    }
     Some(t.into())
+}
+
+/// The explicit bidirectional formatting characters (embeddings, overrides, isolates, marks).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Characters that draw nothing: white space, controls, zero-width and other format characters, fillers.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
+}
+
+/// Separators between several phone numbers in one field.
+const PHONE_SEPARATORS: [char; 6] = ['/', ',', ';', '、', '，', '；'];
+
+/// One or more phone numbers: digits, spaces, `+ - ( )`, each with an optional extension (`ext. 12`, `转12`,
+/// `x12`, `分机12`), separated by `/ , ; 、`.
+fn phone(p: &str) -> Result<(), String> {
+    let bad = |why: &str| {
+        format!(
+            "phone {p:?} {why}: use digits, spaces, + - ( ), an extension like \"ext. 12\", \"转12\" or \"x12\", and separate several numbers with / , ; or 、"
+        )
+    };
+    for part in p.split(PHONE_SEPARATORS).map(str::trim) {
+        if part.is_empty() {
+            return Err(bad("has an empty number between separators"));
+        }
+        let (number, ext) = split_extension(part);
+        if let Some(ext) = ext {
+            if ext.is_empty() || ext.len() > 8 || !ext.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(&format!("has a bad extension in {part:?}")));
+            }
+        }
+        let number = number.trim();
+        let ok_chars = number
+            .char_indices()
+            .all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
+        let digits = number.bytes().filter(u8::is_ascii_digit).count();
+        if !ok_chars {
+            return Err(bad(&format!("has an unexpected character in {part:?}")));
+        }
+        if !(3..=20).contains(&digits) {
+            return Err(bad(&format!(
+                "has {digits} digit(s) in {part:?}, 3 to 20 expected"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A number and its extension, if it has one (`ext.`, `ext`, `x`, `转`, `分机`, case-insensitive).
+fn split_extension(part: &str) -> (&str, Option<&str>) {
+    let lower = part.to_ascii_lowercase();
+    for mark in ["ext.", "ext", "分机", "转", "x"] {
+        if let Some(i) = lower.find(mark) {
+            return (&part[..i], Some(part[i + mark.len()..].trim()));
+        }
+    }
+    (part, None)
 }
 
 /// A row's problems so far, as `(field, message)`.
 type Errs = Vec<(&'static str, String)>;
 
-fn id(raw: Option<&str>, errs: &mut Errs) -> Option<StationId> {
-    match raw.map(StationId::parse) {
+fn id(raw: Option<&str>, hygiene: Hygiene, errs: &mut Errs) -> Option<StationId> {
+    let parse = match hygiene {
+        Hygiene::Upload => StationId::parse,
+        Hygiene::Stored => StationId::parse_stored,
+    };
+    match raw.map(parse) {
         None => {
             if !errs.iter().any(|(f, _)| *f == "id") {
                 errs.push((
@@ -154,6 +269,7 @@ fn hours(
 fn station(
     d: Draft,
     crs: Crs,
+    hygiene: Hygiene,
     known_hours: &mut HashMap<String, Arc<Hours>>,
 ) -> Result<Station, Errs> {
     // A feature that could not be read at all has one error saying so; listing every field as missing would mislead.
@@ -161,9 +277,9 @@ fn station(
         return Err(d.errors);
     }
     let mut errs = d.errors;
-    let id = id(d.id.as_deref(), &mut errs);
+    let id = id(d.id.as_deref(), hygiene, &mut errs);
     let position = position(d.coords, crs, &mut errs);
-    let name = text(d.name, "name", &mut errs);
+    let name = text(d.name, "name", hygiene, &mut errs);
     if name.is_none() && !errs.iter().any(|(f, _)| *f == "name") {
         errs.push(("name", "name is missing or empty".into()));
     }
@@ -182,9 +298,9 @@ fn station(
     if parsed_hours.as_deref().is_some_and(Hours::always_open) {
         amenities = amenities.union(Amenities::ALWAYS_OPEN);
     }
-    let address = text(d.address, "address", &mut errs);
-    let district = text(d.district, "district", &mut errs);
-    let phone = text(d.phone, "phone", &mut errs);
+    let address = text(d.address, "address", hygiene, &mut errs);
+    let district = text(d.district, "district", hygiene, &mut errs);
+    let phone = text(d.phone, "phone", hygiene, &mut errs);
     match (id, position, name, kind, host_type) {
         (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => {
             let texts = Texts {
@@ -211,6 +327,7 @@ fn station(
 pub fn validate(
     drafts: impl ExactSizeIterator<Item = Draft>,
     crs: Crs,
+    hygiene: Hygiene,
     known_hours: &HashMap<String, Arc<Hours>>,
 ) -> Result<Parsed, ImportError> {
     let mut hours = known_hours.clone();
@@ -234,7 +351,7 @@ pub fn validate(
                 first_at.insert(id.clone(), index);
             }
         }
-        match station(d, crs, &mut hours) {
+        match station(d, crs, hygiene, &mut hours) {
             Ok(s) if row_errors.is_empty() => stations.push(s),
             Ok(_) => {}
             Err(e) => row_errors.extend(e),

@@ -152,6 +152,20 @@ fn csv_rows_report_line_numbers() {
 }
 
 #[test]
+fn csv_row_with_more_fields_than_the_header_is_rejected() {
+    // An unquoted comma in the address shifts every later field: reject it, naming the row and line.
+    let csv = "id,name,lon,lat,kind,host_type,address,district,amenities,opening_hours,phone\nx1,n,116.4,39.9,station,bank,,,water,,\nx2,n,116.4,39.9,station,bank,1 Road, Gate 2,朝阳区,water,,\n";
+    let errs = errors(run(csv.as_bytes(), Format::Csv));
+    assert_eq!((errs[0].index, errs[0].line), (1, Some(3)));
+    assert_eq!(errs[0].field, "row");
+    assert!(
+        errs[0].message.contains("12 field(s)"),
+        "{}",
+        errs[0].message
+    );
+}
+
+#[test]
 fn csv_without_header_is_a_shape_error() {
     assert!(matches!(
         run(b"a,b,c\n1,2,3\n", Format::Csv),
@@ -185,4 +199,52 @@ fn warnings_for_near_duplicates_and_far_away_points() {
     assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
     assert!(p.warnings[0].contains("\"p\""));
     assert!(p.warnings[1].contains("\"a\" and \"b\""));
+}
+
+#[test]
+fn ids_names_texts_and_phones_that_mislead_are_rejected() {
+    let row = |id: &str, props: &str| feature(id, 116.4, 39.9, props);
+    let cases = [
+        (row(".", ""), "id"),
+        (row("..", ""), "id"),
+        (row("nearest", ""), "id"),
+        (row("along", ""), "id"),
+        (row("z1", r#","name":"\u200b\u200d""#), "name"),
+        (row("z2", r#","address":"Gate \u202e2""#), "address"),
+        (row("z3", r#","district":"\u2066朝阳区""#), "district"),
+        (row("z4", r#","phone":"010\u200f-1234""#), "phone"),
+        (row("z5", r#","phone":"call me""#), "phone"),
+        (row("z6", r#","phone":"010-1234 / ""#), "phone"),
+        (row("z7", r#","phone":"12""#), "phone"),
+        (row("z8", r#","phone":"010+1234""#), "phone"),
+        (row("z9", r#","phone":"010-1234 ext. ab""#), "phone"),
+    ];
+    for (f, field) in &cases {
+        let errs = errors(run(&gj(f), Format::GeoJson));
+        assert!(errs.iter().any(|e| e.field == *field), "{f}: {errs:?}");
+    }
+    for phone in [
+        "010-64701234",
+        "+86 10 6470 1234",
+        "(010) 6470-1234 ext. 12",
+        "010-64701234转12",
+        "010-64701234 x12",
+        "13800138000 / 010-64701234",
+        "110、120；010-1234,010-5678",
+    ] {
+        let f = row("ok", &format!(r#","phone":"{phone}""#));
+        assert!(run(&gj(&f), Format::GeoJson).is_ok(), "{phone}");
+    }
+}
+
+#[test]
+fn stored_datasets_load_under_the_rules_they_were_accepted_by() {
+    let body = gj(&[
+        feature("nearest", 116.4, 39.9, r#","phone":"Tel 010-1234""#),
+        feature("z", 116.5, 39.9, r#","name":"\u200b","address":"a\u202eb""#),
+    ]
+    .join(","));
+    assert!(run(&body, Format::GeoJson).is_err());
+    let p = parse_stored(&body).unwrap();
+    assert_eq!(p.stations.len(), 2);
 }

@@ -10,6 +10,7 @@ mod durability;
 mod etag;
 mod golden;
 mod helpers;
+mod hostile;
 mod openapi;
 mod ops;
 mod params;

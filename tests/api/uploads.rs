@@ -339,7 +339,10 @@ async fn upload_limits_and_auth() {
             "/api/v1/dataset/rollback?version=0000000000000000",
         ),
     ];
+    // A fresh app per endpoint: more than 10 failures a minute from one client are answered 429 instead.
     for (m, path) in &admin_calls {
+        let app = spawn_app(None).await;
+        let v0 = app.version().await;
         for auth in [
             None,
             Some("Bearer wrong"),
@@ -359,6 +362,7 @@ async fn upload_limits_and_auth() {
             let what = format!("{m} {path} with {auth:?}");
             assert_problem(r, 401, &[], &what).await;
         }
+        assert_eq!(app.version().await, v0);
     }
     assert_eq!(app.version().await, v0);
     // No token configured → 403 that says how to enable admin.

@@ -53,13 +53,11 @@ built! {
     Coordinates => ArrayBuilder::new().description(Some("`[lon, lat]` in the response's `crs` (WGS-84 by default)."))
         .prefix_items([typed(Type::Number, "").minimum(Some(-180)).maximum(Some(180)).build(), typed(Type::Number, "")
             .minimum(Some(-90)).maximum(Some(90)).build()]).items(ArrayItems::False).min_items(Some(2)).max_items(Some(2));
-    Versions => ArrayBuilder::new().items(Ref::from_schema_name("VersionInfo")).max_items(Some(crate::store::KEEP_VERSIONS))
-        .description(Some(format!("Newest first; the newest {} are kept.", crate::store::KEEP_VERSIONS)));
+    Versions => ArrayBuilder::new().items(Ref::from_schema_name("VersionInfo")).max_items(Some(crate::store::KEEP_VERSIONS)).description(Some(format!("Newest first; the newest {} are kept.", crate::store::KEEP_VERSIONS)));
     K => typed(Type::Integer, "").minimum(Some(1)).maximum(Some(read::MAX_K)).default(Some(read::DEFAULT_K.into()));
     Limit => typed(Type::Integer, "").minimum(Some(1)).maximum(Some(read::MAX_LIMIT)).default(Some(read::DEFAULT_LIMIT.into()));
     AlongLimit => typed(Type::Integer, "").minimum(Some(1)).maximum(Some(read::MAX_ALONG_LIMIT)).default(Some(read::DEFAULT_ALONG_LIMIT.into()));
-    AlongDistance => typed(Type::Number, "").exclusive_minimum(Some(0)).maximum(Some(read::MAX_ALONG_DISTANCE_M))
-        .default(Some(read::DEFAULT_ALONG_DISTANCE_M.into()));
+    AlongDistance => typed(Type::Number, "").exclusive_minimum(Some(0)).maximum(Some(read::MAX_ALONG_DISTANCE_M)).default(Some(read::DEFAULT_ALONG_DISTANCE_M.into()));
     Q => typed(Type::String, "").max_length(Some(crate::api::params::MAX_Q_CHARS)).examples(["望京"]);
     Offset => typed(Type::Integer, "").minimum(Some(0)).default(Some(0.into()));
     Off => typed(Type::Boolean, "").default(Some(false.into()));
@@ -215,6 +213,8 @@ pub struct VersionInfo {
     #[schema(format = DateTime)]
     created_at: String,
     current: bool,
+    /// `false`: the stored file is damaged; rolling back to it is refused (422).
+    loadable: bool,
 }
 
 #[derive(ToSchema)]
@@ -304,9 +304,9 @@ fn problem(description: &str, request_id: bool) -> ResponseBuilder {
 }
 
 responses! {
-    BadRequest => problem("Bad input: a query parameter (named in `parameter`) is missing, malformed, out of range \
+    BadRequest => problem("Bad input: a query parameter (named in `parameter`) is unknown, missing, malformed, out of range \
         or given twice; or the body cannot be parsed. `detail` says what is accepted.", true);
-    Unauthorized => problem("Missing or wrong admin token: send `Authorization: Bearer <token>`.", true);
+    Unauthorized => problem("Missing or wrong admin token: send `Authorization: Bearer <token>`.", true).header("WWW-Authenticate", header("`Bearer realm=\"yizhan\"`.", typed(Type::String, "")));
     AdminDisabled => problem("Admin endpoints are disabled: the server was started without `YIZHAN_ADMIN_TOKEN` \
         or `--admin-token-file`.", true);
     NotFound => problem("No station (or version) with that id.", true);
@@ -319,8 +319,8 @@ responses! {
         Nothing was changed unless the response says so.", true);
     InsufficientStorage => problem("The data directory's disk is full even after pruning old dataset versions; \
         nothing was changed. Free space and retry.", true);
-    TooManyRequests => problem(&format!("Rate limit exceeded ({DEFAULT_REPORTS_PER_MINUTE} a minute per client \
-        address by default). Wait `Retry-After` seconds."), true)
+    TooManyRequests => problem(&format!("Rate limit exceeded: reports ({DEFAULT_REPORTS_PER_MINUTE} a minute per client address by default; \
+        `/problems/daily-cap`: per station or in all per UTC day), or 10 failed admin logins a minute. Wait `Retry-After` s."), true)
         .header("Retry-After", header("Seconds to wait before trying again.", typed(Type::Integer, "").minimum(Some(1))));
     Unavailable => problem(&format!("Busy (`/problems/busy`: the pool for heavy queries, the download slots or your address's \
         requests in flight are full; wait `Retry-After` s) or slower than the timeout (default {DEFAULT_REQUEST_TIMEOUT_SECS} s)."), false);
