@@ -26,7 +26,128 @@ impl Filter {
         let Some(t) = &self.text else {
             return true;
         };
-        let hit = |v: &str| v.to_lowercase().contains(t.as_str());
+        let hit = |v: &str| lower_contains(v, t);
         hit(s.name()) || s.address().is_some_and(hit)
+    }
+}
+
+/// Whether `hay.to_lowercase()` contains `needle` (itself lower-cased, as the query is), without building
+/// the lower-case copy unless `hay` has a non-ASCII character that lower-casing changes: a haystack that
+/// lower-casing leaves alone (most Chinese names) is searched as it is, one whose only changes are ASCII
+/// capitals is searched ignoring ASCII case (lower-casing maps ASCII to ASCII and leaves every other
+/// character, so byte for byte the lower-case copy is `hay` with its ASCII capitals lowered).
+pub fn lower_contains(hay: &str, needle: &str) -> bool {
+    let mut ascii_upper = false;
+    for c in hay.chars() {
+        if c.is_ascii() {
+            ascii_upper |= c.is_ascii_uppercase();
+        } else if !lower_case_keeps(c) {
+            return hay.to_lowercase().contains(needle);
+        }
+    }
+    if !ascii_upper {
+        return hay.contains(needle);
+    }
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return true;
+    };
+    h.len() >= n.len()
+        && (0..=h.len() - n.len()).any(|i| {
+            h[i].to_ascii_lowercase() == first
+                && h[i..i + n.len()]
+                    .iter()
+                    .zip(n)
+                    .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        })
+}
+
+/// Whether lower-casing leaves the non-ASCII `c` as it is. The CJK, kana and Hangul blocks have no case,
+/// which spares most station names the table look-up.
+fn lower_case_keeps(c: char) -> bool {
+    if ('\u{2E80}'..='\u{9FFF}').contains(&c) || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
+        return true;
+    }
+    let mut l = c.to_lowercase();
+    l.next() == Some(c) && l.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_caseless_blocks_have_no_case() {
+        let blocks = ('\u{2E80}'..='\u{9FFF}').chain('\u{AC00}'..='\u{D7A3}');
+        for c in blocks {
+            let mut l = c.to_lowercase();
+            assert!(l.next() == Some(c) && l.next().is_none(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn examples() {
+        assert!(lower_contains("Haidian 海淀 Station", "n 海淀 s"));
+        assert!(lower_contains("北京站", "京"));
+        assert!(!lower_contains("北京站", "zzzz"));
+        assert!(lower_contains("İSTANBUL", &"İst".to_lowercase()));
+        assert!(lower_contains("ΟΔΟΣ", "οδος".replace('σ', "ς").as_str()));
+        assert!(lower_contains("STRASSE", "strasse"));
+        assert!(lower_contains("Straße", "straße"));
+        assert!(lower_contains("anything", ""));
+        assert!(!lower_contains("", "a"));
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("A"),
+            Just("a"),
+            Just("Z"),
+            Just(" "),
+            Just("İ"),
+            Just("i"),
+            Just("ı"),
+            Just("I"),
+            Just("ß"),
+            Just("ẞ"),
+            Just("Σ"),
+            Just("σ"),
+            Just("ς"),
+            Just("Ω"),
+            Just("\u{212A}"),
+            Just("k"),
+            Just("北京"),
+            Just("站"),
+            Just("Ǆ"),
+            Just("ǅ"),
+            Just("Ⓐ"),
+            Just("Ａ"),
+            Just("ａ"),
+            Just("\u{307}"),
+            Just("-"),
+            Just("É"),
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+        /// Same answers as lower-casing the haystack, on strings mixing ASCII, CJK, Greek (final sigma),
+        /// Turkish dotted and dotless i, ß and ẞ, the Kelvin sign, titlecase and fullwidth letters.
+        #[test]
+        fn same_as_lower_casing(hay in text(), q in text(), any in ".{0,8}") {
+            for (h, q) in [(&hay, &q), (&any, &q), (&hay, &any)] {
+                let needle = q.to_lowercase();
+                prop_assert_eq!(lower_contains(h, &needle), h.to_lowercase().contains(&needle), "{:?} {:?}", h, needle);
+            }
+            // The needle as a piece of the haystack, lower-cased: found whenever lower-casing keeps it whole.
+            let lower = hay.to_lowercase();
+            for (i, _) in lower.char_indices() {
+                let needle = &lower[i..];
+                prop_assert_eq!(lower_contains(&hay, needle), lower.contains(needle));
+            }
+        }
     }
 }
