@@ -6,15 +6,64 @@
 //! the angle to that circle. This is exact on the sphere, unlike a flat lon/lat line, which can be kilometres
 //! off for a long segment.
 
-use rstar::AABB;
+use rstar::{Envelope, AABB};
 
-use crate::geodesy::sphere::{angle, cross, dot, norm, scale, unit_vector, EARTH_RADIUS_M, V};
+use crate::geodesy::sphere::{
+    angle, chord_for, cross, dot, norm, scale, unit_vector, EARTH_RADIUS_M, V,
+};
 
 /// Arcs longer than this are split for candidate search, so that their bounding boxes stay tight.
 const PIECE_RAD: f64 = 0.01;
 /// Segments this long (in radians) have no well-defined great circle near their antipodal ends; their
 /// corridor is bounded by the whole sphere instead.
 const NEAR_ANTIPODAL_RAD: f64 = 3.0;
+
+/// Candidates within this many metres of the nearest are weighed as [`Route::locate`] weighs them all.
+const NEAR_M: f64 = 1e-3;
+/// [`Route::locate`]'s tie window: a point replaces the best only if nearer by more than this, in metres.
+const TIE_M: f64 = 1e-6;
+/// Covers the floating-point error of the bounds in [`Route::locate_within`] (each far below a micrometre).
+const SLACK_M: f64 = 1e-3;
+/// Extra reach of a piece's box beyond the query's, so that it holds every point a little past `max_m`.
+const PIECE_PAD_M: f64 = 0.01;
+
+/// A run of consecutive corridor boxes merged into one, searched once.
+pub struct Piece {
+    pub env: AABB<V>,
+    /// First and last segment it bounds (inclusive).
+    first: u32,
+    last: u32,
+    /// Length of its longest segment, metres.
+    longest_m: f64,
+}
+
+/// Buffers [`Route::locate_within`] reuses from one station to the next.
+#[derive(Default)]
+pub struct Scratch {
+    near: Vec<u32>,
+    points: Vec<Located>,
+}
+
+/// One step of [`Route::locate`]: `c` replaces the best only if nearer by more than [`TIE_M`].
+fn consider(best: &mut Option<Located>, c: Located) {
+    if best.is_none_or(|b| c.distance_m < b.distance_m - TIE_M) {
+        *best = Some(c);
+    }
+}
+
+/// Squared chord between two unit vectors.
+fn chord2(a: V, b: V) -> f64 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    dot(d, d)
+}
+
+/// Squared chord of a great-circle distance in metres; past the antipode, more than any chord.
+fn chord2_of(m: f64) -> f64 {
+    if m >= std::f64::consts::PI * EARTH_RADIUS_M {
+        return f64::INFINITY;
+    }
+    chord_for(m).powi(2)
+}
 
 /// A route of at least two points.
 pub struct Route {
@@ -62,47 +111,139 @@ impl Route {
     /// the earliest point on the route.
     pub fn locate(&self, p: V, segments: impl IntoIterator<Item = u32>) -> Option<Located> {
         let mut best: Option<Located> = None;
-        let mut consider = |distance_m: f64, along_m: f64| {
-            if best.is_none_or(|b| distance_m < b.distance_m - 1e-6) {
-                best = Some(Located {
-                    distance_m,
-                    along_m,
-                });
-            }
-        };
         for s in segments {
-            let s = s as usize;
-            let (a, b) = (self.points[s], self.points[s + 1]);
-            let start = self.start_m[s];
-            let seg = angle(a, b);
-            consider(angle(p, a) * EARTH_RADIUS_M, start);
-            consider(angle(p, b) * EARTH_RADIUS_M, start + seg * EARTH_RADIUS_M);
-            let n = cross(a, b);
-            let nn = norm(n);
-            if seg > 0.0 && nn > 1e-15 {
-                let n = scale(n, 1.0 / nn);
-                let d = dot(p, n);
-                let q = [p[0] - d * n[0], p[1] - d * n[1], p[2] - d * n[2]];
-                let qn = norm(q);
-                if qn > 0.0 {
-                    let q = scale(q, 1.0 / qn);
-                    let (aq, qb) = (angle(a, q), angle(q, b));
-                    if (aq + qb - seg).abs() < 1e-12 {
-                        consider(
-                            d.clamp(-1.0, 1.0).asin().abs() * EARTH_RADIUS_M,
-                            start + aq * EARTH_RADIUS_M,
-                        );
-                    }
-                }
-            }
+            self.candidates(p, s as usize, |c| consider(&mut best, c));
         }
         best
     }
 
-    /// Boxes (with their segment) that together contain every unit vector within `max_m` of the route.
-    /// Each arc is split into pieces of at most [`PIECE_RAD`]; a piece lies within its chord's box widened by
+    /// The points of segment `s` that may be nearest `p`, in the order [`Route::locate`] weighs them: its
+    /// start, its end, and the foot of the perpendicular when that falls inside the arc.
+    fn candidates(&self, p: V, s: usize, mut f: impl FnMut(Located)) {
+        let (a, b) = (self.points[s], self.points[s + 1]);
+        let start = self.start_m[s];
+        let seg = angle(a, b);
+        let at = |distance_m: f64, along_m: f64| Located {
+            distance_m,
+            along_m,
+        };
+        f(at(angle(p, a) * EARTH_RADIUS_M, start));
+        f(at(
+            angle(p, b) * EARTH_RADIUS_M,
+            start + seg * EARTH_RADIUS_M,
+        ));
+        let n = cross(a, b);
+        let nn = norm(n);
+        if seg > 0.0 && nn > 1e-15 {
+            let n = scale(n, 1.0 / nn);
+            let d = dot(p, n);
+            let q = [p[0] - d * n[0], p[1] - d * n[1], p[2] - d * n[2]];
+            let qn = norm(q);
+            if qn > 0.0 {
+                let q = scale(q, 1.0 / qn);
+                let (aq, qb) = (angle(a, q), angle(q, b));
+                if (aq + qb - seg).abs() < 1e-12 {
+                    f(at(
+                        d.clamp(-1.0, 1.0).asin().abs() * EARTH_RADIUS_M,
+                        start + aq * EARTH_RADIUS_M,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The corridor boxes for `max_m` (plus [`PIECE_PAD_M`]), merged run by run into pieces that each bound
+    /// about `max(max_m, 100 m)` of route: searching a piece once finds what its boxes would, without
+    /// finding a station once per 25 m segment of a 5 km corridor.
+    pub fn pieces(&self, max_m: f64) -> Vec<Piece> {
+        let target = max_m.max(100.0);
+        let mut out: Vec<Piece> = Vec::new();
+        let mut grown = f64::INFINITY;
+        for (seg, env, len) in self.corridor(max_m + PIECE_PAD_M) {
+            let s = seg as usize;
+            let seg_m = angle(self.points[s], self.points[s + 1]) * EARTH_RADIUS_M;
+            match out.last_mut() {
+                Some(pc) if grown + len <= target => {
+                    pc.env = pc.env.merged(&env);
+                    pc.last = seg;
+                    pc.longest_m = pc.longest_m.max(seg_m);
+                    grown += len;
+                }
+                _ => {
+                    out.push(Piece {
+                        env,
+                        first: seg,
+                        last: seg,
+                        longest_m: seg_m,
+                    });
+                    grown = len;
+                }
+            }
+        }
+        out
+    }
+
+    /// The nearest route point to `p` if it is within `max_m`, exactly as `locate(p, 0..segments)` finds it
+    /// (ties included), given `found`: the pieces (from [`Route::pieces`] for `max_m`) whose boxes hold `p`.
+    ///
+    /// Why it is exact: let m be the nearest distance. Every segment with a point within `max_m` + 1 cm of
+    /// `p` is in a found piece, and a segment whose start is farther than U + [`NEAR_M`] + [`TIE_M`] + its
+    /// length (U: the nearest vertex, ≥ m) has every point farther than m + NEAR_M + TIE_M. The rest are
+    /// weighed; if none of their points falls in (m + NEAR_M, m + NEAR_M + TIE_M], the first point within
+    /// m + NEAR_M replaces any farther best, no farther point replaces it, and the points within m + NEAR_M
+    /// are weighed in route order as `locate` weighs them. Otherwise (never seen) it weighs every segment.
+    pub fn locate_within(
+        &self,
+        p: V,
+        pieces: &[Piece],
+        found: &[u32],
+        max_m: f64,
+        scratch: &mut Scratch,
+    ) -> Option<Located> {
+        let segs = |k: &u32| pieces[*k as usize].first..=pieces[*k as usize].last + 1;
+        let nearest_vertex = found
+            .iter()
+            .flat_map(segs)
+            .map(|v| chord2(p, self.points[v as usize]));
+        let c2 = nearest_vertex.fold(f64::INFINITY, f64::min);
+        let u = 2.0 * (c2.sqrt() / 2.0).min(1.0).asin() * EARTH_RADIUS_M;
+        scratch.near.clear();
+        for &k in found {
+            let pc = &pieces[k as usize];
+            let reach2 = chord2_of(u + NEAR_M + TIE_M + 2.0 * SLACK_M + pc.longest_m);
+            let near =
+                (pc.first..=pc.last).filter(|&s| chord2(p, self.points[s as usize]) <= reach2);
+            scratch.near.extend(near);
+        }
+        scratch.near.sort_unstable();
+        scratch.near.dedup();
+        scratch.points.clear();
+        for &s in &scratch.near {
+            self.candidates(p, s as usize, |c| scratch.points.push(c));
+        }
+        let m = scratch
+            .points
+            .iter()
+            .map(|c| c.distance_m)
+            .fold(f64::INFINITY, f64::min);
+        if m > max_m {
+            return None;
+        }
+        let gap = |c: &Located| c.distance_m > m + NEAR_M && c.distance_m <= m + NEAR_M + TIE_M;
+        let best = if scratch.points.iter().any(gap) {
+            self.locate(p, 0..self.segments() as u32)
+        } else {
+            let mut best = None;
+            scratch.points.iter().for_each(|&c| consider(&mut best, c));
+            best
+        };
+        best.filter(|b| b.distance_m <= max_m)
+    }
+
+    /// Boxes (with their segment and the length in metres of the part of it they bound) that together contain
+    /// every unit vector within `max_m` of the route. Each arc is split into pieces of at most [`PIECE_RAD`]; a piece lies within its chord's box widened by
     /// its sagitta, and the corridor around it within that box widened by the chord of `max_m`.
-    pub fn corridor(&self, max_m: f64) -> Vec<(u32, AABB<V>)> {
+    pub fn corridor(&self, max_m: f64) -> Vec<(u32, AABB<V>, f64)> {
         let reach = 2.0
             * (max_m / (2.0 * EARTH_RADIUS_M))
                 .min(std::f64::consts::FRAC_PI_2)
@@ -112,7 +253,11 @@ impl Route {
             let (a, b) = (self.points[s], self.points[s + 1]);
             let theta = angle(a, b);
             if theta >= NEAR_ANTIPODAL_RAD {
-                out.push((s as u32, AABB::from_corners([-2.0; 3], [2.0; 3])));
+                out.push((
+                    s as u32,
+                    AABB::from_corners([-2.0; 3], [2.0; 3]),
+                    theta * EARTH_RADIUS_M,
+                ));
                 continue;
             }
             let pieces = (theta / PIECE_RAD).ceil().max(1.0) as usize;
@@ -148,7 +293,7 @@ impl Route {
                     prev[1].max(next[1]) + pad,
                     prev[2].max(next[2]) + pad,
                 ];
-                out.push((s as u32, AABB::from_corners(lo, hi)));
+                out.push((s as u32, AABB::from_corners(lo, hi), step * EARTH_RADIUS_M));
                 prev = next;
             }
         }
@@ -243,7 +388,7 @@ mod tests {
                 let lon = m[1].atan2(m[0]).to_degrees();
                 let p = unit_vector(lon, lat);
                 if r.locate(p, 0..r.segments() as u32).unwrap().distance_m <= 5_000.0 {
-                    assert!(boxes.iter().any(|(_, bx)| {
+                    assert!(boxes.iter().any(|(_, bx, _)| {
                         let (lo, hi) = (bx.lower(), bx.upper());
                         (0..3).all(|k| lo[k] <= p[k] && p[k] <= hi[k])
                     }));

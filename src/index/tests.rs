@@ -301,3 +301,64 @@ fn selective_flag_gets_its_own_tree() {
         vec![500, 600]
     );
 }
+
+/// A route of many short steps (1–200 m, turning at random, sometimes doubling back over itself) from a
+/// point of `point()`, and stations scattered within ≈ 6 km of its start, some on its vertices: what the
+/// piece search of `along` is built for, at the API's scale.
+fn dense_route() -> impl Strategy<Value = (Vec<(f64, f64)>, Vec<Entry>)> {
+    let steps = prop::collection::vec((-1.0f64..1.0, 1.0f64..200.0), 1..400);
+    let offs = prop::collection::vec((-0.06f64..0.06, -0.06f64..0.06, 0u16..4), 1..500);
+    (point(), steps, prop::bool::ANY, offs, 0usize..20).prop_map(
+        |(start, steps, back, offs, on)| {
+            let (mut lon, mut lat, mut heading) = (start.0, start.1.clamp(-85.0, 85.0), 0.0f64);
+            let mut path = vec![(lon, lat)];
+            for (turn, d) in steps {
+                heading += turn;
+                lat = (lat + d * heading.sin() / 110_540.0).clamp(-89.0, 89.0);
+                lon += d * heading.cos() / (111_320.0 * lat.to_radians().cos());
+                lon = ((lon + 540.0) % 360.0) - 180.0;
+                path.push((lon, lat));
+            }
+            if back {
+                let rev: Vec<_> = path.iter().rev().skip(1).copied().collect();
+                path.extend(rev);
+            }
+            let mut st: Vec<Entry> = offs
+                .iter()
+                .enumerate()
+                .map(|(i, &(dx, dy, bits))| {
+                    let x = ((path[0].0 + dx + 540.0) % 360.0) - 180.0;
+                    station(i, x, (path[0].1 + dy).clamp(-90.0, 90.0), bits)
+                })
+                .collect();
+            for (i, &(x, y)) in path.iter().step_by(path.len() / on.max(1) + 1).enumerate() {
+                st.push(station(st.len() + i, x, y, 0));
+            }
+            (path, st)
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Long dense routes: the same stations, distances and positions along as `locate` over every segment.
+    #[test]
+    fn along_a_long_dense_route_matches_brute_force((path, st) in dense_route(),
+                                                    max_m in prop_oneof![1.0f64..100.0, 100.0f64..6_000.0], bits in 0u16..3) {
+        let idx = build(&st);
+        let route = Route::new(&path);
+        let req = Amenities::from_bits(bits);
+        let q = AlongQuery { max_distance_m: max_m, limit: usize::MAX, required: req };
+        let got: Vec<(f64, f64, u32)> = idx.along(&route, &q, |_| true).iter().map(|h| (h.along_m, h.distance_m, h.idx)).collect();
+        let mut want: Vec<(f64, f64, u32)> = st.iter().enumerate()
+            .filter(|(_, s)| s.amenities.has_all(req))
+            .filter_map(|(i, s)| {
+                let at = route.locate(unit_vector(s.lon, s.lat), 0..route.segments() as u32)?;
+                (at.distance_m <= max_m).then_some((at.along_m, at.distance_m, i as u32))
+            })
+            .collect();
+        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        prop_assert_eq!(got, want);
+    }
+}
