@@ -35,6 +35,10 @@ pub struct Piece {
     last: u32,
     /// Length of its longest segment, metres.
     longest_m: f64,
+    /// The chord of `max_m`, the reach it was made for.
+    reach_chord: f64,
+    /// The chord of its longest segment plus [`NEAR_M`], [`TIE_M`] and twice [`SLACK_M`].
+    pad_chord: f64,
 }
 
 /// Buffers [`Route::locate_within`] reuses from one station to the next.
@@ -55,14 +59,6 @@ fn consider(best: &mut Option<Located>, c: Located) {
 fn chord2(a: V, b: V) -> f64 {
     let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
     dot(d, d)
-}
-
-/// Squared chord of a great-circle distance in metres; past the antipode, more than any chord.
-fn chord2_of(m: f64) -> f64 {
-    if m >= std::f64::consts::PI * EARTH_RADIUS_M {
-        return f64::INFINITY;
-    }
-    chord_for(m).powi(2)
 }
 
 /// A route of at least two points.
@@ -175,10 +171,15 @@ impl Route {
                         first: seg,
                         last: seg,
                         longest_m: seg_m,
+                        reach_chord: chord_for(max_m),
+                        pad_chord: 0.0,
                     });
                     grown = len;
                 }
             }
+        }
+        for pc in &mut out {
+            pc.pad_chord = chord_for(NEAR_M + TIE_M + 2.0 * SLACK_M + pc.longest_m);
         }
         out
     }
@@ -188,10 +189,11 @@ impl Route {
     ///
     /// Why it is exact: let m be the nearest distance. Every segment with a point within `max_m` + 1 cm of
     /// `p` is in a found piece, and a segment whose start is farther than U + [`NEAR_M`] + [`TIE_M`] + its
-    /// length (U: the nearest vertex, ≥ m) has every point farther than m + NEAR_M + TIE_M. The rest are
-    /// weighed; if none of their points falls in (m + NEAR_M, m + NEAR_M + TIE_M], the first point within
-    /// m + NEAR_M replaces any farther best, no farther point replaces it, and the points within m + NEAR_M
-    /// are weighed in route order as `locate` weighs them. Otherwise (never seen) it weighs every segment.
+    /// length (U: the nearer of the nearest vertex and `max_m`, ≥ m when m ≤ `max_m`, the only case that
+    /// matters) has every point farther than m + NEAR_M + TIE_M. The rest are weighed; if none of their
+    /// points falls in (m + NEAR_M, m + NEAR_M + TIE_M], the first point within m + NEAR_M replaces any
+    /// farther best, no farther point replaces it, and the points within m + NEAR_M are weighed in route
+    /// order as `locate` weighs them. Otherwise (never seen) it weighs every segment.
     pub fn locate_within(
         &self,
         p: V,
@@ -206,11 +208,18 @@ impl Route {
             .flat_map(segs)
             .map(|v| chord2(p, self.points[v as usize]));
         let c2 = nearest_vertex.fold(f64::INFINITY, f64::min);
-        let u = 2.0 * (c2.sqrt() / 2.0).min(1.0).asin() * EARTH_RADIUS_M;
+        // Chords, not angles (no trigonometry per station): the chord is subadditive, so the chord of
+        // U + pad is at most chord(U) + chord(pad), and chord(U) is the nearest vertex's chord (or max_m's).
+        let u_chord = c2.sqrt().min(pieces[found[0] as usize].reach_chord);
         scratch.near.clear();
         for &k in found {
             let pc = &pieces[k as usize];
-            let reach2 = chord2_of(u + NEAR_M + TIE_M + 2.0 * SLACK_M + pc.longest_m);
+            let reach = u_chord + pc.pad_chord;
+            let reach2 = if reach >= 2.0 {
+                f64::INFINITY
+            } else {
+                reach * reach
+            };
             let near =
                 (pc.first..=pc.last).filter(|&s| chord2(p, self.points[s as usize]) <= reach2);
             scratch.near.extend(near);
@@ -241,8 +250,9 @@ impl Route {
     }
 
     /// Boxes (with their segment and the length in metres of the part of it they bound) that together contain
-    /// every unit vector within `max_m` of the route. Each arc is split into pieces of at most [`PIECE_RAD`]; a piece lies within its chord's box widened by
-    /// its sagitta, and the corridor around it within that box widened by the chord of `max_m`.
+    /// every unit vector within `max_m` of the route. Each arc is split into pieces of at most [`PIECE_RAD`];
+    /// a piece lies within its chord's box widened by its sagitta, and the corridor around it within that box
+    /// widened by the chord of `max_m`.
     pub fn corridor(&self, max_m: f64) -> Vec<(u32, AABB<V>, f64)> {
         let reach = 2.0
             * (max_m / (2.0 * EARTH_RADIUS_M))
