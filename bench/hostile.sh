@@ -6,31 +6,45 @@
 #   attack  healthz p50/p99/max ms, timeouts, samples, server RSS max (idle)
 #
 #   bench/hostile.sh BINARY                 # e.g. /work/main/target/release/yizhan, then target/release/yizhan
-#   N=200000 ATTACKS="slowbody along downloads" bench/hostile.sh BINARY
+#   N=200000 ATTACKS="slowbody h2slow along downloads" bench/hostile.sh BINARY
 #
 # The attackers connect from 127.0.0.2 and the /healthz prober from 127.0.0.1, as two clients would (the
 # per-address caps would otherwise count the prober as the attacker). Attacks:
 #   slowbody   SLOW (1030) connections POST a report with Content-Length: 8000 and send one byte every 9 s;
 #              a closed or refused connection reconnects after 1 s.
+#   h2slow     6 HTTP/2 (prior knowledge, h2c) connections open up to 200 streams each (as many as the server
+#              allows), each a report POST with content-length: 8000 whose body gets one byte every 9 s;
+#              closed streams are reopened once a second, a closed connection after 1 s.
 #   along      32 clients loop along?path=<2,000 points>&max_distance_m=5000&limit=200.
 #   downloads  24 connections GET /api/v1/dataset with a 4 KiB receive buffer and never read.
-# Not covered: slow HTTP/2 streams (python h2 is not installed here; the h2 caps are in src/serve.rs).
+# h2slow needs the Python `h2` package: the script installs it from PyPI into a venv under the target
+# directory ($CARGO_TARGET_DIR or target/: hostile-venv) the first time, and runs the attacks with that venv.
 #
 # Targets: /healthz p99 <= 100 ms and 0 timeouts under slowbody and along; RSS <= 2x idle under downloads.
 # Knobs: N (200000), DATA (default /work/abdata/n200k.geojson if N=200000 and it exists, else generated into
-# $TMPDIR once), DURATION (25 s), PORT (18301), SLOW (1030), ATTACKS ("slowbody along downloads").
+# $TMPDIR once), DURATION (25 s), PORT (18301), SLOW (1030), ATTACKS ("slowbody h2slow along downloads").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN=$1
 N="${N:-200000}" DURATION="${DURATION:-25}" PORT="${PORT:-18301}" SLOW="${SLOW:-1030}"
-ATTACKS="${ATTACKS:-slowbody along downloads}"
+ATTACKS="${ATTACKS:-slowbody h2slow along downloads}"
 DATA="${DATA:-}"
 if [ -z "$DATA" ]; then
   if [ "$N" = 200000 ] && [ -s /work/abdata/n200k.geojson ]; then DATA=/work/abdata/n200k.geojson
   else DATA="${TMPDIR:-/tmp}/yizhan-hostile-$N.geojson"; fi
 fi
 [ -s "$DATA" ] || python3 "$ROOT/scripts/gen_nationwide.py" "$N" "$DATA"
+
+PY=python3
+case " $ATTACKS " in *" h2slow "*)
+  VENV="${CARGO_TARGET_DIR:-$ROOT/target}/hostile-venv"
+  if ! "$VENV/bin/python" -c 'import h2' 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet h2
+  fi
+  PY="$VENV/bin/python";;
+esac
 
 RUN="$(mktemp -d /tmp/yizhan-hostile.XXXXXX)"
 PID=""
@@ -47,7 +61,7 @@ curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type
   --data-binary "@$DATA" "http://127.0.0.1:$PORT/api/v1/stations"
 sleep 3
 
-python3 - "$PORT" "$PID" "$DURATION" "$SLOW" "$ATTACKS" <<'EOF'
+"$PY" - "$PORT" "$PID" "$DURATION" "$SLOW" "$ATTACKS" <<'EOF'
 import http.client, json, random, resource, socket, statistics, sys, threading, time
 
 port, pid, duration, slow_n, attacks = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split()
@@ -109,6 +123,64 @@ def slowbody(stop):
         if s is not None:
             s.close()
 
+def h2slow(stop):
+    conns = [threading.Thread(target=h2conn, args=(stop,), daemon=True) for _ in range(6)]
+    for t in conns:
+        t.start()
+    for t in conns:
+        t.join()
+
+def h2conn(stop):
+    import h2.config, h2.connection, h2.events, h2.exceptions
+    head = [(":method", "POST"), (":scheme", "http"), (":authority", "x"),
+            (":path", f"/api/v1/stations/{station}/reports"), ("content-type", "application/json"),
+            ("content-length", "8000")]
+    while not stop.is_set():
+        try:
+            s = connect()
+            s.settimeout(0.5)
+            c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+            c.initiate_connection()
+            s.sendall(c.data_to_send())
+            streams, open_at, drip_at, alive = set(), 0.0, 0.0, True
+            while alive and not stop.is_set():
+                now = time.time()
+                if now >= open_at:
+                    open_at = now + 1
+                    while len(streams) < 200:
+                        sid = c.get_next_available_stream_id()
+                        try:
+                            c.send_headers(sid, head)
+                        except h2.exceptions.TooManyStreamsError:
+                            break
+                        streams.add(sid)
+                if now >= drip_at:
+                    drip_at = now + 9
+                    for sid in list(streams):
+                        try:
+                            c.send_data(sid, b" ")
+                        except h2.exceptions.H2Error:
+                            streams.discard(sid)
+                s.sendall(c.data_to_send())
+                try:
+                    data = s.recv(65536)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                for ev in c.receive_data(data):
+                    if isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
+                        streams.discard(ev.stream_id)
+                    elif isinstance(ev, h2.events.DataReceived):
+                        c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    elif isinstance(ev, h2.events.ConnectionTerminated):
+                        alive = False
+                s.sendall(c.data_to_send())
+            s.close()
+        except (OSError, Exception):
+            pass
+        time.sleep(1)
+
 def along(stop):
     rnd = random.Random(threading.get_ident())
     lon, lat = 116.0 + rnd.random(), 39.6 + rnd.random()
@@ -153,7 +225,7 @@ idle = rss_mib()
 print(f"{'attack':10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'timeouts':>8} {'samples':>7} {'RSS max MiB':>11} (idle {idle:.0f})")
 for name in attacks:
     stop = threading.Event()
-    workers = {"slowbody": [slowbody], "along": [along] * 32, "downloads": [downloads]}[name]
+    workers = {"slowbody": [slowbody], "h2slow": [h2slow], "along": [along] * 32, "downloads": [downloads]}[name]
     threads = [threading.Thread(target=w, args=(stop,), daemon=True) for w in workers]
     for t in threads:
         t.start()
