@@ -1,5 +1,7 @@
 //! Routes as chains of great-circle segments: where on a route a station is nearest, and boxes that bound the
-//! corridor around each segment so the R-tree can find candidates without scanning every station.
+//! corridor around each segment so the R-tree can find candidates without scanning every station, merged into
+//! pieces about as long as the corridor is wide so that a station near a dense route is found a few times,
+//! not once per segment.
 //!
 //! Everything is done on unit vectors: the distance from a point to a great-circle arc is the smaller of the
 //! distances to its ends and, when the point's projection onto the arc's great circle falls inside the arc,
