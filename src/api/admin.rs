@@ -215,6 +215,33 @@ async fn upload(
     Ok(result?)
 }
 
+/// The query of an upload, as the OpenAPI document lists it (PUT and POST share it).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // only read by the OpenAPI derive
+struct UploadParams {
+    /// What the uploaded coordinates are; they are converted to WGS-84 for storage.
+    #[param(inline, value_type = Option<doc::CrsName>)]
+    crs: Option<String>,
+    /// `true`: validate and report (including the version the dataset would get) without changing anything.
+    #[param(inline, value_type = Option<doc::Off>)]
+    dry_run: Option<bool>,
+    /// `true`: accept an upload that leaves the dataset empty (otherwise 422).
+    #[param(inline, value_type = Option<doc::Off>)]
+    allow_empty: Option<bool>,
+}
+
+/// `Content-Encoding` of an upload, as documented.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // only read by the OpenAPI derive
+struct EncodingParams {
+    /// `gzip` for a gzip-compressed body (every member is read). The size limit applies after decompression too.
+    #[serde(rename = "Content-Encoding")]
+    #[param(inline, value_type = Option<doc::Encoding>, nullable = false)]
+    content_encoding: Option<String>,
+}
+
 /// Logs an admin action with its outcome (the new version and count, or why it was refused), then answers.
 fn logged(action: &str, client: IpAddr, result: ApiResult<Outcome>) -> ApiResult<Response> {
     match &result {
@@ -238,15 +265,7 @@ fn logged(action: &str, client: IpAddr, result: ApiResult<Outcome>) -> ApiResult
     description = "The upload becomes the dataset. Atomic: readers see the old dataset until the new one is durable and indexed, then the new one. \
         Every problem is reported at once (422) and then nothing changes.",
     security(("bearerAuth" = [])),
-    params(
-        ("crs" = inline(Option<doc::CrsName>), Query,
-            description = "What the uploaded coordinates are; they are converted to WGS-84 for storage."),
-        ("dry_run" = inline(Option<doc::Off>), Query,
-            description = "`true`: validate and report (including the version the dataset would get) without changing anything."),
-        ("allow_empty" = inline(Option<doc::Off>), Query,
-            description = "`true`: accept an upload that leaves the dataset empty (otherwise 422)."),
-        ("Content-Encoding" = inline(Option<doc::Encoding>), Header, nullable = false,
-            description = "`gzip` for a gzip-compressed body. The size limit applies after decompression too.")),
+    params(UploadParams, EncodingParams),
     request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
         at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
         content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),
@@ -284,15 +303,7 @@ pub async fn replace(
     summary = "Add or update stations by id (增量更新)",
     description = "Uploaded stations replace those with the same `id`; the others stay. Same validation and atomicity as PUT.",
     security(("bearerAuth" = [])),
-    params(
-        ("crs" = inline(Option<doc::CrsName>), Query,
-            description = "What the uploaded coordinates are; they are converted to WGS-84 for storage."),
-        ("dry_run" = inline(Option<doc::Off>), Query,
-            description = "`true`: validate and report (including the version the dataset would get) without changing anything."),
-        ("allow_empty" = inline(Option<doc::Off>), Query,
-            description = "`true`: accept an upload that leaves the dataset empty (otherwise 422)."),
-        ("Content-Encoding" = inline(Option<doc::Encoding>), Header, nullable = false,
-            description = "`gzip` for a gzip-compressed body. The size limit applies after decompression too.")),
+    params(UploadParams, EncodingParams),
     request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
         at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
         content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),

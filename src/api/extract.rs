@@ -41,6 +41,46 @@ impl<S: Send + Sync> FromRequestParts<S> for StationIdPath {
     }
 }
 
+/// The filters every read shares (with `q`), and `crs`, as the OpenAPI document lists them: declared once, here, beside
+/// the extractor that parses them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // only read by the OpenAPI derive
+pub struct FilterParams {
+    /// Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times).
+    /// Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a
+    /// 400 that lists the valid ones.
+    #[param(example = "water,charging,24h")]
+    amenities: Option<String>,
+    /// `true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are
+    /// excluded.
+    #[param(inline, value_type = Option<super::openapi::Off>)]
+    open_now: Option<bool>,
+    /// The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. Hours are
+    /// read in the server's time zone (`timezone` in /api/v1/config).
+    #[param(format = DateTime, example = "2026-11-25T10:30:00+08:00")]
+    at: Option<String>,
+    /// Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM),
+    /// `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `"crs"`.
+    #[param(inline, value_type = Option<super::openapi::CrsName>)]
+    crs: Option<String>,
+    /// Case-insensitive substring of the station's `name` or `address`.
+    #[param(inline, value_type = Option<super::openapi::Q>)]
+    q: Option<String>,
+}
+
+/// `If-None-Match` on the reads, as documented.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // only read by the OpenAPI derive
+pub struct ConditionalParams {
+    /// The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304
+    /// with no body.
+    #[serde(rename = "If-None-Match")]
+    #[param(example = "\"3f2a9c0e1b7d4a55\"", nullable = false)]
+    if_none_match: Option<String>,
+}
+
 /// The filters every read shares (amenities with 24h, open_now, q) and the minute they are asked at (`at`).
 pub struct Filtered {
     pub filter: Filter,

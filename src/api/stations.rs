@@ -5,7 +5,9 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{AlongQuery, ListQuery, NearestQuery, OneQuery, StationIdPath};
+use super::extract::{
+    AlongQuery, ConditionalParams, FilterParams, ListQuery, NearestQuery, OneQuery, StationIdPath,
+};
 use super::openapi as doc;
 use super::respond::{geojson, geojson_bytes, json, not_modified, IfNoneMatch};
 use super::AppState;
@@ -53,19 +55,7 @@ fn features<'a>(
             description = "How many stations at most. Fewer come back when fewer match (or lie within `max_distance_m`)."),
         ("max_distance_m" = Option<f64>, Query, exclusive_minimum = 0,
             description = "Only stations at most this far from the point, in metres. Any number > 0."),
-        ("amenities" = Option<String>, Query, example = "water,charging,24h",
-            description = "Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times). \
-                Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a 400 that lists the valid ones."),
-        ("open_now" = inline(Option<doc::Off>), Query,
-            description = "`true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded."),
-        ("at" = Option<String>, Query, format = DateTime, example = "2026-11-25T10:30:00+08:00",
-            description = "The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. \
-                Hours are read in the server's time zone (`timezone` in /api/v1/config)."),
-        ("crs" = inline(Option<doc::CrsName>), Query,
-            description = "Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM), \
-                `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `\"crs\"`."),
-        ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
-            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+        FilterParams, ConditionalParams),
     responses((status = 200, description = "Stations, nearest first.", content_type = "application/geo+json", body = doc::FeatureCollection,
             headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
             ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
@@ -121,19 +111,7 @@ fn nearest_now(ds: &Snapshot, q: &NearestQuery) -> Response {
             description = "Largest distance from the route, in metres (> 0)."),
         ("limit" = inline(Option<doc::AlongLimit>), Query,
             description = "Most stations returned (the first ones a rider meets)."),
-        ("amenities" = Option<String>, Query, example = "water,charging,24h",
-            description = "Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times). \
-                Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a 400 that lists the valid ones."),
-        ("open_now" = inline(Option<doc::Off>), Query,
-            description = "`true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded."),
-        ("at" = Option<String>, Query, format = DateTime, example = "2026-11-25T10:30:00+08:00",
-            description = "The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. \
-                Hours are read in the server's time zone (`timezone` in /api/v1/config)."),
-        ("crs" = inline(Option<doc::CrsName>), Query,
-            description = "Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM), \
-                `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `\"crs\"`."),
-        ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
-            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+        FilterParams, ConditionalParams),
     responses((status = 200, description = "Stations along the route.", content_type = "application/geo+json", body = doc::FeatureCollection,
             headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
             ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
@@ -177,23 +155,10 @@ pub async fn along(
             example = "116.30,39.85,116.50,40.00",
             description = "`minLon,minLat,maxLon,maxLat` in `crs`; edges are inclusive; `minLon > maxLon` crosses the antimeridian; \
                 `minLat > maxLat` is a 400. Without it, every station matches."),
-        ("q" = inline(Option<doc::Q>), Query, description = "Case-insensitive substring of the station's `name` or `address`."),
         ("limit" = inline(Option<doc::Limit>), Query, description = "Page size."),
         ("offset" = inline(Option<doc::Offset>), Query,
             description = "Matches to skip (in `id` order). Past the end: an empty page with the real `total`."),
-        ("amenities" = Option<String>, Query, example = "water,charging,24h",
-            description = "Comma-separated; a station must have **all** of them (设施筛选): `AmenityKey`s, or `24h` (open at all times). \
-                Chinese labels are accepted as aliases (e.g. `饮水,充电`), and `，` as a separator. An unknown token is a 400 that lists the valid ones."),
-        ("open_now" = inline(Option<doc::Off>), Query,
-            description = "`true`: only stations whose `opening_hours` say open at `at` (or now). Stations with unknown hours are excluded."),
-        ("at" = Option<String>, Query, format = DateTime, example = "2026-11-25T10:30:00+08:00",
-            description = "The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. \
-                Hours are read in the server's time zone (`timezone` in /api/v1/config)."),
-        ("crs" = inline(Option<doc::CrsName>), Query,
-            description = "Coordinate system of the query coordinates **and** of the coordinates returned: `wgs84` (GPS, OSM), \
-                `gcj02` (Amap 高德, Tencent 腾讯), `bd09` (Baidu 百度). When not `wgs84` the response carries `\"crs\"`."),
-        ("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
-            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
+        FilterParams, ConditionalParams),
     responses((status = 200, description = "A page of stations.", content_type = "application/geo+json", body = doc::FeatureCollection,
             headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
             ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
