@@ -351,7 +351,16 @@ test('GCJ-02 tiles from /api/v1/config shift the drawn position, and a tap maps 
     assert.match(await page.textContent('.leaflet-control-attribution'), /test tiles/);
 
     // Tap exactly on the drawn dot: the position sent to the API is the WGS-84 point again (± a pixel).
-    const box = await page.locator('path.user-dot').boundingBox();
+    // The map may still be panning to fit the list's markers: measure the dot once it has stopped moving.
+    const dot = page.locator('path.user-dot');
+    let box = await dot.boundingBox();
+    for (let i = 0; i < 40; i++) {
+      await page.waitForTimeout(150);
+      const next = await dot.boundingBox();
+      const still = Math.abs(next.x - box.x) < 0.5 && Math.abs(next.y - box.y) < 0.5;
+      box = next;
+      if (still) break;
+    }
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => JSON.parse(document.querySelector('#list').dataset.query || '{}').lat !== 39.9928);
     const q = JSON.parse(await page.getAttribute('#list', 'data-query'));
