@@ -124,10 +124,15 @@ impl Default for Settings {
 impl Settings {
     /// The HTTP threads to start: the setting, or one per CPU.
     pub fn http_threads(&self) -> usize {
-        match self.http_threads {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        }
+        or_per_cpu(self.http_threads)
+    }
+}
+
+/// A count setting where 0 means one per CPU (2 when the CPUs cannot be counted).
+pub fn or_per_cpu(n: usize) -> usize {
+    match n {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
     }
 }
 

@@ -259,82 +259,69 @@ fn logged(action: &str, client: IpAddr, result: ApiResult<Outcome>) -> ApiResult
     Ok(private_json(&outcome.dataset_version, &outcome))
 }
 
-#[utoipa::path(
-    put, path = "/api/v1/stations", operation_id = "replaceStations", tag = "admin",
-    summary = "Replace the whole dataset (全量替换)",
-    description = "The upload becomes the dataset. Atomic: readers see the old dataset until the new one is durable and indexed, then the new one. \
-        Every problem is reported at once (422) and then nothing changes.",
-    security(("bearerAuth" = [])),
-    params(UploadParams, EncodingParams),
-    request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
-        at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
-        content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),
-            (doc::UploadCsv = "text/csv"))),
-    responses((status = 200, description = "Accepted (or, with `dry_run`, would be accepted). Durable before this answer.",
-            content_type = "application/json", body = doc::UploadOutcome,
-            headers(("ETag" = String, description = "The new dataset version, quoted."),
-                ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::AdminDisabled),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::Unprocessable),
-        (status = 500, response = doc::InternalError),
-        (status = 507, response = doc::InsufficientStorage),
-        (status = 408, response = doc::RequestTimeout),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable))
-)]
-pub async fn replace(
-    _: Admin,
-    ClientAddr(client): ClientAddr,
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Body,
-) -> ApiResult<Response> {
-    let result = upload(app, headers, q, body, Mode::Replace).await;
-    logged("upload (replace)", client, result)
+/// PUT and POST on /api/v1/stations: one handler and one OpenAPI operation per mode, from one declaration (they
+/// differ only in the method, the mode and their summary).
+macro_rules! upload_handler {
+    ($name:ident, $method:ident, $operation:literal, $summary:literal, $description:literal, $mode:expr, $action:literal) => {
+        #[utoipa::path(
+            $method, path = "/api/v1/stations", operation_id = $operation, tag = "admin",
+            summary = $summary, description = $description,
+            security(("bearerAuth" = [])),
+            params(UploadParams, EncodingParams),
+            request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
+                at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
+                content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),
+                    (doc::UploadCsv = "text/csv"))),
+            responses((status = 200, description = "Accepted (or, with `dry_run`, would be accepted). Durable before this answer.",
+                    content_type = "application/json", body = doc::UploadOutcome,
+                    headers(("ETag" = String, description = "The new dataset version, quoted."),
+                        ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+                (status = 400, response = doc::BadRequest),
+                (status = 401, response = doc::Unauthorized),
+                (status = 403, response = doc::AdminDisabled),
+                (status = 413, response = doc::PayloadTooLarge),
+                (status = 415, response = doc::UnsupportedMediaType),
+                (status = 422, response = doc::Unprocessable),
+                (status = 500, response = doc::InternalError),
+                (status = 507, response = doc::InsufficientStorage),
+                (status = 408, response = doc::RequestTimeout),
+                (status = 429, response = doc::TooManyRequests),
+                (status = 503, response = doc::Unavailable))
+        )]
+        pub async fn $name(
+            _: Admin,
+            ClientAddr(client): ClientAddr,
+            State(app): State<AppState>,
+            headers: HeaderMap,
+            RawQuery(q): RawQuery,
+            body: Body,
+        ) -> ApiResult<Response> {
+            let result = upload(app, headers, q, body, $mode).await;
+            logged($action, client, result)
+        }
+    };
 }
 
-#[utoipa::path(
-    post, path = "/api/v1/stations", operation_id = "upsertStations", tag = "admin",
-    summary = "Add or update stations by id (增量更新)",
-    description = "Uploaded stations replace those with the same `id`; the others stay. Same validation and atomicity as PUT.",
-    security(("bearerAuth" = [])),
-    params(UploadParams, EncodingParams),
-    request_body(description = format!("GeoJSON FeatureCollection or CSV, optionally gzip-compressed (`Content-Encoding: gzip`), \
-        at most {} MiB by default (`--max-upload-mb`).", crate::settings::DEFAULT_MAX_UPLOAD_MB),
-        content((doc::UploadCollection = "application/geo+json"), (doc::UploadCollection = "application/json"),
-            (doc::UploadCsv = "text/csv"))),
-    responses((status = 200, description = "Accepted (or, with `dry_run`, would be accepted). Durable before this answer.",
-            content_type = "application/json", body = doc::UploadOutcome,
-            headers(("ETag" = String, description = "The new dataset version, quoted."),
-                ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::AdminDisabled),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::Unprocessable),
-        (status = 500, response = doc::InternalError),
-        (status = 507, response = doc::InsufficientStorage),
-        (status = 408, response = doc::RequestTimeout),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable))
-)]
-pub async fn upsert(
-    _: Admin,
-    ClientAddr(client): ClientAddr,
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Body,
-) -> ApiResult<Response> {
-    let result = upload(app, headers, q, body, Mode::Upsert).await;
-    logged("upload (upsert)", client, result)
-}
+upload_handler!(
+    replace,
+    put,
+    "replaceStations",
+    "Replace the whole dataset (全量替换)",
+    "The upload becomes the dataset. Atomic: readers see the old dataset until the new one is durable and indexed, then the new one. \
+        Every problem is reported at once (422) and then nothing changes.",
+    Mode::Replace,
+    "upload (replace)"
+);
+
+upload_handler!(
+    upsert,
+    post,
+    "upsertStations",
+    "Add or update stations by id (增量更新)",
+    "Uploaded stations replace those with the same `id`; the others stay. Same validation and atomicity as PUT.",
+    Mode::Upsert,
+    "upload (upsert)"
+);
 
 #[utoipa::path(
     delete, path = "/api/v1/stations/{id}", operation_id = "deleteStation", tag = "admin",

@@ -36,12 +36,8 @@ pub struct Pool {
 impl Pool {
     /// `slots` = 0 means one per CPU.
     pub fn new(slots: usize, wait: Duration) -> Pool {
-        let n = match slots {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
         Pool {
-            slots: Arc::new(Semaphore::new(n)),
+            slots: Arc::new(Semaphore::new(crate::settings::or_per_cpu(slots))),
             wait,
         }
     }

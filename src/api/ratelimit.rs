@@ -13,6 +13,12 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+/// A wait as the whole seconds of `Retry-After`: rounded up (a client that waits that long is let through),
+/// at least 1.
+fn retry_after_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 /// How many checks between two sweeps of the clients whose quota is full again.
 const SWEEP_EVERY: u32 = 1024;
 
@@ -54,8 +60,7 @@ impl<C: Clock> ReportLimiter<C> {
             self.limiter.shrink_to_fit();
         }
         self.limiter.check_key(&client).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.limiter.clock().now());
-            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+            retry_after_secs(not_until.wait_time_from(self.limiter.clock().now()))
         })
     }
 }
@@ -90,8 +95,7 @@ impl AuthFailures {
     pub fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
         match self.lock().get(&client) {
             Some(&(start, n)) if n >= self.per_minute && now.duration_since(start) < WINDOW => {
-                let wait = WINDOW - now.duration_since(start);
-                Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+                Err(retry_after_secs(WINDOW - now.duration_since(start)))
             }
             _ => Ok(()),
         }
