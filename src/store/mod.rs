@@ -41,6 +41,16 @@ impl StoreError {
     }
 }
 
+/// Back to the I/O error underneath, for callers that report I/O errors by kind (a full disk is a 507).
+impl From<StoreError> for std::io::Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Io { source, .. } => source,
+            e => std::io::Error::other(e),
+        }
+    }
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_owned(),

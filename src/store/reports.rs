@@ -245,14 +245,7 @@ impl ReportLog {
         if st.reports.len() == before && buf.len() as u64 == st.bytes {
             return Ok(());
         }
-        let tmp = self.path.with_extension("jsonl.tmp");
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&buf)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::File::open(dir).and_then(|d| d.sync_all())?;
-        }
+        super::write_atomic(&self.path, &buf)?;
         tracing::info!(
             pruned = before - st.reports.len(),
             kept = st.reports.len(),
