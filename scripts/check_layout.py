@@ -4,7 +4,7 @@
 - which top-level module may import which (the ALLOWED table below mirrors the document), and no import cycles
   between top-level modules or between the files of one folder;
 - no file in src/ over 600 lines, no non-test function over 80 lines;
-- the OpenAPI code (src/api/openapi*) at most 400 lines.
+- the OpenAPI code (src/api/openapi*) at most 640 lines (v2 adds a dozen operations; their schemas sit beside their handlers).
 
 Exit 1 with a list of the breaches. Run: python3 scripts/check_layout.py
 """
@@ -36,7 +36,7 @@ ALLOWED = {
 }
 MAX_FILE_LINES = 600
 MAX_FN_LINES = 80
-MAX_SPEC_LINES = 400
+MAX_SPEC_LINES = 640
 
 
 def rust_files():
