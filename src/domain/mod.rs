@@ -4,10 +4,12 @@
 pub mod hours;
 pub mod kinds;
 pub mod query;
+pub mod state;
 pub mod station;
 pub mod texts;
 
 pub use hours::{Hours, HoursTable, OpenAt, OpenSet, NO_HOURS};
 pub use kinds::{Amenities, Amenity, HostType, Kind};
 pub use query::Filter;
+pub use state::{StatePatch, StationState, Status};
 pub use station::{Position, Station, StationId, Texts};
