@@ -16,7 +16,7 @@ use crate::overlay::StateView;
 use crate::snapshot::Snapshot;
 use crate::store::journal::Journal;
 use crate::store::{Store, StoreError, VersionInfo};
-use crate::wire::geojson::write_collection;
+use crate::wire::geojson::{write_collection, Feature};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -115,6 +115,39 @@ fn encode(stations: &[Station]) -> Vec<u8> {
     let _ = write_collection(stations, &mut buf);
     buf
 }
+
+/// What a PATCH of one station did.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    pub dataset_version: String,
+    pub warnings: Vec<String>,
+}
+
+/// RFC 7396: objects merge key by key, `null` removes a key, anything else replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(Default::default());
+    }
+    if let serde_json::Value::Object(t) = target {
+        for (k, v) in p {
+            if v.is_null() && !STATE_FIELDS.contains(&k.as_str()) {
+                t.remove(k);
+            } else if v.is_null() {
+                // A state field's null must reach the importer: there it means "clear".
+                t.insert(k.clone(), serde_json::Value::Null);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+    }
+}
+
+/// The property names that are station state rather than the station.
+const STATE_FIELDS: [&str; 4] = ["status", "status_note", "reopens_on", "verified_at"];
 
 /// The state view of `ds`'s stations.
 fn view_of(ds: &Snapshot, map: &HashMap<String, StationState>) -> StateView {
@@ -300,6 +333,69 @@ impl Live {
         states.journal.append(&changes, &after)?;
         states.map = after;
         Ok(())
+    }
+
+    /// Edits one station by a JSON merge patch (RFC 7396) of its properties, validated like an upload row.
+    /// Properties of the station itself (name, hours…) make a new dataset version; the state fields
+    /// (`status`, `status_note`, `reopens_on`, `verified_at`; `null` clears) change its state only.
+    pub fn patch_station(
+        &self,
+        id: &str,
+        patch: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Edited, LiveError> {
+        let mut states = self.lock();
+        let base = self.snapshot();
+        let station = base
+            .get(id)
+            .ok_or_else(|| LiveError::NotFound(id.to_owned()))?;
+        let mut buf = Vec::new();
+        Feature::new(station, Crs::Wgs84, Default::default()).write_json(&mut buf);
+        let mut feature: serde_json::Value = serde_json::from_slice(&buf).map_err(|e| {
+            LiveError::Store(StoreError::Io {
+                path: "feature".into(),
+                source: e.into(),
+            })
+        })?;
+        if let Some(props) = feature.get_mut("properties") {
+            merge_patch(props, &serde_json::Value::Object(patch.clone()));
+        }
+        let body = serde_json::json!({"type": "FeatureCollection", "features": [feature]});
+        let bytes = body.to_string();
+        let Parsed {
+            stations,
+            states: patches,
+            warnings,
+        } = import::parse(
+            bytes.as_bytes(),
+            Format::GeoJson,
+            Crs::Wgs84,
+            &base.hours_in_use(),
+        )?;
+        let edited = stations.into_iter().next();
+        let mut version = base.version().to_owned();
+        if let Some(s) = edited
+            .filter(|s| encode(std::slice::from_ref(s)) != encode(std::slice::from_ref(station)))
+        {
+            let all: Vec<Station> = base
+                .stations()
+                .iter()
+                .map(|o| if o.id() == id { s.clone() } else { o.clone() })
+                .collect();
+            version = self.commit(all, &states)?;
+        }
+        if !patches.is_empty() {
+            self.apply_states(&mut states, &patches)?;
+            let ds = self.snapshot();
+            let view = view_of(&ds, &states.map);
+            self.live.store(Arc::new(Current {
+                snapshot: ds,
+                states: Arc::new(view),
+            }));
+        }
+        Ok(Edited {
+            dataset_version: version,
+            warnings,
+        })
     }
 
     /// Changes one station's state (a host's confirmation, an admin's closure): durable before it returns, and

@@ -22,7 +22,8 @@ use super::ratelimit::AuthFailures;
 use super::respond::private_json;
 use super::AppState;
 use crate::import::Format;
-use crate::live::{Mode, Outcome, Upload};
+use crate::live::{Current, Mode, Outcome, Upload};
+use crate::wire::geojson::{write_collection_part, StateOut};
 
 /// Failed authentications a client may make in a minute before it is refused for the rest of it.
 pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
@@ -375,8 +376,13 @@ pub async fn download(
     State(app): State<AppState>,
     inm: super::respond::IfNoneMatch,
 ) -> ApiResult<Response> {
-    let ds = app.live.snapshot();
-    if let Some(r) = super::respond::not_modified(&inm, ds.version()) {
+    let cur = app.live.current();
+    let ds = cur.snapshot.clone();
+    let tag = match cur.states.digest() {
+        0 => ds.version().to_owned(),
+        d => format!("{}-{d:016x}", ds.version()),
+    };
+    if let Some(r) = super::respond::not_modified(&inm, &tag) {
         return Ok(r);
     }
     // A stalled client holds a slot (and at most a few buffers), never a copy of the file.
@@ -385,6 +391,9 @@ pub async fn download(
         .clone()
         .try_acquire_owned()
         .map_err(|_| super::guard::busy("too many dataset downloads are running"))?;
+    if !cur.states.is_empty() {
+        return Ok(with_state(cur, &tag, permit));
+    }
     let live = app.live.clone();
     let version = ds.version().to_owned();
     let (file, len) = blocking("open", move || live.open_stored(&version))
@@ -394,7 +403,7 @@ pub async fn download(
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
     let mut r = Body::new(Held {
         inner: Body::from_stream(stream),
-        len,
+        len: Some(len),
         _permit: permit,
     })
     .into_response();
@@ -415,11 +424,63 @@ pub async fn download(
     Ok(r)
 }
 
+/// Stations written per piece of a download with state: ≈ 100 KB.
+const DOWNLOAD_PIECE: usize = 256;
+
+/// The dataset with its stations' state, written from the snapshot in memory piece by piece as the client
+/// reads (no copy of the file, and a stalled client stops the writing).
+fn with_state(cur: Arc<Current>, tag: &str, permit: tokio::sync::OwnedSemaphorePermit) -> Response {
+    let len = cur.snapshot.len();
+    let pieces = futures_util::stream::unfold(Some(0usize), move |from| {
+        let cur = cur.clone();
+        async move {
+            let from = from?;
+            let mut buf = Vec::with_capacity(DOWNLOAD_PIECE * 512);
+            let ds = &cur.snapshot;
+            let state_of = |i: usize| {
+                cur.states.get(i as u32).map(|st| StateOut {
+                    status: st.status,
+                    status_note: st.status_note.as_deref(),
+                    reopens_on: st.reopens_on,
+                    verified_at: st.verified_at,
+                    open_reports: None,
+                })
+            };
+            write_collection_part(ds.stations(), state_of, from, DOWNLOAD_PIECE, &mut buf);
+            let next = from + DOWNLOAD_PIECE;
+            let more = (next < len).then_some(next);
+            Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), more))
+        }
+    });
+    // Fused: the stream ends once, whoever polls it after.
+    let body = Body::from_stream(futures_util::StreamExt::fuse(pieces));
+    let mut r = Body::new(Held {
+        inner: body,
+        len: None,
+        _permit: permit,
+    })
+    .into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
+    if let Some(v) = super::etag::header_value(tag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) =
+        HeaderValue::from_str(&format!("attachment; filename=\"stations-{tag}.geojson\""))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 /// A body that holds a download slot until it is finished or dropped.
 struct Held {
     inner: Body,
-    /// The file's length: the response keeps its `Content-Length`.
-    len: u64,
+    /// The file's length: the response keeps its `Content-Length`. `None` when written as it goes.
+    len: Option<u64>,
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
@@ -439,7 +500,10 @@ impl hyper::body::Body for Held {
     }
 
     fn size_hint(&self) -> hyper::body::SizeHint {
-        hyper::body::SizeHint::with_exact(self.len)
+        match self.len {
+            Some(n) => hyper::body::SizeHint::with_exact(n),
+            None => self.inner.size_hint(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! snapshot, live and import modules.
 
 mod admin;
+mod edit;
 mod error;
 mod etag;
 pub mod extract;
@@ -82,6 +83,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/stations"),
     ("GET", "/api/v1/stations/{id}"),
     ("DELETE", "/api/v1/stations/{id}"),
+    ("PATCH", "/api/v1/stations/{id}"),
     ("POST", "/api/v1/stations/{id}/reports"),
     ("GET", "/api/v1/reports"),
     ("GET", "/api/v1/amenities"),
@@ -187,7 +189,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stations/nearest", get(stations::nearest))
         .route("/api/v1/stations/along", get(stations::along))
         .route("/api/v1/stations", get(stations::list).put(admin::replace).post(admin::upsert))
-        .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete))
+        .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete).patch(edit::patch))
         .route("/api/v1/stations/{id}/reports", post(reports::create))
         .route("/api/v1/reports", get(reports::list))
         .route("/api/v1/amenities", get(stations::amenities))

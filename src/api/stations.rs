@@ -72,7 +72,7 @@ impl<'a> Shown<'a> {
                     .and_then(|st| st.status_note.as_deref()),
                 reopens_on: st.filter(|_| closed).and_then(|st| st.reopens_on),
                 verified_at: st.and_then(|st| st.verified_at),
-                open_reports: open_reports(self.app, s.id()),
+                open_reports: Some(open_reports(self.app, s.id())),
             };
             let open_now = if closed {
                 Some(false)
@@ -281,7 +281,7 @@ pub async fn list(
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = StationResponse)]
 #[allow(dead_code)] // only read by the OpenAPI derive
-struct One<'a> {
+pub(super) struct One<'a> {
     #[serde(flatten)]
     #[schema(value_type = doc::Station)]
     feature: Feature<'a>,
@@ -313,21 +313,32 @@ pub async fn one(
     q: OneQuery,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
+    one_now(&app, &id, q.crs, &q.at, Some(&inm))
+}
+
+/// Station `id` as `GET /api/v1/stations/{id}` shows it (a 304 when `inm` holds it already).
+pub(super) fn one_now(
+    app: &App,
+    id: &str,
+    crs: Crs,
+    at: &OpenAt,
+    inm: Option<&IfNoneMatch>,
+) -> ApiResult<Response> {
     let cur = app.live.current();
     let ds = &*cur.snapshot;
     let idx = ds
-        .position_of(&id)
+        .position_of(id)
         .ok_or_else(|| ApiError::NotFound(format!("no station with id {id:?}")))?;
-    let shown = Shown::new(&app, &cur);
-    let tag = shown.tag(&q.at);
-    if let Some(r) = not_modified(&inm, &tag) {
+    let shown = Shown::new(app, &cur);
+    let tag = shown.tag(at);
+    if let Some(r) = inm.and_then(|inm| not_modified(inm, &tag)) {
         return Ok(r);
     }
-    let mut features = shown.features(std::iter::once((idx, None, None)), q.crs, &q.at);
+    let mut features = shown.features(std::iter::once((idx, None, None)), crs, at);
     let Some(feature) = features.pop() else {
         return Err(ApiError::Internal("a station without a feature".into()));
     };
-    Ok(geojson(&tag, &Single::new(feature, ds.version(), q.crs)))
+    Ok(geojson(&tag, &Single::new(feature, ds.version(), crs)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

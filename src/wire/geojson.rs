@@ -32,8 +32,8 @@ pub struct StateOut<'a> {
     /// Only while closed.
     pub reopens_on: Option<NaiveDate>,
     pub verified_at: Option<DateTime<Utc>>,
-    /// Reports that are received or in progress.
-    pub open_reports: u32,
+    /// Reports that are received or in progress; `None` in a download (it is not the station's data).
+    pub open_reports: Option<u32>,
 }
 
 /// An instant as the API writes it: RFC 3339, UTC, whole seconds.
@@ -142,7 +142,7 @@ impl<'a> Feature<'a> {
                     .and_then(|st| st.reopens_on)
                     .map(|d| d.to_string()),
                 verified_at: extra.state.map(|st| st.verified_at.map(Stamp)),
-                open_reports: extra.state.map(|st| st.open_reports),
+                open_reports: extra.state.and_then(|st| st.open_reports),
                 open_now: extra.open_now,
                 distance_m: extra.distance_m.map(round_dm),
                 along_m: extra.along_m.map(round_dm),
@@ -282,6 +282,34 @@ pub fn write_collection<W: std::io::Write>(stations: &[Station], mut w: W) -> st
     w.write_all(b"\n]}\n")
 }
 
+/// The download form of a dataset with its stations' state: the stored form, with `status`, `status_note`,
+/// `reopens_on` and `verified_at` added to each station that has a state, written `from` station `from`
+/// on, at most `n` stations (so that a large dataset can be streamed in pieces). The pieces concatenated
+/// equal the stored file when no station has a state, and an upload of them restores the same state.
+pub fn write_collection_part<'a>(
+    stations: &'a [Station],
+    state_of: impl Fn(usize) -> Option<StateOut<'a>>,
+    from: usize,
+    n: usize,
+    out: &mut Vec<u8>,
+) {
+    if from == 0 {
+        out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+    }
+    let end = (from + n).min(stations.len());
+    for (i, s) in stations.iter().enumerate().take(end).skip(from) {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        let extra = Extra {
+            state: state_of(i),
+            ..Extra::default()
+        };
+        Feature::new(s, Crs::Wgs84, extra).write_json(out);
+    }
+    if end == stations.len() {
+        out.extend_from_slice(b"\n]}\n");
+    }
+}
+
 /// A read response's FeatureCollection, written straight into one buffer (see [`Feature::write_json`]): the
 /// features, their `count`, the `total` of a paged list, the dataset version and, unless WGS-84, the crs.
 pub fn write_response_collection(
@@ -337,6 +365,44 @@ impl<'a> Single<'a> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    #[test]
+    fn the_download_in_pieces_is_the_stored_file_when_no_station_has_state() {
+        let stations: Vec<Station> = (0..7)
+            .map(|i| {
+                let id = StationId::parse(&format!("s{i}")).unwrap();
+                let texts = Texts {
+                    name: "驿站",
+                    ..Texts::default()
+                };
+                let p = Position::new(116.0 + f64::from(i) / 10.0, 39.9).unwrap();
+                Station::new(
+                    &id,
+                    texts,
+                    Kind::Station,
+                    HostType::Bank,
+                    Amenities::default(),
+                    None,
+                    p,
+                )
+            })
+            .collect();
+        let mut stored = Vec::new();
+        write_collection(&stations, &mut stored).unwrap();
+        for n in [1, 3, 7, 100] {
+            let mut parts = Vec::new();
+            let mut from = 0;
+            while from < stations.len() || from == 0 {
+                write_collection_part(&stations, |_| None, from, n, &mut parts);
+                from += n;
+            }
+            assert_eq!(
+                String::from_utf8(parts).unwrap(),
+                String::from_utf8(stored.clone()).unwrap(),
+                "n={n}"
+            );
+        }
+    }
 
     use proptest::prelude::*;
 
@@ -394,7 +460,7 @@ mod tests {
                 status_note: note.as_deref(),
                 reopens_on: day.and_then(|d| NaiveDate::from_num_days_from_ce_opt(700_000 + d as i32)),
                 verified_at: at.and_then(|t| DateTime::from_timestamp(t, 0)),
-                open_reports,
+                open_reports: Some(open_reports).filter(|n| n % 2 == 0),
             });
             let f = Feature::new(&s, crs, Extra { open_now: open, distance_m: distance, along_m: along, state });
             let mut fast = Vec::new();

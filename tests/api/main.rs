@@ -16,4 +16,5 @@ mod ops;
 mod params;
 mod reads;
 mod starve;
+mod state;
 mod uploads;

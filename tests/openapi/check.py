@@ -276,6 +276,16 @@ s, h, p = check("upsert csv", "POST", "/api/v1/stations", 200, csv, {**AUTH, "Co
 bad_csv = "id,name,lon,lat\nx,,abc,39.9\n".encode()
 s, h, p = check("upsert invalid csv", "POST", "/api/v1/stations", 422, bad_csv, {**AUTH, "Content-Type": "text/csv"})
 ok("csv errors carry line", all("line" in e for e in (p or {}).get("errors", [{}])), p)
+mp = {**AUTH, "Content-Type": "application/merge-patch+json"}
+check("patch state", "PATCH", "/api/v1/stations/openapi-test-1", 200,
+      json.dumps({"status": "temporarily_closed", "status_note": "维修", "reopens_on": "2099-01-01"}).encode(), mp)
+check("patch station", "PATCH", "/api/v1/stations/openapi-test-1", 200, json.dumps({"phone": "010-1234 5678"}).encode(), mp)
+check("patch invalid", "PATCH", "/api/v1/stations/openapi-test-1", 422, json.dumps({"name": ""}).encode(), mp)
+check("patch read-only", "PATCH", "/api/v1/stations/openapi-test-1", 422, json.dumps({"open_now": True}).encode(), mp)
+check("patch wrong type", "PATCH", "/api/v1/stations/openapi-test-1", 415, b"{}", {**AUTH, "Content-Type": "text/plain"})
+check("patch unknown", "PATCH", "/api/v1/stations/no-such-station", 404, b"{}", mp)
+check("patch without token", "PATCH", "/api/v1/stations/openapi-test-1", 401, b"{}", {"Content-Type": "application/json"})
+check("one closed", "GET", "/api/v1/stations/openapi-test-1", 200)
 check("delete", "DELETE", "/api/v1/stations/openapi-test-1", 200, headers=AUTH)
 check("delete again", "DELETE", "/api/v1/stations/openapi-test-1", 404, headers=AUTH)
 check("delete without token", "DELETE", "/api/v1/stations/openapi-test-1", 401)

@@ -99,7 +99,23 @@ pub struct StationProperties {
     opening_hours: String,
     #[schema(required = false)]
     phone: String,
-    /// Open at `at` (or now) in the server's time zone; `null` when the hours are unknown. Computed per response.
+    /// On reads: `temporarily_closed` while its host or an admin says so and `reopens_on` has not come.
+    #[schema(required = false)]
+    status: StationStatus,
+    /// Why it is closed (only while closed).
+    #[schema(required = false)]
+    status_note: String,
+    /// From 00:00 of this day (server time zone) it counts as open again (only while closed).
+    #[schema(required = false, format = Date)]
+    reopens_on: String,
+    /// On reads: the last confirmation by its host or an admin (RFC 3339, UTC), or `null`.
+    #[schema(required = false, format = DateTime)]
+    verified_at: Option<String>,
+    /// On reads: this station's problem reports that are `received` or `in_progress`.
+    #[schema(required = false, minimum = 0)]
+    open_reports: u32,
+    /// Open at `at` (or now) in the server's time zone; `null` when the hours are unknown; `false` while
+    /// temporarily closed. Computed per response.
     #[schema(required = false)]
     open_now: Option<bool>,
     /// Only on nearest (from the query point) and along (from the route): great-circle metres, 0.1 m.
@@ -108,6 +124,15 @@ pub struct StationProperties {
     /// Only on along: metres along the route from its start to the route point nearest the station.
     #[schema(required = false, minimum = 0)]
     along_m: f64,
+}
+
+/// A station's state (`open` unless its host or an admin says otherwise).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum StationStatus {
+    Open,
+    TemporarilyClosed,
 }
 
 /// A station as a GeoJSON Feature (RFC 7946).
@@ -166,6 +191,14 @@ pub struct UploadProperties {
     amenities: Option<Vec<String>>,
     opening_hours: Option<UploadHours>,
     phone: Option<UploadText>,
+    /// State: absent keeps what the station has, `null` clears, a value sets (also CSV columns after `phone`;
+    /// an empty cell keeps).
+    status: Option<StationStatus>,
+    status_note: Option<UploadText>,
+    #[schema(format = Date)]
+    reopens_on: Option<String>,
+    #[schema(format = DateTime)]
+    verified_at: Option<String>,
 }
 
 #[derive(ToSchema)]
