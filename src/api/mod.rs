@@ -2,6 +2,7 @@
 //! snapshot, live and import modules.
 
 mod admin;
+mod cases;
 mod error;
 mod etag;
 pub mod extract;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{middleware, Json, Router};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -84,6 +85,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/stations/{id}"),
     ("POST", "/api/v1/stations/{id}/reports"),
     ("GET", "/api/v1/reports"),
+    ("PATCH", "/api/v1/reports/{id}"),
+    ("GET", "/api/v1/tickets/{ticket}"),
     ("GET", "/api/v1/amenities"),
     ("GET", "/api/v1/dataset"),
     ("GET", "/api/v1/dataset/versions"),
@@ -189,7 +192,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stations", get(stations::list).put(admin::replace).post(admin::upsert))
         .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete))
         .route("/api/v1/stations/{id}/reports", post(reports::create))
-        .route("/api/v1/reports", get(reports::list))
+        .route("/api/v1/reports", get(cases::list))
+        .route("/api/v1/reports/{id}", patch(cases::update))
+        .route("/api/v1/tickets/{ticket}", get(cases::ticket))
         .route("/api/v1/amenities", get(stations::amenities))
         .route("/api/v1/dataset", get(admin::download))
         .route("/api/v1/dataset/versions", get(admin::versions))
