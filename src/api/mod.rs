@@ -226,7 +226,7 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %cases::log_path(req.uri().path()), id = %id)
         }))
         .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
 }

@@ -145,13 +145,11 @@ impl ReportLog {
             state: Mutex::new(st),
         };
         let mut st = log.lock();
-        let must_rewrite = st.give_tickets()?;
+        let new_tickets = st.give_tickets()?;
         // Pruning is housekeeping: a failure leaves the file as it was, and is retried when the log next grows.
-        // New tickets, though, must be on disk before a rider can see them.
-        if let Err(e) = log.compact(&mut st, must_rewrite) {
-            if must_rewrite {
-                return Err(e);
-            }
+        // Tickets given to v1 reports are written down here too; should that fail (a full disk), they are
+        // written at the next compaction, and no rider has been shown them before (v1 answered no ticket).
+        if let Err(e) = log.compact(&mut st, new_tickets) {
             tracing::warn!(error = %e, "could not compact the report log");
         }
         drop(st);
@@ -284,6 +282,8 @@ impl ReportLog {
     }
 
     /// The case a rider's ticket names, typed loosely (see [`ticket::normalize`]); `None` for anything else.
+    /// Looked up in a `HashMap` with the std's randomly keyed SipHash: how long a miss takes tells a guesser
+    /// nothing about how near a real ticket the guess was.
     pub fn by_ticket(&self, ticket: &str) -> Option<Case> {
         let key = ticket::normalize(ticket)?;
         let st = self.lock();
