@@ -192,6 +192,8 @@ impl ReportLog {
                 return Err(ReportError::Full(self.limits.max_bytes / (1024 * 1024)));
             }
         }
+        // The first line creates the file: its directory entry must be durable too.
+        let creating = st.file.is_none() && st.bytes == 0;
         let file = match &mut st.file {
             Some(f) => f,
             slot => slot.insert(
@@ -209,6 +211,13 @@ impl ReportLog {
         }
         st.bytes += len;
         st.lines += 1;
+        // The line itself is durable and will be taken in: a failure here is only logged, so that memory and
+        // file never disagree (an id handed out twice).
+        if let Some(dir) = self.path.parent().filter(|_| creating) {
+            if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+                tracing::warn!(error = %e, "could not fsync the data directory after creating reports.jsonl");
+            }
+        }
         Ok(())
     }
 
@@ -252,12 +261,13 @@ impl ReportLog {
     /// recorded. Durable when this returns.
     pub fn update(&self, id: &str, patch: &Patch) -> Result<Case, ReportError> {
         let mut st = self.lock();
-        let n = id
+        let Some((n, current)) = id
             .strip_prefix('r')
             .and_then(|n| n.parse::<u64>().ok())
-            .filter(|n| st.cases.contains_key(n))
-            .ok_or_else(|| ReportError::UnknownCase(id.to_owned()))?;
-        let current = &st.cases[&n];
+            .and_then(|n| Some((n, st.cases.get(&n)?)))
+        else {
+            return Err(ReportError::UnknownCase(id.to_owned()));
+        };
         let status = patch.status.unwrap_or(current.status);
         if !current.status.may_become(status) {
             return Err(ReportError::Transition {
@@ -278,7 +288,11 @@ impl ReportLog {
         self.append(&mut st, &change)?;
         st.apply(change);
         self.counts.store(Arc::new(st.counts.clone()));
-        Ok(st.cases[&n].clone())
+        // The compaction that may run before the append can have pruned this very case (past its retention).
+        st.cases
+            .get(&n)
+            .cloned()
+            .ok_or_else(|| ReportError::UnknownCase(id.to_owned()))
     }
 
     /// The case a rider's ticket names, typed loosely (see [`ticket::normalize`]); `None` for anything else.
