@@ -2,6 +2,7 @@
 //! snapshot, live and import modules.
 
 mod admin;
+mod cases;
 mod edit;
 mod error;
 mod etag;
@@ -23,7 +24,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{middleware, Json, Router};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -86,6 +87,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/stations/{id}"),
     ("POST", "/api/v1/stations/{id}/reports"),
     ("GET", "/api/v1/reports"),
+    ("PATCH", "/api/v1/reports/{id}"),
+    ("GET", "/api/v1/tickets/{ticket}"),
     ("GET", "/api/v1/amenities"),
     ("GET", "/api/v1/dataset"),
     ("GET", "/api/v1/dataset/versions"),
@@ -191,7 +194,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stations", get(stations::list).put(admin::replace).post(admin::upsert))
         .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete).patch(edit::patch))
         .route("/api/v1/stations/{id}/reports", post(reports::create))
-        .route("/api/v1/reports", get(reports::list))
+        .route("/api/v1/reports", get(cases::list))
+        .route("/api/v1/reports/{id}", patch(cases::update))
+        .route("/api/v1/tickets/{ticket}", get(cases::ticket))
         .route("/api/v1/amenities", get(stations::amenities))
         .route("/api/v1/dataset", get(admin::download))
         .route("/api/v1/dataset/versions", get(admin::versions))
@@ -223,7 +228,7 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %cases::log_path(req.uri().path()), id = %id)
         }))
         .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
 }

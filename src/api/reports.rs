@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::admin::Admin;
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::extract::ClientAddr;
 use super::openapi as doc;
@@ -34,7 +33,7 @@ struct NewReport {
 
 /// Reports must be `application/json`: a form or `text/plain` body can be posted cross-origin by any web page
 /// without a CORS preflight, so accepting them would let pages make their visitors file reports.
-fn require_json(headers: &HeaderMap) -> ApiResult<()> {
+pub(super) fn require_json(headers: &HeaderMap, also: &[&str]) -> ApiResult<()> {
     let essence = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -42,8 +41,13 @@ fn require_json(headers: &HeaderMap) -> ApiResult<()> {
         .map(|v| v.trim().to_ascii_lowercase());
     match essence.as_deref() {
         Some("application/json") => Ok(()),
+        Some(t) if also.contains(&t) => Ok(()),
         other => Err(ApiError::UnsupportedMediaType(format!(
-            "a report must be sent as Content-Type: application/json, got {}",
+            "send Content-Type: {}, got {}",
+            std::iter::once("application/json")
+                .chain(also.iter().copied())
+                .collect::<Vec<_>>()
+                .join(" or "),
             other.map_or("none".to_owned(), |o| format!("{o:?}"))
         ))),
     }
@@ -59,8 +63,8 @@ pub const MAX_BODY: usize = 8 * 1024;
         crate::settings::DEFAULT_REPORTS_PER_MINUTE),
     params(("id" = String, Path, description = format!("Station id (percent-encode it in the path), at most {} bytes.", crate::domain::StationId::MAX_LEN), min_length = 1, example = "bj-chy-00042")),
     request_body(content = NewReport, content_type = "application/json"),
-    responses((status = 202, description = "Stored (durably); an admin will look at it.", content_type = "application/json",
-            body = doc::Report, headers(("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
+    responses((status = 202, description = "Stored (durably) as a case; follow it with its `ticket`.", content_type = "application/json",
+            body = Received, headers(("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
         (status = 400, response = doc::BadRequest),
         (status = 404, response = doc::NotFound),
         (status = 413, response = doc::PayloadTooLarge),
@@ -79,7 +83,7 @@ pub async fn create(
     body: axum::body::Body,
 ) -> ApiResult<Response> {
     let id = path_id(id)?;
-    require_json(&headers)?;
+    require_json(&headers, &[])?;
     if app.live.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
@@ -102,7 +106,36 @@ pub async fn create(
             .add(&id, &report.reason, report.comment.as_deref())
     })
     .await?
-    .map_err(|e| match e {
+    .map_err(store_error)?;
+    app.metrics.report_received();
+    let body = Received {
+        id: saved.id,
+        ticket: saved.ticket,
+        status: "received",
+        created_at: saved.created_at,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// What the rider keeps: the `ticket` to follow the case at `/api/v1/tickets/{ticket}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"id": "r12", "ticket": "K7Q2-M9XD-3FPA", "status": "received", "created_at": "2026-11-25T02:30:00.000Z"})))]
+struct Received {
+    /// The case's id, for admins.
+    id: String,
+    /// The rider's key to the case (60 random bits, Crockford base32); it is the only way to read the case
+    /// without the admin token, so show it to the rider and keep it private.
+    ticket: String,
+    #[schema(value_type = String, examples("received"))]
+    status: &'static str,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+/// The one place the report log's errors become HTTP answers.
+pub(super) fn store_error(e: ReportError) -> ApiError {
+    match e {
         ReportError::Io(e)
             if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) =>
         {
@@ -119,24 +152,10 @@ pub async fn create(
             ApiError::ReportLogFull(e.to_string())
         }
         e @ ReportError::BadReason(_) => ApiError::param("reason", e.to_string()),
-    })?;
-    app.metrics.report_received();
-    Ok((StatusCode::ACCEPTED, Json(saved)).into_response())
-}
-
-#[utoipa::path(
-    get, path = "/api/v1/reports", operation_id = "listReports", tags = ["admin", "reports"],
-    summary = "Open problem reports, newest first",
-    security(("bearerAuth" = [])),
-    responses((status = 200, description = "Open reports.", content_type = "application/json", body = doc::ReportList),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::AdminDisabled),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable))
-)]
-pub async fn list(_: Admin, State(app): State<AppState>) -> ApiResult<Response> {
-    let reports = app.reports.log.open_reports();
-    Ok(super::respond::private(Json(
-        serde_json::json!({ "count": reports.len(), "reports": reports }),
-    )))
+        e @ ReportError::UnknownCase(_) => ApiError::NotFound(e.to_string()),
+        e @ (ReportError::BadStatus(_)
+        | ReportError::ReplyTooLong(_)
+        | ReportError::BadReply
+        | ReportError::Transition { .. }) => ApiError::Unprocessable(e.to_string()),
+    }
 }

@@ -18,18 +18,22 @@ use crate::domain::{Amenity, OpenAt, Status};
 use crate::geodesy::crs::Crs;
 use crate::index::Route;
 use crate::live::Current;
+use crate::store::reports::OpenCounts;
 use crate::wire::geojson::{write_response_collection, Extra, Feature, Single, StateOut};
 
 /// What a read shows beside the stations: their state and their open reports, both of which change without a
 /// new dataset version.
 struct Shown<'a> {
     cur: &'a Current,
-    app: &'a App,
+    counts: std::sync::Arc<OpenCounts>,
 }
 
 impl<'a> Shown<'a> {
     fn new(app: &'a App, cur: &'a Current) -> Self {
-        Shown { cur, app }
+        Shown {
+            cur,
+            counts: app.reports.log.open_counts(),
+        }
     }
 
     /// The ETag of a read that shows state: the dataset version alone while no station has any state or open
@@ -37,7 +41,7 @@ impl<'a> Shown<'a> {
     /// that a change to any of them (a closure, a confirmation, a report, the clock) is never answered 304.
     fn tag(&self, at: &OpenAt) -> String {
         let version = self.cur.snapshot.version();
-        let reports = open_reports_digest(self.app);
+        let reports = self.counts.digest();
         let states = self.cur.states.digest();
         if states == 0 && reports == 0 {
             return version.to_owned();
@@ -72,7 +76,7 @@ impl<'a> Shown<'a> {
                     .and_then(|st| st.status_note.as_deref()),
                 reopens_on: st.filter(|_| closed).and_then(|st| st.reopens_on),
                 verified_at: st.and_then(|st| st.verified_at),
-                open_reports: Some(open_reports(self.app, s.id())),
+                open_reports: Some(self.counts.get(s.id())),
             };
             let open_now = if closed {
                 Some(false)
@@ -92,16 +96,6 @@ impl<'a> Shown<'a> {
         })
         .collect()
     }
-}
-
-/// Reports of station `id` that are received or in progress.
-fn open_reports(_app: &App, _id: &str) -> u32 {
-    0
-}
-
-/// A digest of every station's open-report count (0 when there are none).
-fn open_reports_digest(_app: &App) -> u64 {
-    0
 }
 
 /// Plain nearest runs inline (microseconds); with a text search (`q`) it may scan every station, so it runs

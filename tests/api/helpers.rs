@@ -304,6 +304,11 @@ pub fn free_port() -> u16 {
 
 /// Starts `yizhan serve` on `dir`; stderr goes to `log` (appended).
 pub fn start_bin(dir: &Path, token: Option<&str>, log: &Path) -> Proc {
+    start_bin_args(dir, token, log, &[])
+}
+
+/// [`start_bin`] with more `serve` arguments.
+pub fn start_bin_args(dir: &Path, token: Option<&str>, log: &Path, extra: &[&str]) -> Proc {
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let logf = std::fs::OpenOptions::new()
@@ -317,6 +322,7 @@ pub fn start_bin(dir: &Path, token: Option<&str>, log: &Path) -> Proc {
         .arg(addr.to_string())
         .arg("--data-dir")
         .arg(dir)
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(logf));

@@ -4,6 +4,7 @@
 mod support;
 
 mod along;
+mod cases;
 mod concurrency;
 mod corpus;
 mod durability;

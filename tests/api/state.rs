@@ -368,3 +368,39 @@ async fn the_download_carries_state_and_an_upload_of_it_restores_it() {
     assert_eq!(prop(&all, "a", "status_note"), "装修");
     assert_eq!(prop(&all, "c", "verified_at"), "2026-11-01T00:00:00Z");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_reports_counts_received_and_in_progress_cases_and_moves_the_etag() {
+    let app = spawn_app(Some(dataset())).await;
+    let path = "/api/v1/stations/b?at=2026-12-01T12:00:00%2B08:00";
+    let r = app.get(path).await;
+    let tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let one: Value = r.json().await.unwrap();
+    assert_eq!(one["properties"]["open_reports"], 0);
+    let mut ids_ = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .client
+            .post(app.url("/api/v1/stations/b/reports"))
+            .json(&json!({"reason": "closed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let v: Value = r.json().await.unwrap();
+        ids_.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let r = app.get_if_none_match(path, &tag).await;
+    assert_eq!(r.status(), 200, "new reports change the body");
+    let one: Value = r.json().await.unwrap();
+    assert_eq!(one["properties"]["open_reports"], 2);
+    let r = app
+        .admin(Method::PATCH, &format!("/api/v1/reports/{}", ids_[0]))
+        .json(&json!({"status": "resolved", "reply": "已处理"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let one = app.get_json(path).await;
+    assert_eq!(one["properties"]["open_reports"], 1);
+}

@@ -302,7 +302,20 @@ check("rollback unknown version", "POST", "/api/v1/dataset/rollback?version=0000
 if first_id:
     rpath = f"/api/v1/stations/{urllib.parse.quote(first_id, safe='')}/reports"
     js = {"Content-Type": "application/json"}
-    check("report", "POST", rpath, 202, json.dumps({"reason": "amenity_missing", "comment": "没有充电器"}).encode(), js)
+    s, h, made = check("report", "POST", rpath, 202, json.dumps({"reason": "amenity_missing", "comment": "没有充电器"}).encode(), js)
+    # cases: the rider's ticket, an admin's change, the filtered list
+    made = made or {}
+    if made.get("ticket") and made.get("id"):
+        tpath, cpath = f"/api/v1/tickets/{made['ticket']}", f"/api/v1/reports/{made['id']}"
+        check("ticket", "GET", tpath, 200)
+        check("ticket unknown", "GET", "/api/v1/tickets/0000-0000-0000", 404)
+        mp = dict(AUTH, **{"Content-Type": "application/merge-patch+json"})
+        check("case change", "PATCH", cpath, 200, json.dumps({"status": "in_progress", "reply": "在处理"}).encode(), mp)
+        check("case unknown status", "PATCH", cpath, 422, b'{"status":"done"}', mp)
+        check("case unknown", "PATCH", "/api/v1/reports/r999999", 404, b'{"status":"resolved"}', mp)
+        check("case change without token", "PATCH", cpath, 401, b'{"status":"resolved"}', {"Content-Type": "application/json"})
+        check("cases filtered", "GET", "/api/v1/reports?status=in_progress,resolved&limit=5", 200, headers=AUTH)
+        check("cases bad status", "GET", "/api/v1/reports?status=open", 400, headers=AUTH)
     s, h, p = check("report bad reason", "POST", rpath, 400, b'{"reason":"bogus"}', js)
     ok("bad reason: names the parameter", (p or {}).get("parameter") == "reason", p)
     check("report unknown field", "POST", rpath, 400, b'{"reason":"other","x":1}', js)

@@ -7,7 +7,7 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, edit, metrics, pages, reports, stations};
+use super::{admin, cases, edit, metrics, pages, reports, stations};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -38,7 +38,7 @@ fn description() -> String {
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")),
     servers((url = "/", description = "The server that serves this document.")),
     paths(stations::nearest, stations::list, admin::replace, admin::upsert, stations::one, admin::delete, edit::patch,
-        stations::along, reports::create, reports::list, admin::download, admin::versions, admin::rollback,
+        stations::along, reports::create, cases::list, cases::ticket, cases::update, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,

@@ -291,28 +291,6 @@ pub struct RowError {
     message: String,
 }
 
-#[derive(ToSchema)]
-pub struct Report {
-    #[schema(examples("r12"))]
-    id: String,
-    station_id: String,
-    reason: Reason,
-    #[schema(required = false)]
-    comment: Comment,
-    /// RFC 3339, UTC.
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(examples("open"))]
-    status: String,
-}
-
-#[derive(ToSchema)]
-pub struct ReportList {
-    count: usize,
-    /// Open reports, newest first.
-    reports: Vec<Report>,
-}
-
 /// Reusable responses: the problem+json errors and 304.
 macro_rules! responses {
     ($($name:ident => $response:expr;)*) => {$(
