@@ -186,7 +186,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let other = tempfile::tempdir().unwrap();
@@ -197,7 +200,10 @@ mod tests {
         let err = ConfirmSecret::load_or_create(dir.path()).err().unwrap();
         assert!(matches!(err, SecretError::Damaged { .. }), "{err}");
         let text = fs::read_to_string(dir.path().join(FILE)).unwrap();
-        assert_eq!(text, "abc123\n", "a damaged secret is left for the operator");
+        assert_eq!(
+            text, "abc123\n",
+            "a damaged secret is left for the operator"
+        );
 
         let d = ConfirmSecret::rotate(dir.path()).unwrap();
         let e = ConfirmSecret::load_or_create(dir.path()).unwrap();
