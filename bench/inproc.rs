@@ -13,6 +13,7 @@ use yizhan::domain::{Amenities, Amenity};
 use yizhan::domain::{Filter, OpenAt};
 use yizhan::geodesy::crs::Crs;
 use yizhan::import::{self, Format};
+use yizhan::overlay::StateView;
 use yizhan::snapshot::Snapshot;
 
 /// The server's allocator (see `src/main.rs`), so that the RSS and the latencies are the server's.
@@ -90,14 +91,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // One warm-up pass, then one timed query per point, as a client would send them.
         for &(lon, lat) in &pts {
             let open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
-            std::hint::black_box(ds.nearest(lon, lat, 10, None, &filter, &open));
+            std::hint::black_box(ds.nearest(
+                (lon, lat),
+                10,
+                None,
+                &filter,
+                &open,
+                &StateView::default(),
+            ));
         }
         let mut us: Vec<f64> = pts
             .iter()
             .map(|&(lon, lat)| {
                 let t = Instant::now();
                 let open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
-                std::hint::black_box(ds.nearest(lon, lat, 10, None, &filter, &open));
+                std::hint::black_box(ds.nearest(
+                    (lon, lat),
+                    10,
+                    None,
+                    &filter,
+                    &open,
+                    &StateView::default(),
+                ));
                 t.elapsed().as_secs_f64() * 1e6
             })
             .collect();

@@ -14,6 +14,7 @@ pub mod geodesy;
 pub mod import;
 pub mod index;
 pub mod live;
+pub mod overlay;
 pub mod serve;
 pub mod settings;
 pub mod snapshot;

@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
-use crate::domain::Station;
+use crate::domain::{StatePatch, Station, StationState};
 use crate::geodesy::crs::Crs;
 use crate::import::{self, Format, ImportError, Parsed};
+use crate::overlay::StateView;
 use crate::snapshot::Snapshot;
+use crate::store::journal::Journal;
 use crate::store::{Store, StoreError, VersionInfo};
 use crate::wire::geojson::write_collection;
 
@@ -74,10 +76,25 @@ pub struct Outcome {
     pub dry_run: bool,
 }
 
+/// What readers see: a snapshot and its stations' state, published together.
+pub struct Current {
+    pub snapshot: Arc<Snapshot>,
+    pub states: Arc<StateView>,
+}
+
+/// Station states by id, and their journal on disk. Only touched under the write lock.
+struct States {
+    map: HashMap<String, StationState>,
+    journal: Journal,
+}
+
+/// The station-state journal in the data directory.
+const STATE_FILE: &str = "state.jsonl";
+
 pub struct Live {
-    live: ArcSwap<Snapshot>,
+    live: ArcSwap<Current>,
     store: Store,
-    write: Mutex<()>,
+    write: Mutex<States>,
     /// What is known of stored versions' health: `true` loaded (or checked) fine, `false` damaged. Versions
     /// are named by their content hash, so an answer holds until the file changes on disk (then a load says so).
     health: Mutex<HashMap<String, bool>>,
@@ -97,6 +114,14 @@ fn encode(stations: &[Station]) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let _ = write_collection(stations, &mut buf);
     buf
+}
+
+/// The state view of `ds`'s stations.
+fn view_of(ds: &Snapshot, map: &HashMap<String, StationState>) -> StateView {
+    StateView::new(
+        |id| ds.position_of(id),
+        map.iter().map(|(k, v)| (k.as_str(), v)),
+    )
 }
 
 fn sorted(mut stations: Vec<Station>) -> Vec<Station> {
@@ -129,12 +154,7 @@ impl Live {
                     }
                     tracing::info!(version = %v, stations = ds.len(), "dataset loaded");
                     health.insert(v.clone(), true);
-                    return Ok(Live {
-                        live: ArcSwap::from_pointee(ds),
-                        store,
-                        write: Mutex::new(()),
-                        health: Mutex::new(health),
-                    });
+                    return Self::assemble(store, ds, health);
                 }
                 Err(e) => {
                     tracing::error!(version = %v, error = %e, "stored dataset cannot be loaded");
@@ -154,11 +174,26 @@ impl Live {
         let bytes = encode(&stations);
         let v = store.save(&bytes, stations.len())?;
         tracing::info!(version = %v, stations = stations.len(), "data directory seeded from the bundled sample");
+        Self::assemble(store, Snapshot::new(stations, v), HashMap::new())
+    }
+
+    /// The live service over a loaded snapshot: reads the station-state journal and publishes both.
+    fn assemble(
+        store: Store,
+        ds: Snapshot,
+        health: HashMap<String, bool>,
+    ) -> Result<Live, LiveError> {
+        let (journal, map) = Journal::open::<StationState>(store.dir(), STATE_FILE)?;
+        let states = States { map, journal };
+        let current = Current {
+            states: Arc::new(view_of(&ds, &states.map)),
+            snapshot: Arc::new(ds),
+        };
         Ok(Live {
-            live: ArcSwap::from_pointee(Snapshot::new(stations, v)),
+            live: ArcSwap::from_pointee(current),
             store,
-            write: Mutex::new(()),
-            health: Mutex::new(HashMap::new()),
+            write: Mutex::new(states),
+            health: Mutex::new(health),
         })
     }
 
@@ -184,6 +219,11 @@ impl Live {
 
     /// The dataset in force now. Cheap; hold it for the whole request so the request sees one version.
     pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.live.load().snapshot.clone()
+    }
+
+    /// The dataset in force now with its stations' state: what a read that shows state takes, once.
+    pub fn current(&self) -> Arc<Current> {
         self.live.load_full()
     }
 
@@ -197,31 +237,97 @@ impl Live {
         Ok(self.store.open_version(version)?)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        // A panic while holding the lock cannot leave shared state half-written (the swap is the last step).
+    fn lock(&self) -> std::sync::MutexGuard<'_, States> {
+        // A panic while holding the lock cannot leave shared state half-written (the swap is the last step, and
+        // the state map changes only after its journal line is durable).
         self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Publishes `ds` with its stations' state.
+    fn publish(&self, ds: Snapshot, states: &States) {
+        let view = view_of(&ds, &states.map);
+        self.live.store(Arc::new(Current {
+            snapshot: Arc::new(ds),
+            states: Arc::new(view),
+        }));
+    }
+
     /// Persists and publishes a complete new station list.
-    fn commit(&self, stations: Vec<Station>) -> Result<String, LiveError> {
+    fn commit(&self, stations: Vec<Station>, states: &States) -> Result<String, LiveError> {
         let stations = sorted(stations);
         // The encoded file is dropped before the index is built (see `load_version`).
         let v = {
             let bytes = encode(&stations);
             self.store.save(&bytes, stations.len())?
         };
-        self.live
-            .store(Arc::new(Snapshot::new(stations, v.clone())));
+        self.publish(Snapshot::new(stations, v.clone()), states);
         Ok(v)
+    }
+
+    /// Applies state changes by station id: durable (one journal append, fsynced) before the map changes.
+    fn apply_states(
+        &self,
+        states: &mut States,
+        patches: &[(String, StatePatch)],
+    ) -> Result<(), LiveError> {
+        let mut next: Vec<(String, StationState)> = Vec::with_capacity(patches.len());
+        for (id, p) in patches.iter().filter(|(_, p)| !p.is_empty()) {
+            let old = next
+                .iter()
+                .rev()
+                .find(|(k, _)| k == id)
+                .map(|(_, s)| s)
+                .or_else(|| states.map.get(id))
+                .cloned()
+                .unwrap_or_default();
+            next.push((id.clone(), old.patched(p)));
+        }
+        if next.is_empty() {
+            return Ok(());
+        }
+        let mut after = states.map.clone();
+        for (id, st) in &next {
+            if st.is_default() {
+                after.remove(id);
+            } else {
+                after.insert(id.clone(), st.clone());
+            }
+        }
+        let changes: Vec<(&str, Option<&StationState>)> = next
+            .iter()
+            .map(|(id, _)| (id.as_str(), after.get(id)))
+            .collect();
+        states.journal.append(&changes, &after)?;
+        states.map = after;
+        Ok(())
+    }
+
+    /// Changes one station's state (a host's confirmation, an admin's closure): durable before it returns, and
+    /// no new dataset version.
+    pub fn patch_state(&self, id: &str, patch: StatePatch) -> Result<StationState, LiveError> {
+        let mut states = self.lock();
+        let current = self.current();
+        if current.snapshot.get(id).is_none() {
+            return Err(LiveError::NotFound(id.to_owned()));
+        }
+        self.apply_states(&mut states, &[(id.to_owned(), patch)])?;
+        let ds = current.snapshot.clone();
+        let view = view_of(&ds, &states.map);
+        self.live.store(Arc::new(Current {
+            snapshot: ds,
+            states: Arc::new(view),
+        }));
+        Ok(states.map.get(id).cloned().unwrap_or_default())
     }
 
     /// Validates an upload and, unless it is a dry run, applies it atomically and durably.
     pub fn upload(&self, u: Upload<'_>) -> Result<Outcome, LiveError> {
-        let _guard = self.lock();
+        let mut states = self.lock();
         let base = self.snapshot();
         let Parsed {
             stations: uploaded,
             warnings,
+            states: patches,
         } = import::parse(u.body, u.format, u.crs, &base.hours_in_use())?;
         let stations = match u.mode {
             Mode::Replace => uploaded,
@@ -250,7 +356,18 @@ impl Live {
                 dry_run: true,
             });
         }
-        let version = self.commit(stations)?;
+        // The dataset first: a crash between the two leaves the new stations with their old state, and the
+        // client without a 200, so it uploads again.
+        let version = self.commit(stations, &states)?;
+        if patches.iter().any(|(_, p)| !p.is_empty()) {
+            self.apply_states(&mut states, &patches)?;
+            let ds = self.snapshot();
+            let view = view_of(&ds, &states.map);
+            self.live.store(Arc::new(Current {
+                snapshot: ds,
+                states: Arc::new(view),
+            }));
+        }
         Ok(Outcome {
             dataset_version: version,
             count,
@@ -261,7 +378,7 @@ impl Live {
 
     /// Removes one station.
     pub fn delete(&self, id: &str) -> Result<Outcome, LiveError> {
-        let _guard = self.lock();
+        let states = self.lock();
         let base = self.snapshot();
         if base.get(id).is_none() {
             return Err(LiveError::NotFound(id.to_owned()));
@@ -273,7 +390,7 @@ impl Live {
             .cloned()
             .collect();
         let count = stations.len();
-        let version = self.commit(stations)?;
+        let version = self.commit(stations, &states)?;
         Ok(Outcome {
             dataset_version: version,
             count,
@@ -284,7 +401,7 @@ impl Live {
 
     /// Makes a stored version current again.
     pub fn rollback(&self, version: &str) -> Result<Outcome, LiveError> {
-        let _guard = self.lock();
+        let states = self.lock();
         let loaded = Self::load_version(&self.store, version);
         if let Err(LiveError::Unloadable { .. }) | Ok(_) = &loaded {
             self.remember(version, loaded.is_ok());
@@ -292,7 +409,7 @@ impl Live {
         let ds = loaded?;
         self.store.set_current(version)?;
         let count = ds.len();
-        self.live.store(Arc::new(ds));
+        self.publish(ds, &states);
         Ok(Outcome {
             dataset_version: version.to_owned(),
             count,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::domain::texts::pack_texts;
 use crate::domain::{Amenities, Amenity, Filter, Hours, HoursTable, OpenAt, OpenSet, Station};
 use crate::index::{AlongHit, AlongQuery, BBox, Entry, Hit, Index, Nearest, Route};
+use crate::overlay::StateView;
 
 pub struct Snapshot {
     /// Sorted by id, unique: position in this vector is id order, and lookups are binary searches.
@@ -116,20 +117,20 @@ impl Snapshot {
     }
 
     /// Whether station `idx` passes `filter`; `set` must be given when the filter asks for `open_now`.
-    fn admits(&self, filter: &Filter, idx: u32, set: Option<&OpenSet>) -> bool {
+    fn admits(&self, filter: &Filter, idx: u32, set: Option<&OpenSet>, more: &More) -> bool {
         let open = || set.is_some_and(|s| s.is_open(self.index.hours_id(idx)));
-        filter.admits(self.station(idx), open)
+        filter.admits(self.station(idx), open) && more.admits(idx)
     }
 
     /// The `k` nearest matching stations to `(lon, lat)` (WGS-84), within `max_distance_m` if given.
     pub fn nearest(
         &self,
-        lon: f64,
-        lat: f64,
+        (lon, lat): (f64, f64),
         k: usize,
         max_distance_m: Option<f64>,
         filter: &Filter,
         at: &OpenAt,
+        states: &StateView,
     ) -> Vec<Hit> {
         let q = Nearest {
             lon,
@@ -140,13 +141,15 @@ impl Snapshot {
         };
         let set = self.open_filter(filter, at);
         let bits = set.as_deref().map(OpenSet::bits);
+        let more = More::new(filter, at, states);
         // The index answers amenities and `open_now` from its own leaves; only a text filter needs the
-        // station itself (loading it is a cache miss per candidate).
-        if filter.text.is_none() {
+        // station itself (loading it is a cache miss per candidate), and closures and confirmations the state.
+        if filter.text.is_none() && more.is_none() {
             return self.index.nearest(&q, bits, |_| true);
         }
-        self.index
-            .nearest(&q, bits, |i| filter.text_matches(self.station(i)))
+        self.index.nearest(&q, bits, |i| {
+            more.admits(i) && filter.text_matches(self.station(i))
+        })
     }
 
     /// Matching stations within `max_distance_m` of `route`, in the order a rider meets them, at most `limit`.
@@ -157,6 +160,7 @@ impl Snapshot {
         limit: usize,
         filter: &Filter,
         at: &OpenAt,
+        states: &StateView,
     ) -> Vec<AlongHit> {
         let q = AlongQuery {
             max_distance_m,
@@ -164,8 +168,9 @@ impl Snapshot {
             required: filter.required,
         };
         let set = self.open_filter(filter, at);
+        let more = More::new(filter, at, states);
         self.index
-            .along(route, &q, |i| self.admits(filter, i, set.as_deref()))
+            .along(route, &q, |i| self.admits(filter, i, set.as_deref(), &more))
     }
 
     /// Stations in `bbox` (or all) that match, in id order, paged.
@@ -174,11 +179,13 @@ impl Snapshot {
         bbox: Option<&BBox>,
         filter: &Filter,
         at: &OpenAt,
+        states: &StateView,
         offset: usize,
         limit: usize,
     ) -> Page {
         let set = self.open_filter(filter, at);
-        let keep = |i: &u32| self.admits(filter, *i, set.as_deref());
+        let more = More::new(filter, at, states);
+        let keep = |i: &u32| self.admits(filter, *i, set.as_deref(), &more);
         let all: Vec<u32> = match bbox {
             Some(b) => self
                 .index
@@ -195,6 +202,37 @@ impl Snapshot {
         Page { indices, total }
     }
 }
+/// The conditions that depend on station state rather than on the station: not closed (with `open_now`),
+/// confirmed recently enough.
+struct More<'a> {
+    closed: Vec<u32>,
+    verified: Option<(&'a StateView, chrono::DateTime<chrono::Utc>)>,
+}
+
+impl<'a> More<'a> {
+    fn new(filter: &Filter, at: &OpenAt, states: &'a StateView) -> More<'a> {
+        let closed = if filter.open_now {
+            states.closed_on(at.local().date())
+        } else {
+            Vec::new()
+        };
+        More {
+            closed,
+            verified: filter.verified_since.map(|t| (states, t)),
+        }
+    }
+
+    /// Nothing to check: the fast path.
+    fn is_none(&self) -> bool {
+        self.closed.is_empty() && self.verified.is_none()
+    }
+
+    fn admits(&self, idx: u32) -> bool {
+        (self.closed.is_empty() || self.closed.binary_search(&idx).is_err())
+            && self.verified.is_none_or(|(v, t)| v.verified_since(idx, t))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,8 +295,8 @@ mod tests {
             let ds = dataset(&rows);
             let at = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(hour, 17, 0).unwrap().and_utc();
             let tz = chrono_tz::Asia::Shanghai;
-            let filter = Filter { required: Amenities::from_bits(bits), open_now: true, text: None };
-            let got: Vec<u32> = ds.nearest(lon, lat, k, None, &filter, &OpenAt::new(at, tz)).iter().map(|h| h.idx).collect();
+            let filter = Filter { required: Amenities::from_bits(bits), open_now: true, ..Filter::default() };
+            let got: Vec<u32> = ds.nearest((lon, lat), k, None, &filter, &OpenAt::new(at, tz), &StateView::default()).iter().map(|h| h.idx).collect();
             let local = at.with_timezone(&tz).naive_local();
             let mut want: Vec<(f64, u32)> = ds.stations().iter().enumerate()
                 .filter(|(_, s)| s.amenities.has_all(filter.required) && s.hours.as_ref().and_then(|h| h.try_is_open(local)) == Some(true))

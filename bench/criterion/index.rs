@@ -21,6 +21,7 @@ use yizhan::domain::{
 use yizhan::domain::{Filter, OpenAt};
 use yizhan::geodesy::sphere::haversine_m;
 use yizhan::index::{BBox, Route};
+use yizhan::overlay::StateView;
 use yizhan::snapshot::Snapshot;
 
 #[path = "../../tests/support/rng.rs"]
@@ -225,7 +226,7 @@ fn filter(bits: u16) -> Filter {
     Filter {
         required: Amenities::from_bits(bits),
         open_now: false,
-        text: None,
+        ..Filter::default()
     }
 }
 
@@ -245,7 +246,7 @@ fn bbox_around((lon, lat): (f64, f64), km: f64) -> BBox {
 fn check_agreement(ds: &Snapshot, qs: &[(f64, f64)], bits: u16) {
     let f = filter(bits);
     for &(lon, lat) in qs.iter().take(50) {
-        let got = ds.nearest(lon, lat, 10, None, &f, &open_at());
+        let got = ds.nearest((lon, lat), 10, None, &f, &open_at(), &StateView::default());
         let want = brute_nearest(ds.stations(), lon, lat, 10, f.required);
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
@@ -285,7 +286,7 @@ fn nearest_k10(c: &mut Criterion) {
             b.iter(|| {
                 let (lon, lat) = qs[i % qs.len()];
                 i += 1;
-                black_box(ds.nearest(lon, lat, 10, None, &f, &open_at()))
+                black_box(ds.nearest((lon, lat), 10, None, &f, &open_at(), &StateView::default()))
             })
         });
         g.sampling_mode(SamplingMode::Flat);
@@ -325,7 +326,7 @@ fn nearest_filtered_1m(c: &mut Criterion) {
             b.iter(|| {
                 let (lon, lat) = qs[i % qs.len()];
                 i += 1;
-                black_box(ds.nearest(lon, lat, 10, None, &f, &open_at()))
+                black_box(ds.nearest((lon, lat), 10, None, &f, &open_at(), &StateView::default()))
             })
         });
         if bits != 0 {
@@ -352,12 +353,15 @@ fn bbox_1m(c: &mut Criterion) {
         .collect();
     let f = filter(0);
     for b in boxes.iter().take(50) {
-        let page = ds.list(Some(b), &f, &open_at(), 0, 10_000);
+        let page = ds.list(Some(b), &f, &open_at(), &StateView::default(), 0, 10_000);
         assert_eq!(page.indices, brute_bbox(ds.stations(), b));
     }
     let mean: f64 = boxes
         .iter()
-        .map(|b| ds.list(Some(b), &f, &open_at(), 0, 10_000).total as f64)
+        .map(|b| {
+            ds.list(Some(b), &f, &open_at(), &StateView::default(), 0, 10_000)
+                .total as f64
+        })
         .sum::<f64>()
         / boxes.len() as f64;
     eprintln!("bbox_2km_1M: {mean:.1} stations per box on average");
@@ -367,7 +371,7 @@ fn bbox_1m(c: &mut Criterion) {
         b.iter(|| {
             let bb = &boxes[i % boxes.len()];
             i += 1;
-            black_box(ds.list(Some(bb), &f, &open_at(), 0, 1000))
+            black_box(ds.list(Some(bb), &f, &open_at(), &StateView::default(), 0, 1000))
         })
     });
     g.sampling_mode(SamplingMode::Flat);
@@ -493,7 +497,7 @@ fn along(c: &mut Criterion) {
         let ds = ds();
         // The index and brute force agree (same stations, same distances) before anything is timed.
         for (p, r) in short.iter().zip(&short_r).take(5) {
-            let got = ds.along(r, MAX_M, 10_000, &f, &open_at());
+            let got = ds.along(r, MAX_M, 10_000, &f, &open_at(), &StateView::default());
             let want = brute_along(ds.stations(), 1, p, MAX_M, 10_000);
             assert_eq!(
                 got.len(),
@@ -506,7 +510,10 @@ fn along(c: &mut Criterion) {
         }
         let mean = |rs: &[Route]| {
             rs.iter()
-                .map(|r| ds.along(r, MAX_M, 10_000, &f, &open_at()).len() as f64)
+                .map(|r| {
+                    ds.along(r, MAX_M, 10_000, &f, &open_at(), &StateView::default())
+                        .len() as f64
+                })
                 .sum::<f64>()
                 / rs.len() as f64
         };
@@ -523,7 +530,7 @@ fn along(c: &mut Criterion) {
                 b.iter(|| {
                     let r = &rs[i % rs.len()];
                     i += 1;
-                    black_box(ds.along(r, MAX_M, LIMIT, &f, &open_at()))
+                    black_box(ds.along(r, MAX_M, LIMIT, &f, &open_at(), &StateView::default()))
                 })
             });
         }

@@ -67,6 +67,10 @@ pub struct FilterParams {
     /// Case-insensitive substring of the station's `name` or `address`.
     #[param(inline, value_type = Option<super::openapi::Q>)]
     q: Option<String>,
+    /// Only stations confirmed by their host or an admin within the last N days before `at` (or now), N in
+    /// 1..=3650: `verified_at` is set and recent enough.
+    #[param(minimum = 1, maximum = 3650, example = 90)]
+    verified_within_days: Option<u32>,
 }
 
 /// `If-None-Match` on the reads, as documented.
@@ -91,33 +95,48 @@ impl Filtered {
     fn parse(p: &Params, tz: chrono_tz::Tz) -> ApiResult<Filtered> {
         let required = p.amenities()?;
         let open_now = p.bool("open_now")?;
-        let at = OpenAt::new(p.at()?, tz);
+        let instant = p.at()?;
+        let at = OpenAt::new(instant, tz);
         let text = p.text()?;
+        let verified_since = match p.get("verified_within_days") {
+            None => None,
+            Some(_) => {
+                let days = p.usize_in("verified_within_days", 1, MAX_VERIFIED_DAYS, 1)?;
+                Some(instant - chrono::TimeDelta::days(days as i64))
+            }
+        };
         Ok(Filtered {
             filter: Filter {
                 required,
                 open_now,
                 text,
+                verified_since,
             },
             at,
         })
     }
 }
 
+/// Largest `verified_within_days`: ten years.
+pub const MAX_VERIFIED_DAYS: usize = 3650;
+
 /// The parameters of [`Filtered`], shared by nearest, along and the list.
-const FILTER_PARAMS: [&str; 4] = ["amenities", "open_now", "at", "q"];
+const FILTER_PARAMS: [&str; 5] = ["amenities", "open_now", "at", "q", "verified_within_days"];
 
 /// Every parameter each read knows; any other is a 400 naming it.
-pub const NEAREST_PARAMS: [&str; 9] = concat_params(["crs", "lat", "lon", "k", "max_distance_m"]);
-pub const ALONG_PARAMS: [&str; 8] = concat_params(["crs", "path", "max_distance_m", "limit"]);
-pub const LIST_PARAMS: [&str; 8] = concat_params(["crs", "bbox", "limit", "offset"]);
+pub const NEAREST_PARAMS: [&str; 10] = concat_params(["crs", "lat", "lon", "k", "max_distance_m"]);
+pub const ALONG_PARAMS: [&str; 9] = concat_params(["crs", "path", "max_distance_m", "limit"]);
+pub const LIST_PARAMS: [&str; 9] = concat_params(["crs", "bbox", "limit", "offset"]);
 pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
 
 /// `own` followed by [`FILTER_PARAMS`].
 const fn concat_params<const N: usize, const M: usize>(
     own: [&'static str; N],
 ) -> [&'static str; M] {
-    assert!(N + FILTER_PARAMS.len() == M, "M must be N + 4");
+    assert!(
+        N + FILTER_PARAMS.len() == M,
+        "M must be N + FILTER_PARAMS.len()"
+    );
     let mut out = [""; M];
     let mut i = 0;
     while i < M {

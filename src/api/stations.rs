@@ -11,32 +11,97 @@ use super::extract::{
 use super::openapi as doc;
 use super::respond::{geojson, geojson_bytes, json, not_modified, IfNoneMatch};
 use super::AppState;
-use crate::domain::{Amenity, OpenAt};
+use std::hash::{Hash, Hasher};
+
+use super::App;
+use crate::domain::{Amenity, OpenAt, Status};
 use crate::geodesy::crs::Crs;
 use crate::index::Route;
-use crate::snapshot::Snapshot;
-use crate::wire::geojson::{write_response_collection, Extra, Feature, Single};
+use crate::live::Current;
+use crate::wire::geojson::{write_response_collection, Extra, Feature, Single, StateOut};
 
-/// Features for `(station, distance_m, along_m)` rows, with `open_now` at the request's minute.
-fn features<'a>(
-    ds: &'a Snapshot,
-    rows: impl Iterator<Item = (u32, Option<f64>, Option<f64>)>,
-    crs: Crs,
-    open: &OpenAt,
-) -> Vec<Feature<'a>> {
-    let set = ds.open_set(open);
-    rows.map(|(idx, distance_m, along_m)| {
-        Feature::new(
-            ds.station(idx),
-            crs,
-            Extra {
-                open_now: Some(ds.open_now(idx, &set)),
-                distance_m,
-                along_m,
-            },
-        )
-    })
-    .collect()
+/// What a read shows beside the stations: their state and their open reports, both of which change without a
+/// new dataset version.
+struct Shown<'a> {
+    cur: &'a Current,
+    app: &'a App,
+}
+
+impl<'a> Shown<'a> {
+    fn new(app: &'a App, cur: &'a Current) -> Self {
+        Shown { cur, app }
+    }
+
+    /// The ETag of a read that shows state: the dataset version alone while no station has any state or open
+    /// report (as in v1), else the version with a digest of both and of the minute the hours are read at, so
+    /// that a change to any of them (a closure, a confirmation, a report, the clock) is never answered 304.
+    fn tag(&self, at: &OpenAt) -> String {
+        let version = self.cur.snapshot.version();
+        let reports = open_reports_digest(self.app);
+        let states = self.cur.states.digest();
+        if states == 0 && reports == 0 {
+            return version.to_owned();
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (states, reports, at.local()).hash(&mut h);
+        format!("{version}-{:016x}", h.finish())
+    }
+
+    /// Features for `(station, distance_m, along_m)` rows, with `open_now` and state at the request's minute.
+    fn features(
+        &self,
+        rows: impl Iterator<Item = (u32, Option<f64>, Option<f64>)>,
+        crs: Crs,
+        open: &OpenAt,
+    ) -> Vec<Feature<'a>> {
+        let ds = &*self.cur.snapshot;
+        let set = ds.open_set(open);
+        let today = open.local().date();
+        rows.map(|(idx, distance_m, along_m)| {
+            let s = ds.station(idx);
+            let st = self.cur.states.get(idx);
+            let closed = st.is_some_and(|st| st.closed_on(today));
+            let state = StateOut {
+                status: if closed {
+                    Status::TemporarilyClosed
+                } else {
+                    Status::Open
+                },
+                status_note: st
+                    .filter(|_| closed)
+                    .and_then(|st| st.status_note.as_deref()),
+                reopens_on: st.filter(|_| closed).and_then(|st| st.reopens_on),
+                verified_at: st.and_then(|st| st.verified_at),
+                open_reports: open_reports(self.app, s.id()),
+            };
+            let open_now = if closed {
+                Some(false)
+            } else {
+                ds.open_now(idx, &set)
+            };
+            Feature::new(
+                s,
+                crs,
+                Extra {
+                    open_now: Some(open_now),
+                    distance_m,
+                    along_m,
+                    state: Some(state),
+                },
+            )
+        })
+        .collect()
+    }
+}
+
+/// Reports of station `id` that are received or in progress.
+fn open_reports(_app: &App, _id: &str) -> u32 {
+    0
+}
+
+/// A digest of every station's open-report count (0 when there are none).
+fn open_reports_digest(_app: &App) -> u64 {
+    0
 }
 
 /// Plain nearest runs inline (microseconds); with a text search (`q`) it may scan every station, so it runs
@@ -75,24 +140,29 @@ pub async fn nearest(
     q: NearestQuery,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let ds = app.live.snapshot();
-    if let Some(r) = not_modified(&inm, ds.version()) {
+    let cur = app.live.current();
+    let tag = Shown::new(&app, &cur).tag(&q.filtered.at);
+    if let Some(r) = not_modified(&inm, &tag) {
         return Ok(r);
     }
     if q.filtered.filter.text.is_none() {
-        return Ok(nearest_now(&ds, &q));
+        return Ok(nearest_now(&app, &cur, &q, &tag));
     }
-    app.heavy.run("search", move || nearest_now(&ds, &q)).await
+    let a = app.clone();
+    app.heavy
+        .run("search", move || nearest_now(&a, &cur, &q, &tag))
+        .await
 }
 
-fn nearest_now(ds: &Snapshot, q: &NearestQuery) -> Response {
-    let (lon, lat) = q.crs.to_wgs84(q.lon, q.lat);
+fn nearest_now(app: &App, cur: &Current, q: &NearestQuery, tag: &str) -> Response {
+    let ds = &*cur.snapshot;
+    let point = q.crs.to_wgs84(q.lon, q.lat);
     let f = &q.filtered;
-    let hits = ds.nearest(lon, lat, q.k, q.max_distance_m, &f.filter, &f.at);
+    let hits = ds.nearest(point, q.k, q.max_distance_m, &f.filter, &f.at, &cur.states);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
-    let features = features(ds, rows, q.crs, &f.at);
+    let features = Shown::new(app, cur).features(rows, q.crs, &f.at);
     geojson_bytes(
-        ds.version(),
+        tag,
         write_response_collection(&features, None, ds.version(), q.crs),
     )
 }
@@ -125,21 +195,31 @@ pub async fn along(
     q: AlongQuery,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let ds = app.live.snapshot();
-    if let Some(r) = not_modified(&inm, ds.version()) {
+    let cur = app.live.current();
+    let tag = Shown::new(&app, &cur).tag(&q.filtered.at);
+    if let Some(r) = not_modified(&inm, &tag) {
         return Ok(r);
     }
+    let a = app.clone();
     app.heavy
         .run("along", move || {
+            let ds = &*cur.snapshot;
             let route = Route::new(&q.path);
             let f = &q.filtered;
-            let hits = ds.along(&route, q.max_distance_m, q.limit, &f.filter, &f.at);
+            let hits = ds.along(
+                &route,
+                q.max_distance_m,
+                q.limit,
+                &f.filter,
+                &f.at,
+                &cur.states,
+            );
             let rows = hits
                 .iter()
                 .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));
-            let features = features(&ds, rows, q.crs, &f.at);
+            let features = Shown::new(&a, &cur).features(rows, q.crs, &f.at);
             geojson_bytes(
-                ds.version(),
+                &tag,
                 write_response_collection(&features, None, ds.version(), q.crs),
             )
         })
@@ -172,16 +252,26 @@ pub async fn list(
     q: ListQuery,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let ds = app.live.snapshot();
-    if let Some(r) = not_modified(&inm, ds.version()) {
+    let cur = app.live.current();
+    let shown = Shown::new(&app, &cur);
+    let tag = shown.tag(&q.filtered.at);
+    if let Some(r) = not_modified(&inm, &tag) {
         return Ok(r);
     }
+    let ds = &*cur.snapshot;
     let f = &q.filtered;
-    let page = ds.list(q.bbox.as_ref(), &f.filter, &f.at, q.offset, q.limit);
+    let page = ds.list(
+        q.bbox.as_ref(),
+        &f.filter,
+        &f.at,
+        &cur.states,
+        q.offset,
+        q.limit,
+    );
     let rows = page.indices.iter().map(|&i| (i, None, None));
-    let features = features(&ds, rows, q.crs, &f.at);
+    let features = shown.features(rows, q.crs, &f.at);
     Ok(geojson_bytes(
-        ds.version(),
+        &tag,
         write_response_collection(&features, Some(page.total), ds.version(), q.crs),
     ))
 }
@@ -223,21 +313,21 @@ pub async fn one(
     q: OneQuery,
     inm: IfNoneMatch,
 ) -> ApiResult<Response> {
-    let ds = app.live.snapshot();
+    let cur = app.live.current();
+    let ds = &*cur.snapshot;
     let idx = ds
         .position_of(&id)
         .ok_or_else(|| ApiError::NotFound(format!("no station with id {id:?}")))?;
-    if let Some(r) = not_modified(&inm, ds.version()) {
+    let shown = Shown::new(&app, &cur);
+    let tag = shown.tag(&q.at);
+    if let Some(r) = not_modified(&inm, &tag) {
         return Ok(r);
     }
-    let mut features = features(&ds, std::iter::once((idx, None, None)), q.crs, &q.at);
+    let mut features = shown.features(std::iter::once((idx, None, None)), q.crs, &q.at);
     let Some(feature) = features.pop() else {
         return Err(ApiError::Internal("a station without a feature".into()));
     };
-    Ok(geojson(
-        ds.version(),
-        &Single::new(feature, ds.version(), q.crs),
-    ))
+    Ok(geojson(&tag, &Single::new(feature, ds.version(), q.crs)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -12,6 +12,8 @@ pub struct Filter {
     pub open_now: bool,
     /// Case-insensitive substring of name or address, already lower-cased.
     pub text: Option<String>,
+    /// Only stations confirmed (by their host or an admin) at or after this instant.
+    pub verified_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Filter {

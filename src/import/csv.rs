@@ -1,6 +1,6 @@
 //! CSV files with the contract's header → drafts.
 
-use super::rules::Draft;
+use super::rules::{Draft, StateDraft};
 use super::ImportError;
 
 /// The header of the contract, in order. Columns may come in any order; extra columns are ignored.
@@ -46,6 +46,7 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
         .flexible(true)
         .from_reader(bytes);
     let (cols, width) = columns(&mut rdr)?;
+    let state_cols = state_columns(&mut rdr);
     let mut out = Vec::new();
     for (index, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| ImportError::Syntax {
@@ -53,7 +54,17 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
             line: e.position().map(|p| p.line()),
             column: None,
         })?;
-        out.push(draft(index, &rec, &cols, width));
+        let mut d = draft(index, &rec, &cols, width);
+        // An empty cell keeps what the station has: a spreadsheet cannot tell "empty" from "not given".
+        for (field, col) in StateDraft::FIELDS.iter().zip(&state_cols) {
+            if let Some(v) = col
+                .and_then(|c| rec.get(c))
+                .filter(|v| !v.trim().is_empty())
+            {
+                d.state.set(field, Some(v.to_owned()));
+            }
+        }
+        out.push(d);
     }
     Ok(out)
 }
@@ -87,6 +98,19 @@ fn columns(rdr: &mut csv::Reader<&[u8]>) -> Result<(Vec<Option<usize>>, usize), 
         )));
     }
     Ok((HEADER.iter().map(|h| col(h)).collect(), headers.len()))
+}
+
+/// Where the optional state columns (`status,status_note,reopens_on,verified_at`) are, if present.
+fn state_columns(rdr: &mut csv::Reader<&[u8]>) -> Vec<Option<usize>> {
+    let headers = rdr.headers().cloned().unwrap_or_default();
+    StateDraft::FIELDS
+        .iter()
+        .map(|f| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(f))
+        })
+        .collect()
 }
 
 /// One data row as a draft; `width` is the header's number of columns.

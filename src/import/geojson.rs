@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::rules::Draft;
+use super::rules::{Draft, StateDraft};
 use super::ImportError;
 
 fn string_prop(
@@ -166,7 +166,25 @@ fn draft(index: usize, f: &Value) -> Draft {
     d.phone = string_prop(props, "phone", errs);
     d.opening_hours = string_prop(props, "opening_hours", errs);
     d.amenities = amenities(props, errs);
+    for field in StateDraft::FIELDS {
+        match props.get(field) {
+            None => {}
+            Some(Value::Null) => d.state.set(field, None),
+            Some(Value::String(s)) => d.state.set(field, Some(s.clone())),
+            Some(other) => errs.push((
+                field,
+                format!("{field} must be a string or null, got {}", type_name(other)),
+            )),
+        }
+    }
     d
+}
+
+/// A property that may be absent (keep), null (clear) or a string (set).
+fn given_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -202,6 +220,14 @@ struct FastProps<'a> {
     opening_hours: Option<Cow<'a, str>>,
     #[serde(borrow)]
     amenities: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, deserialize_with = "given_or_null")]
+    status: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given_or_null")]
+    status_note: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given_or_null")]
+    reopens_on: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given_or_null")]
+    verified_at: Option<Option<String>>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +279,12 @@ fn fast_draft(index: usize, raw: &RawValue) -> Option<Draft> {
             .map(Cow::into_owned)
             .collect(),
         opening_hours: own(p.opening_hours),
+        state: StateDraft {
+            status: p.status,
+            status_note: p.status_note,
+            reopens_on: p.reopens_on,
+            verified_at: p.verified_at,
+        },
         errors: Vec::new(),
     })
 }

@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::domain::{Hours, Station};
+use crate::domain::{Hours, StatePatch, Station};
 use crate::geodesy::crs::Crs;
 
 use rules::Hygiene;
-pub use rules::{Draft, MAX_TEXT_CHARS};
+pub use rules::{parse_day, status_note, Draft, MAX_TEXT_CHARS};
 
 /// The two accepted upload formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +77,8 @@ pub enum ImportError {
 pub struct Parsed {
     pub stations: Vec<Station>,
     pub warnings: Vec<String>,
+    /// The state fields each row gave, by station id (rows that gave none are left out).
+    pub states: Vec<(String, StatePatch)>,
 }
 
 /// Parses and validates a whole upload. `known_hours` lets already-parsed expressions be shared.

@@ -4,8 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{ImportError, Parsed, RowError};
+use chrono::{DateTime, NaiveDate, Utc};
+
 use crate::domain::{
-    Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
+    Amenities, Amenity, HostType, Hours, Kind, Position, StatePatch, Station, StationId, Status,
+    Texts,
 };
 use crate::geodesy::crs::{out_of_china, Crs};
 use crate::geodesy::sphere::haversine_m;
@@ -35,7 +38,105 @@ pub struct Draft {
     pub phone: Option<String>,
     pub amenities: Vec<String>,
     pub opening_hours: Option<String>,
+    pub state: StateDraft,
     pub errors: Vec<(&'static str, String)>,
+}
+
+/// The state fields of a row, as given: `None` not given (keep what the station has), `Some(None)` given
+/// empty/null (clear it), `Some(Some(v))` set.
+#[derive(Debug, Default, Clone)]
+pub struct StateDraft {
+    pub status: Option<Option<String>>,
+    pub status_note: Option<Option<String>>,
+    pub reopens_on: Option<Option<String>>,
+    pub verified_at: Option<Option<String>>,
+}
+
+impl StateDraft {
+    /// The field names, in the order of the CSV columns that may follow `phone`.
+    pub const FIELDS: [&'static str; 4] = ["status", "status_note", "reopens_on", "verified_at"];
+
+    pub fn set(&mut self, field: &str, v: Option<String>) {
+        let slot = match field {
+            "status" => &mut self.status,
+            "status_note" => &mut self.status_note,
+            "reopens_on" => &mut self.reopens_on,
+            "verified_at" => &mut self.verified_at,
+            _ => return,
+        };
+        *slot = Some(v);
+    }
+}
+
+/// A confirmation time this far ahead of the server's clock is a mistake (a wrong year, a wrong zone).
+const MAX_CLOCK_SKEW_MINUTES: i64 = 10;
+
+/// The state fields of a row → a patch, or the problems with them.
+fn state(d: StateDraft, hygiene: Hygiene, errs: &mut Errs) -> StatePatch {
+    let mut p = StatePatch::default();
+    if let Some(v) = d.status {
+        p.status = match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Some(None),
+            Some(s) => Status::parse(s)
+                .map_err(|e| errs.push(("status", e)))
+                .ok()
+                .map(Some),
+        };
+    }
+    if let Some(v) = d.status_note {
+        p.status_note = Some(text(v, "status_note", hygiene, errs).map(String::from));
+    }
+    if let Some(v) = d.reopens_on {
+        p.reopens_on = match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Some(None),
+            Some(s) => parse_day(s)
+                .map_err(|e| errs.push(("reopens_on", e)))
+                .ok()
+                .map(Some),
+        };
+    }
+    if let Some(v) = d.verified_at {
+        p.verified_at = match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Some(None),
+            Some(s) => parse_verified_at(s)
+                .map_err(|e| errs.push(("verified_at", e)))
+                .ok()
+                .map(Some),
+        };
+    }
+    p
+}
+
+/// A `reopens_on` day: `YYYY-MM-DD`.
+pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 10)
+        .ok_or_else(|| format!("reopens_on must be a date YYYY-MM-DD, got {s:?}"))
+}
+
+fn parse_verified_at(s: &str) -> Result<DateTime<Utc>, String> {
+    let t = DateTime::parse_from_rfc3339(s)
+        .map_err(|_| {
+            format!(
+                "verified_at must be an RFC 3339 time such as 2026-12-01T09:30:00+08:00, got {s:?}"
+            )
+        })?
+        .with_timezone(&Utc);
+    if t > Utc::now() + chrono::TimeDelta::minutes(MAX_CLOCK_SKEW_MINUTES) {
+        return Err(format!("verified_at {s:?} is in the future"));
+    }
+    Ok(t)
+}
+
+/// Validates a note given outside an upload (a host's confirmation, a PATCH): the rules of an upload's text.
+pub fn status_note(v: Option<String>) -> Result<Option<String>, String> {
+    let mut errs = Vec::new();
+    let t = text(v, "status_note", Hygiene::Upload, &mut errs);
+    match errs.pop() {
+        Some((_, e)) => Err(e),
+        None => Ok(t.map(String::from)),
+    }
 }
 
 /// Whether the input-hygiene rules of issue 19 apply (ids that are path words, invisible names, bidi controls,
@@ -271,7 +372,7 @@ fn station(
     crs: Crs,
     hygiene: Hygiene,
     known_hours: &mut HashMap<String, Arc<Hours>>,
-) -> Result<Station, Errs> {
+) -> Result<(Station, StatePatch), Errs> {
     // A feature that could not be read at all has one error saying so; listing every field as missing would mislead.
     if d.errors.iter().any(|(f, _)| *f == "feature") {
         return Err(d.errors);
@@ -301,6 +402,7 @@ fn station(
     let address = text(d.address, "address", hygiene, &mut errs);
     let district = text(d.district, "district", hygiene, &mut errs);
     let phone = text(d.phone, "phone", hygiene, &mut errs);
+    let state = state(d.state, hygiene, &mut errs);
     match (id, position, name, kind, host_type) {
         (Some(id), Some(position), Some(name), Some(kind), Some(host_type)) if errs.is_empty() => {
             let texts = Texts {
@@ -309,7 +411,7 @@ fn station(
                 district: district.as_deref(),
                 phone: phone.as_deref(),
             };
-            Ok(Station::new(
+            let s = Station::new(
                 &id,
                 texts,
                 kind,
@@ -317,7 +419,8 @@ fn station(
                 amenities,
                 parsed_hours,
                 position,
-            ))
+            );
+            Ok((s, state))
         }
         _ => Err(errs),
     }
@@ -333,6 +436,7 @@ pub fn validate(
     let mut hours = known_hours.clone();
     let mut errors = Vec::new();
     let mut stations = Vec::with_capacity(drafts.len());
+    let mut states = Vec::new();
     let mut first_at: HashMap<String, usize> = HashMap::with_capacity(drafts.len());
     for d in drafts {
         let (index, line) = (d.index, d.line);
@@ -352,7 +456,12 @@ pub fn validate(
             }
         }
         match station(d, crs, hygiene, &mut hours) {
-            Ok(s) if row_errors.is_empty() => stations.push(s),
+            Ok((s, state)) if row_errors.is_empty() => {
+                if !state.is_empty() {
+                    states.push((s.id().to_owned(), state));
+                }
+                stations.push(s);
+            }
             Ok(_) => {}
             Err(e) => row_errors.extend(e),
         }
@@ -368,7 +477,11 @@ pub fn validate(
         return Err(ImportError::Invalid(errors));
     }
     let warnings = warnings(&stations);
-    Ok(Parsed { stations, warnings })
+    Ok(Parsed {
+        stations,
+        warnings,
+        states,
+    })
 }
 
 /// Remarks that do not block an upload but that an admin should look at.

@@ -5,16 +5,48 @@
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
-use crate::domain::{Amenities, Station};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::{Amenities, Station, Status};
 use crate::geodesy::crs::Crs;
 
 /// Per-response values added to a feature's properties.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Extra {
+pub struct Extra<'a> {
     /// `Some(v)` in responses (v itself may be unknown: `null`); `None` in the stored file.
     pub open_now: Option<Option<bool>>,
     pub distance_m: Option<f64>,
     pub along_m: Option<f64>,
+    /// The station's state as read on the response's day; `None` in the stored file (state is not part of a
+    /// dataset version).
+    pub state: Option<StateOut<'a>>,
+}
+
+/// A station's state as a response shows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StateOut<'a> {
+    /// The status on the response's day: a closure whose `reopens_on` has come reads as open.
+    pub status: Status,
+    /// Only while closed.
+    pub status_note: Option<&'a str>,
+    /// Only while closed.
+    pub reopens_on: Option<NaiveDate>,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Reports that are received or in progress.
+    pub open_reports: u32,
+}
+
+/// An instant as the API writes it: RFC 3339, UTC, whole seconds.
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+struct Stamp(DateTime<Utc>);
+
+impl Serialize for Stamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&rfc3339(&self.0))
+    }
 }
 
 /// Metres rounded to 0.1 m, as the contract asks.
@@ -56,6 +88,17 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     phone: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_note: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reopens_on: Option<String>,
+    /// `Some(None)`: never confirmed (`null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verified_at: Option<Option<Stamp>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_reports: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     open_now: Option<Option<bool>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
@@ -74,7 +117,7 @@ pub struct Feature<'a> {
 }
 
 impl<'a> Feature<'a> {
-    pub fn new(s: &'a Station, crs: Crs, extra: Extra) -> Self {
+    pub fn new(s: &'a Station, crs: Crs, extra: Extra<'a>) -> Self {
         let (lon, lat) = crs.from_wgs84(s.position.lon(), s.position.lat());
         Feature {
             ty: "Feature",
@@ -92,6 +135,14 @@ impl<'a> Feature<'a> {
                 amenities: AmenityKeys(s.amenities),
                 opening_hours: s.opening_hours(),
                 phone: s.phone(),
+                status: extra.state.map(|st| st.status.key()),
+                status_note: extra.state.and_then(|st| st.status_note),
+                reopens_on: extra
+                    .state
+                    .and_then(|st| st.reopens_on)
+                    .map(|d| d.to_string()),
+                verified_at: extra.state.map(|st| st.verified_at.map(Stamp)),
+                open_reports: extra.state.map(|st| st.open_reports),
                 open_now: extra.open_now,
                 distance_m: extra.distance_m.map(round_dm),
                 along_m: extra.along_m.map(round_dm),
@@ -130,6 +181,18 @@ impl Feature<'_> {
         out.push(b']');
         write_opt_str(out, b",\"opening_hours\":", p.opening_hours);
         write_opt_str(out, b",\"phone\":", p.phone);
+        write_opt_str(out, b",\"status\":", p.status);
+        write_opt_str(out, b",\"status_note\":", p.status_note);
+        write_opt_str(out, b",\"reopens_on\":", p.reopens_on.as_deref());
+        match &p.verified_at {
+            None => {}
+            Some(None) => out.extend_from_slice(b",\"verified_at\":null"),
+            Some(Some(t)) => write_opt_str(out, b",\"verified_at\":", Some(&rfc3339(&t.0))),
+        }
+        if let Some(n) = p.open_reports {
+            out.extend_from_slice(b",\"open_reports\":");
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        }
         if let Some(open) = p.open_now {
             out.extend_from_slice(match open {
                 Some(true) => b",\"open_now\":true",
@@ -309,6 +372,7 @@ mod tests {
             hours in prop::option::of(prop_oneof![Just("24/7"), Just("Mo-Fr 08:00-18:00")]),
             open in prop::option::of(prop::option::of(any::<bool>())),
             distance in prop::option::of(0.0f64..2.0e7), along in prop::option::of(0.0f64..2.0e7),
+            state in prop::option::of((any::<bool>(), prop::option::of(text()), prop::option::of(0i64..100_000), prop::option::of(0i64..4_000_000_000), any::<u32>())),
         ) {
             let id = StationId::parse(&format!("x{id_tail}y"));
             prop_assume!(id.is_ok(), "ids reject control characters");
@@ -324,7 +388,15 @@ mod tests {
                 Position::new(lon, lat).unwrap(),
             );
             let crs = if gcj { Crs::Gcj02 } else { Crs::Wgs84 };
-            let f = Feature::new(&s, crs, Extra { open_now: open, distance_m: distance, along_m: along });
+            let note = state.as_ref().and_then(|st| st.1.clone());
+            let state = state.map(|(closed, _, day, at, open_reports)| StateOut {
+                status: if closed { Status::TemporarilyClosed } else { Status::Open },
+                status_note: note.as_deref(),
+                reopens_on: day.and_then(|d| NaiveDate::from_num_days_from_ce_opt(700_000 + d as i32)),
+                verified_at: at.and_then(|t| DateTime::from_timestamp(t, 0)),
+                open_reports,
+            });
+            let f = Feature::new(&s, crs, Extra { open_now: open, distance_m: distance, along_m: along, state });
             let mut fast = Vec::new();
             f.write_json(&mut fast);
             prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&f).unwrap());
