@@ -47,6 +47,12 @@
       const j = await r.json().catch(() => ({}));
       if (r.ok) {
         const t = when(j.verified_at);
+        const now = document.getElementById('station-state');
+        if (now) {
+          now.textContent = '当前 now: ' + (j.status === 'temporarily_closed'
+            ? '暂停服务' + (j.reopens_on ? '至 ' + j.reopens_on : '') + (j.status_note ? '（' + j.status_note + '）' : '')
+            : '营业正常 open') + ' · 上次确认 last confirmed ' + t;
+        }
         if (j.status === 'temporarily_closed') {
           const until = j.reopens_on ? '至 ' + j.reopens_on : '';
           show('ok', '已确认 ✓ 暂停服务' + until + '（' + t + '）',

@@ -5,6 +5,7 @@ mod support;
 
 mod along;
 mod concurrency;
+mod confirm;
 mod corpus;
 mod durability;
 mod etag;

@@ -6,11 +6,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use chrono::NaiveDate;
+
 use super::post::MAX_CLOSURE_DAYS;
 use crate::api::extract::StationIdPath;
 use crate::api::pages::CSP;
 use crate::api::params::Params;
 use crate::api::AppState;
+use crate::domain::state::{StationState, Status};
 
 const TEMPLATE: &str = include_str!("page.html");
 
@@ -49,7 +52,8 @@ pub async fn host_page(
             )
         }
     };
-    let snapshot = app.live.snapshot();
+    let current = app.live.current();
+    let snapshot = &current.snapshot;
     let Some(station) = snapshot.get(&id) else {
         return message(
             StatusCode::NOT_FOUND,
@@ -67,6 +71,12 @@ pub async fn host_page(
     let today = chrono::Utc::now()
         .with_timezone(&app.settings.timezone)
         .date_naive();
+    let state = snapshot
+        .position_of(&id)
+        .and_then(|i| current.states.get(i))
+        .cloned()
+        .unwrap_or_default();
+    let now = describe(&state, today, app.settings.timezone);
     let min = (today + chrono::Days::new(1)).to_string();
     let max = (today + chrono::Days::new(MAX_CLOSURE_DAYS as u64)).to_string();
     let today = today.to_string();
@@ -78,11 +88,33 @@ pub async fn host_page(
             ("address", station.address().unwrap_or("")),
             ("district", station.district().unwrap_or("")),
             ("today", &today),
+            ("current", &now),
             ("min", &min),
             ("max", &max),
         ],
     );
     html(StatusCode::OK, body)
+}
+
+/// The station's state as the page shows it: "now: open · last confirmed …", in Chinese and English.
+fn describe(state: &StationState, today: NaiveDate, tz: chrono_tz::Tz) -> String {
+    let status = match (state.status_on(today), state.reopens_on) {
+        (Status::Open, _) => "营业正常 open".to_owned(),
+        (Status::TemporarilyClosed, Some(d)) => format!("暂停服务至 {d} closed until {d}"),
+        (Status::TemporarilyClosed, None) => "暂停服务 temporarily closed".to_owned(),
+    };
+    let note = match (&state.status_note, state.status_on(today)) {
+        (Some(n), Status::TemporarilyClosed) => format!("（{n}）"),
+        _ => String::new(),
+    };
+    let verified = match state.verified_at {
+        Some(v) => format!(
+            " · 上次确认 last confirmed {}",
+            v.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+        ),
+        None => " · 尚未确认 never confirmed".to_owned(),
+    };
+    format!("当前 now: {status}{note}{verified}")
 }
 
 /// A page with one message, Chinese first.

@@ -150,11 +150,7 @@ fn patch_of(c: &Confirmation, today: NaiveDate, now: DateTime<Utc>) -> ApiResult
                 .as_deref()
                 .map(|d| reopening_day(d, today))
                 .transpose()?,
-            c.status_note
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned),
+            crate::import::status_note(c.status_note.clone()).map_err(ApiError::Unprocessable)?,
         ),
     };
     Ok(StatePatch {
@@ -196,11 +192,9 @@ fn json_only(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// Stores the change. Until the station-state store lands on main this answers 503.
-fn apply(_live: &Live, _id: &str, _patch: StatePatch) -> ApiResult<StationState> {
-    Err(ApiError::Unavailable(
-        "station state cannot be stored yet on this server".into(),
-    ))
+/// Stores the change, durably, before the answer.
+fn apply(live: &Live, id: &str, patch: StatePatch) -> ApiResult<StationState> {
+    Ok(live.patch_state(id, patch)?)
 }
 
 #[cfg(test)]
@@ -253,5 +247,13 @@ mod tests {
         assert_eq!(open.status_note, Some(None));
         assert!(patch_of(&c("open", Some("2026-12-02"), None), today, now).is_err());
         assert!(patch_of(&c("closed", None, None), today, now).is_err());
+        let long = "长".repeat(501);
+        assert!(patch_of(&c("temporarily_closed", None, Some(&long)), today, now).is_err());
+        assert!(patch_of(
+            &c("temporarily_closed", None, Some("a\u{202E}b")),
+            today,
+            now
+        )
+        .is_err());
     }
 }
