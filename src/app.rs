@@ -44,6 +44,15 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     }))
 }
 
+/// `yizhan rotate-confirm-secret`: a new secret in `data_dir`; a running server keeps the old one until it is
+/// restarted (it reads the secret once, at start).
+pub fn rotate_confirm_secret(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    ConfirmSecret::rotate(data_dir).context("replacing the confirmation-link secret")?;
+    Ok(())
+}
+
 /// A loaded dataset and a bound listener, ready to serve.
 pub struct Application {
     listener: TcpListener,

@@ -28,6 +28,16 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a station file (GeoJSON or CSV) exactly as an upload would be; exit 1 if it has errors.
     Validate(ValidateArgs),
+    /// Replace the secret behind the hosts' confirmation links: every link and printed QR code made before stops
+    /// working once the server is restarted. Print and hand out new QR codes afterwards.
+    RotateConfirmSecret(DataDirArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDirArgs {
+    /// The server's data directory.
+    #[arg(long, env = "YIZHAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

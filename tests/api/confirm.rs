@@ -326,6 +326,29 @@ async fn the_secret_survives_a_restart_and_each_data_dir_has_its_own() {
     // Another data directory: another secret.
     let other = spawn_app(Some(dataset())).await;
     assert_ne!(key_of(&link(&other, "cf-1").await), key);
+    // Rotating the secret (then restarting) invalidates the old links.
+    yizhan::app::rotate_confirm_secret(app.data_dir.path()).unwrap();
+    let addr = serve_dir(app.data_dir.path(), &Opts::default()).await;
+    let url = format!("http://{addr}/api/v1/stations/cf-1/confirm-link");
+    let v: Value = app
+        .client
+        .get(url)
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(key_of(v["url"].as_str().unwrap()), key);
+    let r = app
+        .client
+        .post(format!("http://{addr}/api/v1/stations/cf-1/confirm"))
+        .json(&json!({"key": key, "status": "open"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "the old key after a rotation");
     // A damaged secret stops the start with a clear error instead of silently making a new one.
     std::fs::write(&secret, "0123\n").unwrap();
     let err = yizhan::app::Application::build(settings(app.data_dir.path(), &Opts::default()))
