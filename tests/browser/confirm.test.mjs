@@ -84,6 +84,8 @@ test('the host page reports a temporary closure until a date, with a note', asyn
     assert.equal(props.status, 'temporarily_closed');
     assert.equal(props.reopens_on, day);
     assert.equal(props.status_note, '内部装修 <b>');
+    mkdirSync(SHOTS, { recursive: true });
+    writeFileSync(join(SHOTS, 'host-confirm.png'), await page.screenshot({ fullPage: true }));
     // Back to open, so other tests see the dataset as it was.
     await page.click('#btn-open');
     await page.waitForFunction(() => /营业正常/.test(document.querySelector('#result').textContent));
