@@ -174,6 +174,10 @@ async fn a_wrong_key_is_403_and_changes_nothing() {
         );
     }
     assert_eq!(app.get_json("/api/v1/stations/cf-1").await, before);
+    // Counted (per route and status), without the key anywhere in the metrics.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let line = r#"yizhan_http_requests_total{method="POST",route="/api/v1/stations/{id}/confirm",status="403"} 3"#;
+    assert!(metrics.contains(line), "{metrics}");
     // The page says so too, as HTML.
     let r = app.get("/c/cf-1?key=aaaaaaaaaaaaaaaaaaaaaaaa").await;
     assert_eq!(r.status(), 403);
