@@ -6,10 +6,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminToken, App, AppState, Metrics, Pool, ReportLimiter, Reports};
+use crate::api::{AdminToken, App, AppState, Confirm, Metrics, Pool, ReportLimiter, Reports};
 use crate::live::Live;
 use crate::settings::Settings;
 use crate::store::reports::ReportLog;
+use crate::store::secret::ConfirmSecret;
 use crate::store::Store;
 
 /// Builds the application state: opens (or seeds) the data directory and loads the dataset. Blocking (disk).
@@ -18,6 +19,8 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))?;
     let live = Live::open(store, crate::BUNDLED_SAMPLE).context("loading the dataset")?;
     let reports = ReportLog::open(&settings.data_dir).context("loading the problem reports")?;
+    let secret = ConfirmSecret::load_or_create(&settings.data_dir)
+        .context("loading the confirmation-link secret")?;
     let admin = AdminToken::new(settings.admin_token.as_deref());
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
@@ -36,8 +39,18 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         downloads: Arc::new(tokio::sync::Semaphore::new(
             settings.limits.downloads.max(1),
         )),
+        confirm: Confirm::new(secret),
         settings: Arc::new(settings),
     }))
+}
+
+/// `yizhan rotate-confirm-secret`: a new secret in `data_dir`; a running server keeps the old one until it is
+/// restarted (it reads the secret once, at start).
+pub fn rotate_confirm_secret(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    ConfirmSecret::rotate(data_dir).context("replacing the confirmation-link secret")?;
+    Ok(())
 }
 
 /// A loaded dataset and a bound listener, ready to serve.

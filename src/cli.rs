@@ -28,6 +28,16 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate a station file (GeoJSON or CSV) exactly as an upload would be; exit 1 if it has errors.
     Validate(ValidateArgs),
+    /// Replace the secret behind the hosts' confirmation links: every link and printed QR code made before stops
+    /// working once the server is restarted. Print and hand out new QR codes afterwards.
+    RotateConfirmSecret(DataDirArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDirArgs {
+    /// The server's data directory.
+    #[arg(long, env = "YIZHAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,6 +96,10 @@ pub struct ServeArgs {
     /// entry (the one the proxy appended) instead of the TCP peer, which would be the proxy for everyone.
     #[arg(long, env = "YIZHAN_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// The service's public address (e.g. `https://yizhan.example.cn`), the base of the hosts' confirmation
+    /// links and printed QR codes; without it, the `Host` of the admin's request is used.
+    #[arg(long, env = "YIZHAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -117,6 +131,16 @@ impl ServeArgs {
             }
             None => env_token,
         };
+        let public_url = self
+            .public_url
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty());
+        if let Some(u) = &public_url {
+            anyhow::ensure!(
+                u.starts_with("https://") || u.starts_with("http://"),
+                "--public-url must start with https:// or http://, got {u:?}"
+            );
+        }
         Ok(Settings {
             addr: self.addr,
             data_dir: self.data_dir,
@@ -133,6 +157,7 @@ impl ServeArgs {
             reports_per_minute: self.reports_per_minute,
             trust_forwarded_for: self.trust_forwarded_for,
             limits: crate::settings::Limits::default(),
+            public_url,
         })
     }
 }

@@ -60,6 +60,9 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// What one client may hold, and the bounded pools (issue 19).
     pub limits: Limits,
+    /// The public address of the service (`https://yizhan.example.cn`), the base of the hosts' confirmation
+    /// links and QR codes; `None`: taken from each request's `Host` header.
+    pub public_url: Option<String>,
 }
 
 /// Caps that keep slow or heavy clients from starving the others. Not on the command line yet: the defaults
@@ -117,6 +120,7 @@ impl Default for Settings {
             reports_per_minute: DEFAULT_REPORTS_PER_MINUTE,
             trust_forwarded_for: false,
             limits: Limits::default(),
+            public_url: None,
         }
     }
 }

@@ -22,6 +22,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("admin endpoints are disabled: start the server with YIZHAN_ADMIN_TOKEN=<secret> or --admin-token-file FILE to enable them")]
     AdminDisabled,
+    /// The request is understood and authenticated (or needs no token) but not allowed, e.g. a wrong
+    /// confirmation key.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -68,7 +72,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::AdminDisabled => StatusCode::FORBIDDEN,
+            ApiError::AdminDisabled | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -92,6 +96,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "/problems/method-not-allowed",
             ApiError::Unauthorized => "/problems/unauthorized",
             ApiError::AdminDisabled => "/problems/admin-disabled",
+            ApiError::Forbidden(_) => "/problems/forbidden",
             ApiError::PayloadTooLarge(_) => "/problems/payload-too-large",
             ApiError::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             ApiError::Invalid(_) => "/problems/invalid-stations",

@@ -3,6 +3,7 @@
 
 mod admin;
 mod cases;
+mod confirm;
 mod edit;
 mod error;
 mod etag;
@@ -37,6 +38,7 @@ use tower_http::trace::TraceLayer;
 use crate::live::Live;
 use crate::settings::Settings;
 pub use admin::AdminToken;
+pub use confirm::Confirm;
 use error::ApiError;
 pub use guard::Pool;
 pub use metrics::Metrics;
@@ -72,6 +74,8 @@ pub struct App {
     pub heavy: Pool,
     /// Dataset downloads streaming at once.
     pub downloads: Arc<tokio::sync::Semaphore>,
+    /// The hosts' confirmation links: the secret and the per-station quota.
+    pub confirm: Confirm,
 }
 
 /// Every route the router serves, as `(method, path template)`: the OpenAPI test checks the spec against it
@@ -99,6 +103,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/openapi.json"),
     ("GET", "/"),
     ("GET", "/admin"),
+    ("GET", "/api/v1/stations/{id}/confirm-link"),
+    ("POST", "/api/v1/stations/{id}/confirm"),
+    ("GET", "/api/v1/qr-sheet"),
+    ("GET", "/c/{id}"),
+    ("GET", "/admin/qr"),
 ];
 
 /// Request ids: a process-unique counter is enough to correlate logs; clients may send their own.
@@ -207,6 +216,11 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::endpoint))
         .route("/", get(pages::index))
         .route("/admin", get(pages::admin))
+        .route("/api/v1/stations/{id}/confirm-link", get(confirm::link))
+        .route("/api/v1/stations/{id}/confirm", post(confirm::confirm))
+        .route("/api/v1/qr-sheet", get(confirm::qr_sheet))
+        .route("/c/{id}", get(confirm::host_page))
+        .route("/admin/qr", get(pages::admin_qr))
         .fallback(pages::asset_or_404)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))

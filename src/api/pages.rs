@@ -103,6 +103,25 @@ pub async fn admin(headers: HeaderMap) -> Response {
     })
 }
 
+#[utoipa::path(
+    get, path = "/admin/qr", operation_id = "adminQrPage", tags = ["pages", "confirm"],
+    summary = "Printable A4 sheet of confirmation QR codes (二维码打印)",
+    description = "Opened from the admin page (it reuses that tab's token, or asks for one): a district's stations as a grid of \
+        cards, each the QR code of its confirmation link with the station's name and id; prints 12 to an A4 page. The page \
+        reads `district`, `offset` and `limit` and fetches `GET /api/v1/qr-sheet` with the token.",
+    params(("district" = Option<String>, Query, description = "Read by the page."),
+        ("offset" = Option<usize>, Query, description = "Read by the page."),
+        ("limit" = Option<usize>, Query, description = "Read by the page.")),
+    responses((status = 200, description = "HTML (with a strict Content-Security-Policy; `Cache-Control: no-cache`).",
+            content_type = "text/html", body = String, headers(("ETag" = String, description = "Hash of the page."))),
+        (status = 304, description = "The page has not changed."))
+)]
+pub async fn admin_qr(headers: HeaderMap) -> Response {
+    serve("admin-qr.html", &headers).unwrap_or_else(|| {
+        ApiError::NotFound("the QR sheet page is not built in".into()).into_response()
+    })
+}
+
 /// Static assets by path; anything else is a problem+json 404. Paths with `..`, backslashes or NULs never
 /// match an embedded file, so traversal cannot reach the disk.
 pub async fn asset_or_404(uri: Uri, headers: HeaderMap) -> Response {

@@ -6,6 +6,7 @@ mod support;
 mod along;
 mod cases;
 mod concurrency;
+mod confirm;
 mod corpus;
 mod durability;
 mod etag;

@@ -297,6 +297,31 @@ check("rollback without version", "POST", "/api/v1/dataset/rollback", 400, heade
 check("rollback unknown version", "POST", "/api/v1/dataset/rollback?version=0000000000000000", 404, headers=AUTH)
 
 # ---------------------------------------------------------------------------------------------------------------
+# 3b. hosts confirm their own station
+
+if first_id:
+    qid = urllib.parse.quote(first_id, safe="")
+    check("confirm link without token", "GET", f"/api/v1/stations/{qid}/confirm-link", 401)
+    check("confirm link unknown station", "GET", "/api/v1/stations/no-such-station/confirm-link", 404, headers=AUTH)
+    s, h, cl = check("confirm link", "GET", f"/api/v1/stations/{qid}/confirm-link", 200, headers=AUTH)
+    key = urllib.parse.parse_qs(urllib.parse.urlsplit((cl or {}).get("url", "")).query).get("key", [""])[0]
+    check("host page", "GET", f"/c/{qid}?key={key}", 200)
+    check("host page wrong key", "GET", f"/c/{qid}?key=wrong", 403)
+    check("host page unknown station", "GET", "/c/no-such-station?key=x", 404)
+    cpath = f"/api/v1/stations/{qid}/confirm"
+    js = {"Content-Type": "application/json"}
+    check("confirm", "POST", cpath, 200, json.dumps({"key": key, "status": "open"}).encode(), js)
+    check("confirm wrong key", "POST", cpath, 403, b'{"key":"wrong","status":"open"}', js)
+    check("confirm bad status", "POST", cpath, 422, json.dumps({"key": key, "status": "shut"}).encode(), js)
+    check("confirm unknown field", "POST", cpath, 400, json.dumps({"key": key, "status": "open", "x": 1}).encode(), js)
+    check("confirm not JSON", "POST", cpath, 415, b"key=x", {"Content-Type": "application/x-www-form-urlencoded"})
+    check("confirm unknown station", "POST", "/api/v1/stations/no-such-station/confirm", 404, b'{"key":"x","status":"open"}', js)
+    check("QR sheet", "GET", "/api/v1/qr-sheet?limit=2", 200, headers=AUTH)
+    check("QR sheet without token", "GET", "/api/v1/qr-sheet", 401)
+    check("QR sheet bad limit", "GET", "/api/v1/qr-sheet?limit=0", 400, headers=AUTH)
+    check("QR sheet page", "GET", "/admin/qr", 200)
+
+# ---------------------------------------------------------------------------------------------------------------
 # 4. reports (last: they use up the rate limit)
 
 if first_id:

@@ -7,7 +7,7 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, cases, edit, metrics, pages, reports, stations};
+use super::{admin, cases, confirm, edit, metrics, pages, reports, stations};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -40,7 +40,8 @@ fn description() -> String {
     paths(stations::nearest, stations::list, admin::replace, admin::upsert, stations::one, admin::delete, edit::patch,
         stations::along, reports::create, cases::list, cases::ticket, cases::update, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
-        pages::admin),
+        pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
+        pages::admin_qr),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
@@ -48,7 +49,8 @@ fn description() -> String {
         (name = "reports", description = "Rider problem reports."),
         (name = "admin", description = "Dataset management; `Authorization: Bearer <token>`."),
         (name = "meta", description = "Health, metrics, configuration, this document."),
-        (name = "pages", description = "HTML pages."))
+        (name = "pages", description = "HTML pages."),
+        (name = "confirm", description = "Hosts confirm their own station (未诉先办): signed links, the host page, the QR sheet."))
 )]
 struct ApiDoc;
 
