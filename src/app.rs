@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminToken, App, AppState, Metrics, Pool, ReportLimiter, Reports};
+use crate::api::{AdminToken, App, AppState, Calendars, Metrics, Pool, ReportLimiter, Reports};
 use crate::live::Live;
 use crate::settings::Settings;
 use crate::store::reports::ReportLog;
@@ -18,6 +18,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))?;
     let live = Live::open(store, crate::BUNDLED_SAMPLE).context("loading the dataset")?;
     let reports = ReportLog::open(&settings.data_dir).context("loading the problem reports")?;
+    let calendar = Calendars::open(&settings.data_dir).context("loading the holiday calendar")?;
     let admin = AdminToken::new(settings.admin_token.as_deref());
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
@@ -36,6 +37,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         downloads: Arc::new(tokio::sync::Semaphore::new(
             settings.limits.downloads.max(1),
         )),
+        calendar: Arc::new(calendar),
         settings: Arc::new(settings),
     }))
 }

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use opening_hours::OpeningHours;
+use opening_hours::{OpeningHours, RuleKind};
+
+use super::calendar::DayRules;
 
 /// A parsed OpenStreetMap `opening_hours` value.
 #[derive(Debug, Clone)]
@@ -119,7 +121,8 @@ impl Hours {
     }
     /// Open at this local (wall-clock) time: `Some(true)` open, `Some(false)` closed or an `unknown` rule, `None`
     /// when the evaluator fails on this expression at this instant (then nobody knows). A constant expression
-    /// (`24/7`) is open even outside the years 1900–9999 that the library evaluates.
+    /// (`24/7`) is open even outside the years 1900–9999 that the library evaluates. No holidays: see
+    /// [`Hours::state_at`] for the calendar's.
     pub fn try_is_open(&self, local: NaiveDateTime) -> Option<bool> {
         if self.constant_open {
             return Some(true);
@@ -131,50 +134,172 @@ impl Hours {
     pub fn is_open(&self, local: NaiveDateTime) -> bool {
         self.try_is_open(local).unwrap_or(false)
     }
+
+    /// The expression with the calendar's holidays attached, so that `PH` matches on them.
+    fn with_calendar(&self, rules: &DayRules) -> OpeningHours {
+        self.oh.clone().with_context(rules.context().clone())
+    }
+
+    /// Like [`Hours::try_is_open`], under a calendar: `PH` matches on its holidays, and a make-up workday is
+    /// evaluated at the same wall-clock time on the Monday whose rules it takes ([`DayRules::rules_day`]).
+    pub fn state_at(&self, local: NaiveDateTime, rules: &DayRules) -> Option<bool> {
+        if self.constant_open {
+            return Some(true);
+        }
+        let oh = self.with_calendar(rules);
+        let t = rules.rules_day(local.date()).and_time(local.time());
+        guarded(|| oh.is_open(t))
+    }
+
+    /// The first moment after `from` and at most `last` at which [`Hours::state_at`]'s "open" flips, or `None`
+    /// (no flip by `last`, open at all times, or the evaluator fails). Asks the library for the state
+    /// intervals rather than scanning minutes: one pass over the stretches of ordinary days, and one per
+    /// make-up workday, evaluated on its Monday and shifted back.
+    pub fn next_change(
+        &self,
+        from: NaiveDateTime,
+        last: NaiveDateTime,
+        rules: &DayRules,
+    ) -> Option<NaiveDateTime> {
+        if self.constant_open {
+            return None;
+        }
+        let open = self.state_at(from, rules)?;
+        let oh = self.with_calendar(rules);
+        guarded(|| first_flip(&oh, open, from, last, rules)).flatten()
+    }
+
+    /// The first moment at or after `from` (and at most `last`) at which the expression is open: `from` itself
+    /// if open then. What a caller needs to combine the hours with a closure ("closed until D": ask from D 00:00).
+    pub fn next_open_at_or_after(
+        &self,
+        from: NaiveDateTime,
+        last: NaiveDateTime,
+        rules: &DayRules,
+    ) -> Option<NaiveDateTime> {
+        match self.state_at(from, rules)? {
+            true => Some(from),
+            false => self.next_change(from, last, rules),
+        }
+    }
 }
 
-/// The minute at which `open_now` is asked, as local wall-clock time in the service's time zone.
+/// The walk behind [`Hours::next_change`]: `open` is the state at `from`.
+fn first_flip(
+    oh: &OpeningHours,
+    open: bool,
+    from: NaiveDateTime,
+    last: NaiveDateTime,
+    rules: &DayRules,
+) -> Option<NaiveDateTime> {
+    let mut t = from;
+    while t <= last {
+        let day = t.date();
+        let next_day = day.succ_opt()?.and_time(NaiveTime::MIN);
+        // The stretch evaluated in one go: one make-up workday, or the ordinary days up to the next one.
+        let (rules_day, stretch_end) = if rules.is_workday(day) {
+            (rules.rules_day(day), next_day)
+        } else {
+            let mut end = next_day;
+            while end <= last && !rules.is_workday(end.date()) {
+                end = end.date().succ_opt()?.and_time(NaiveTime::MIN);
+            }
+            (day, end)
+        };
+        let shift = rules_day - day;
+        // Past `last` by a minute, so that a flip exactly at `last` is seen.
+        let end = stretch_end.min(last + TimeDelta::minutes(1));
+        for r in oh.iter_range(t + shift, end + shift) {
+            let at = (r.range.start - shift).max(t);
+            if at > last {
+                return None;
+            }
+            if (r.kind == RuleKind::Open) != open && at > from {
+                return Some(at);
+            }
+        }
+        t = stretch_end;
+    }
+    None
+}
+
+/// The minute at which `open_now` is asked, as local wall-clock time in the service's time zone, and the
+/// calendar in force for the request.
 ///
 /// Truncated to the minute: opening_hours has minute resolution, and it lets every request in the same minute
-/// share one evaluation of all expressions (see [`HoursTable::open_set`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// share one evaluation of all expressions (see [`HoursTable::open_set`]). The calendar travels with the
+/// minute because an admin may replace it at any time: the next request must see the new one.
+#[derive(Debug, Clone)]
 pub struct OpenAt {
     local: NaiveDateTime,
+    tz: Tz,
+    rules: Arc<DayRules>,
 }
 
+/// How far ahead `next_change_at` looks (the contract's "at most 8 days").
+pub const NEXT_CHANGE_HORIZON: TimeDelta = TimeDelta::days(8);
+
 impl OpenAt {
-    pub fn new(at: DateTime<Utc>, tz: Tz) -> Self {
+    pub fn new(at: DateTime<Utc>, tz: Tz, rules: Arc<DayRules>) -> Self {
         let local = at.with_timezone(&tz).naive_local();
         OpenAt {
             local: local
                 .with_second(0)
                 .and_then(|t| t.with_nanosecond(0))
                 .unwrap_or(local),
+            tz,
+            rules,
         }
     }
 
     pub fn local(&self) -> NaiveDateTime {
         self.local
     }
+    pub fn rules(&self) -> &Arc<DayRules> {
+        &self.rules
+    }
+
+    /// A local wall-clock time of the service zone as an instant with its offset (`+08:00` in Beijing). A
+    /// time a DST gap skips (not in Asia/Shanghai) is taken just after the gap.
+    pub fn zoned(&self, local: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        let z = self.tz.from_local_datetime(&local);
+        z.earliest()
+            .or_else(|| {
+                self.tz
+                    .from_local_datetime(&(local + TimeDelta::hours(1)))
+                    .earliest()
+            })
+            .map(|t| t.fixed_offset())
+    }
 }
 
 /// The expression id of a station with unknown hours.
 pub const NO_HOURS: u32 = u32::MAX;
 
+/// Most `open_for` durations whose bits one minute's [`OpenSet`] keeps (clients choose them; the page asks one).
+const OPEN_FOR_KEPT: usize = 8;
+
 /// The distinct opening-hours expressions of one dataset, by expression id, and the last minute's evaluation
 /// of all of them.
 pub struct HoursTable {
-    exprs: Vec<Arc<Hours>>,
-    /// The last minute's [`HoursTable::open_set`].
-    cache: Mutex<Option<(NaiveDateTime, Arc<OpenSet>)>>,
+    exprs: Arc<[Arc<Hours>]>,
+    /// The last [`HoursTable::open_set`], by minute and calendar generation.
+    cache: Mutex<Option<((NaiveDateTime, u64), Arc<OpenSet>)>>,
 }
 
-/// Every opening-hours expression evaluated at one minute, by expression id.
+/// Every opening-hours expression evaluated at one minute under one calendar, by expression id; the next
+/// changes and `open_for` bits are worked out on first use and kept, so a minute's requests share them.
 pub struct OpenSet {
+    at: NaiveDateTime,
+    rules: Arc<DayRules>,
+    exprs: Arc<[Arc<Hours>]>,
     /// `None` where the expression cannot say (the `open_now: null` of a response).
     states: Vec<Option<bool>>,
     /// `states[e] == Some(true)`: what the `open_now` filter and the index take.
-    open: Vec<bool>,
+    open: Arc<[bool]>,
+    next: Vec<OnceLock<Option<NaiveDateTime>>>,
+    /// `(minutes, bits)` for the `open_for` durations asked this minute, newest last.
+    open_for: Mutex<Vec<(u32, Arc<[bool]>)>>,
 }
 
 impl OpenSet {
@@ -192,6 +317,54 @@ impl OpenSet {
     /// Open for certain: what the `open_now` filter keeps.
     pub fn is_open(&self, expr: u32) -> bool {
         self.open.get(expr as usize).copied().unwrap_or(false)
+    }
+
+    /// The last moment a change is looked for: this minute plus [`NEXT_CHANGE_HORIZON`].
+    pub fn horizon(&self) -> NaiveDateTime {
+        self.at + NEXT_CHANGE_HORIZON
+    }
+
+    /// When `open_now` of expression `expr` next flips, within the horizon (local time); `None` for unknown
+    /// hours, hours open at all times, or no flip within 8 days. Worked out once per minute and expression.
+    pub fn next_change(&self, expr: u32) -> Option<NaiveDateTime> {
+        let (h, cell) = (
+            self.exprs.get(expr as usize)?,
+            self.next.get(expr as usize)?,
+        );
+        *cell.get_or_init(|| h.next_change(self.at, self.horizon(), &self.rules))
+    }
+
+    /// The first open moment at or after `from` (not past the horizon): for a station closed until a date.
+    pub fn next_open_at_or_after(&self, expr: u32, from: NaiveDateTime) -> Option<NaiveDateTime> {
+        if from <= self.at {
+            return self
+                .is_open(expr)
+                .then_some(self.at)
+                .or_else(|| self.next_change(expr));
+        }
+        let h = self.exprs.get(expr as usize)?;
+        h.next_open_at_or_after(from, self.horizon(), &self.rules)
+    }
+
+    /// The bits the `open_now` filter takes, or with `open_for` (minutes) those of the expressions open now
+    /// and still open that many minutes on (no flip within them). Kept per duration for the minute.
+    pub fn filter_bits(&self, open_for: Option<u32>) -> Arc<[bool]> {
+        let Some(minutes) = open_for else {
+            return self.open.clone();
+        };
+        let mut kept = self.open_for.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, bits)) = kept.iter().find(|(m, _)| *m == minutes) {
+            return bits.clone();
+        }
+        let until = self.at + TimeDelta::minutes(i64::from(minutes));
+        let bits: Arc<[bool]> = (0..self.open.len() as u32)
+            .map(|e| self.is_open(e) && self.next_change(e).is_none_or(|c| c >= until))
+            .collect();
+        if kept.len() >= OPEN_FOR_KEPT {
+            kept.remove(0);
+        }
+        kept.push((minutes, bits.clone()));
+        bits
     }
 }
 
@@ -214,7 +387,7 @@ impl HoursTable {
             })
             .collect();
         let table = HoursTable {
-            exprs,
+            exprs: exprs.into(),
             cache: Mutex::new(None),
         };
         (table, of_station)
@@ -233,24 +406,36 @@ impl HoursTable {
             .collect()
     }
 
-    /// Which expressions are open at `at`'s minute; cached for the minute, so that requests neither filter nor
-    /// answer `open_now` by evaluating expressions (the opening_hours crate takes about a microsecond per
-    /// expression, a tenth of a whole nearest query).
+    /// Which expressions are open at `at`'s minute under its calendar; cached for the minute and calendar, so
+    /// that requests neither filter nor answer `open_now` by evaluating expressions (the opening_hours crate
+    /// takes about a microsecond per expression, a tenth of a whole nearest query).
     pub fn open_set(&self, at: &OpenAt) -> Arc<OpenSet> {
-        let minute = at.local();
+        let key = (at.local(), at.rules.generation());
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((when, set)) = cache.as_ref() {
-                if *when == minute {
+                if *when == key {
                     return set.clone();
                 }
             }
         }
         // Evaluated outside the lock: requests for other minutes (clients choose `at`) must not queue here.
-        let states: Vec<Option<bool>> = self.exprs.iter().map(|h| h.try_is_open(minute)).collect();
+        let states: Vec<Option<bool>> = self
+            .exprs
+            .iter()
+            .map(|h| h.state_at(key.0, &at.rules))
+            .collect();
         let open = states.iter().map(|s| *s == Some(true)).collect();
-        let set = Arc::new(OpenSet { states, open });
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((minute, set.clone()));
+        let set = Arc::new(OpenSet {
+            at: key.0,
+            rules: at.rules.clone(),
+            exprs: self.exprs.clone(),
+            next: (0..states.len()).map(|_| OnceLock::new()).collect(),
+            states,
+            open,
+            open_for: Mutex::new(Vec::new()),
+        });
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, set.clone()));
         set
     }
 }

@@ -2,6 +2,7 @@
 //! stored dataset file. One serializer for all of them, so that what is stored, what is served and what an
 //! admin downloads can never drift apart.
 
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
@@ -13,6 +14,8 @@ use crate::geodesy::crs::Crs;
 pub struct Extra {
     /// `Some(v)` in responses (v itself may be unknown: `null`); `None` in the stored file.
     pub open_now: Option<Option<bool>>,
+    /// `Some(v)` in responses: when `open_now` next flips (`null`: never within the horizon, or unknown).
+    pub next_change_at: Option<Option<DateTime<FixedOffset>>>,
     pub distance_m: Option<f64>,
     pub along_m: Option<f64>,
 }
@@ -23,6 +26,23 @@ pub fn round_dm(m: f64) -> f64 {
 }
 
 struct AmenityKeys(Amenities);
+
+/// An instant as RFC 3339 to the second with its offset (`2026-10-08T09:00:00+08:00`): the zone's wall-clock
+/// time is what a rider reads.
+#[derive(Debug, Clone, Copy)]
+struct Rfc3339(DateTime<FixedOffset>);
+
+impl Rfc3339 {
+    fn text(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+}
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
 
 impl Serialize for AmenityKeys {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -57,6 +77,8 @@ struct Properties<'a> {
     phone: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     open_now: Option<Option<bool>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_change_at: Option<Option<Rfc3339>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +115,7 @@ impl<'a> Feature<'a> {
                 opening_hours: s.opening_hours(),
                 phone: s.phone(),
                 open_now: extra.open_now,
+                next_change_at: extra.next_change_at.map(|n| n.map(Rfc3339)),
                 distance_m: extra.distance_m.map(round_dm),
                 along_m: extra.along_m.map(round_dm),
             },
@@ -136,6 +159,13 @@ impl Feature<'_> {
                 Some(false) => b",\"open_now\":false",
                 None => b",\"open_now\":null",
             });
+        }
+        if let Some(next) = p.next_change_at {
+            out.extend_from_slice(b",\"next_change_at\":");
+            match next {
+                Some(t) => write_str(out, &t.text()),
+                None => out.extend_from_slice(b"null"),
+            }
         }
         if let Some(d) = p.distance_m {
             out.extend_from_slice(b",\"distance_m\":");
@@ -309,7 +339,10 @@ mod tests {
             hours in prop::option::of(prop_oneof![Just("24/7"), Just("Mo-Fr 08:00-18:00")]),
             open in prop::option::of(prop::option::of(any::<bool>())),
             distance in prop::option::of(0.0f64..2.0e7), along in prop::option::of(0.0f64..2.0e7),
+            next in prop::option::of(prop::option::of(0i64..4_000_000_000)),
         ) {
+            let east8 = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+            let next_change_at = next.map(|n| n.map(|s| chrono::DateTime::from_timestamp(s, 0).unwrap().with_timezone(&east8)));
             let id = StationId::parse(&format!("x{id_tail}y"));
             prop_assume!(id.is_ok(), "ids reject control characters");
             let id = id.unwrap();
@@ -324,7 +357,7 @@ mod tests {
                 Position::new(lon, lat).unwrap(),
             );
             let crs = if gcj { Crs::Gcj02 } else { Crs::Wgs84 };
-            let f = Feature::new(&s, crs, Extra { open_now: open, distance_m: distance, along_m: along });
+            let f = Feature::new(&s, crs, Extra { open_now: open, next_change_at, distance_m: distance, along_m: along });
             let mut fast = Vec::new();
             f.write_json(&mut fast);
             prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&f).unwrap());

@@ -7,7 +7,7 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, metrics, pages, reports, stations};
+use super::{admin, calendar, metrics, pages, reports, stations};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -40,7 +40,7 @@ fn description() -> String {
     paths(stations::nearest, stations::list, admin::replace, admin::upsert, stations::one, admin::delete,
         stations::along, reports::create, reports::list, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
-        pages::admin),
+        pages::admin, calendar::get, calendar::put),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
