@@ -441,22 +441,5 @@ impl HoursTable {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hours_24_7_is_always_open_and_office_hours_are_not() {
-        assert!(Hours::parse("24/7").unwrap().always_open());
-        assert!(Hours::parse("Mo-Su 00:00-24:00").unwrap().always_open());
-        let office = Hours::parse("Mo-Fr 09:00-18:00").unwrap();
-        assert!(!office.always_open());
-        let wed_1030 = NaiveDateTime::parse_from_str("2026-11-25 10:30", "%Y-%m-%d %H:%M").unwrap();
-        let wed_0300 = NaiveDateTime::parse_from_str("2026-11-25 03:00", "%Y-%m-%d %H:%M").unwrap();
-        let sun_1200 = NaiveDateTime::parse_from_str("2026-11-29 12:00", "%Y-%m-%d %H:%M").unwrap();
-        assert!(office.is_open(wed_1030));
-        assert!(!office.is_open(wed_0300));
-        assert!(!office.is_open(sun_1200));
-        assert!(Hours::parse("Mo-Xx 25:00-99:00").is_err());
-        assert!(Hours::parse("").is_err());
-    }
-}
+#[path = "hours_tests.rs"]
+mod tests;
