@@ -135,6 +135,36 @@ impl Hours {
         self.try_is_open(local).unwrap_or(false)
     }
 
+    /// Whether the expression is open at no instant of the two years from the probe (2026–2027) under `rules`:
+    /// `off`, `Mo-Su off`, or `PH 10:00-12:00` with no holidays: surely a mistake, worth a warning. An
+    /// expression with more rules than the horizon scan takes is not judged (`false`).
+    pub fn never_open(&self, rules: &DayRules) -> bool {
+        if self.always_open {
+            return false;
+        }
+        let Some(probe) =
+            DateTime::from_timestamp(ALWAYS_OPEN_PROBE_SECS, 0).map(|t| t.naive_utc())
+        else {
+            return false;
+        };
+        let oh = self.with_calendar(rules);
+        guarded(|| {
+            if oh.get_expression().rules.len() > ALWAYS_OPEN_MAX_SCAN_RULES {
+                return false;
+            }
+            let end = probe + TimeDelta::days(ALWAYS_OPEN_HORIZON_DAYS);
+            !oh.iter_range(probe, end).any(|r| r.kind == RuleKind::Open)
+        })
+        .unwrap_or(false)
+    }
+
+    /// Whether the expression names the public-holiday selector `PH` (which needs a calendar to mean anything).
+    pub fn uses_public_holidays(&self) -> bool {
+        self.raw
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "PH")
+    }
+
     /// The expression with the calendar's holidays attached, so that `PH` matches on them.
     fn with_calendar(&self, rules: &DayRules) -> OpeningHours {
         self.oh.clone().with_context(rules.context().clone())
