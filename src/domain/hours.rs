@@ -309,12 +309,15 @@ pub const NO_HOURS: u32 = u32::MAX;
 /// Most `open_for` durations whose bits one minute's [`OpenSet`] keeps (clients choose them; the page asks one).
 const OPEN_FOR_KEPT: usize = 8;
 
+/// What an [`OpenSet`] is for: the minute and the calendar generation.
+type SetKey = (NaiveDateTime, u64);
+
 /// The distinct opening-hours expressions of one dataset, by expression id, and the last minute's evaluation
 /// of all of them.
 pub struct HoursTable {
     exprs: Arc<[Arc<Hours>]>,
     /// The last [`HoursTable::open_set`], by minute and calendar generation.
-    cache: Mutex<Option<((NaiveDateTime, u64), Arc<OpenSet>)>>,
+    cache: Mutex<Option<(SetKey, Arc<OpenSet>)>>,
 }
 
 /// Every opening-hours expression evaluated at one minute under one calendar, by expression id; the next
