@@ -91,6 +91,33 @@ struct YearDoc {
     workdays: Vec<String>,
 }
 
+/// A refused calendar: `/problems/invalid-calendar` with every problem (`/problems/unprocessable` when the body
+/// has the wrong shape, without `errors`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"type": "/problems/invalid-calendar", "title": "Unprocessable Entity", "status": 422,
+    "detail": "the calendar has 1 error(s); nothing was changed",
+    "errors": [{"field": "years.2026.workdays[0]", "message": "2026-10-09 is a Fri: a make-up workday (调休上班) must be a Saturday or Sunday"}]})))]
+#[allow(dead_code)] // only read by the OpenAPI derive
+struct CalendarProblem {
+    #[schema(format = "uri-reference")]
+    r#type: String,
+    title: String,
+    status: u16,
+    detail: String,
+    #[schema(required = false)]
+    errors: Vec<IssueDoc>,
+}
+
+/// One problem of a calendar body.
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // only read by the OpenAPI derive
+struct IssueDoc {
+    /// Where: `years.2026`, `years.2026.holidays[3]`, `timezone`.
+    #[schema(examples("years.2026.holidays[3]"))]
+    field: String,
+    message: String,
+}
+
 /// The calendar in force.
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(examples(json!({"timezone": "Asia/Shanghai", "years": {"2026": {"holidays": ["2026-01-01", "2026-01-02", "2026-01-03"], "workdays": ["2026-01-04"]}}})))]
@@ -154,7 +181,8 @@ pub async fn get(State(app): State<AppState>, inm: IfNoneMatch) -> Response {
         (status = 403, response = doc::AdminDisabled),
         (status = 413, response = doc::PayloadTooLarge),
         (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::Unprocessable),
+        (status = 422, description = "The calendar was read but not accepted: `errors` lists every problem. Nothing was changed.",
+            content_type = "application/problem+json", body = CalendarProblem),
         (status = 429, response = doc::TooManyRequests),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
