@@ -110,10 +110,14 @@ impl Snapshot {
         set.state(self.index.hours_id(idx))
     }
 
-    /// Station `idx`'s `next_change_at` in `set` (local time; `None`: unknown or always-open hours, or no
-    /// change within the horizon).
-    pub fn next_change(&self, idx: u32, set: &OpenSet) -> Option<chrono::NaiveDateTime> {
-        set.next_change(self.index.hours_id(idx))
+    /// Station `idx`'s `next_change_at` in `set` (`None`: unknown or always-open hours, or no change within
+    /// the horizon).
+    pub fn next_change_at(
+        &self,
+        idx: u32,
+        set: &OpenSet,
+    ) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+        set.next_change_at(self.index.hours_id(idx))
     }
 
     /// The open bits by expression id that an `open_now` (or `open_for`) filter needs, or `None` without one.

@@ -26,13 +26,12 @@ fn features<'a>(
 ) -> Vec<Feature<'a>> {
     let set = ds.open_set(open);
     rows.map(|(idx, distance_m, along_m)| {
-        let next = ds.next_change(idx, &set).and_then(|t| open.zoned(t));
         Feature::new(
             ds.station(idx),
             crs,
             Extra {
                 open_now: Some(ds.open_now(idx, &set)),
-                next_change_at: Some(next),
+                next_change_at: Some(ds.next_change_at(idx, &set)),
                 distance_m,
                 along_m,
             },

@@ -289,18 +289,22 @@ impl OpenAt {
         &self.rules
     }
 
-    /// A local wall-clock time of the service zone as an instant with its offset (`+08:00` in Beijing). A
-    /// time a DST gap skips (not in Asia/Shanghai) is taken just after the gap.
+    /// A local wall-clock time of the service zone as an instant with its offset (`+08:00` in Beijing).
     pub fn zoned(&self, local: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-        let z = self.tz.from_local_datetime(&local);
-        z.earliest()
-            .or_else(|| {
-                self.tz
-                    .from_local_datetime(&(local + TimeDelta::hours(1)))
-                    .earliest()
-            })
-            .map(|t| t.fixed_offset())
+        zoned(self.tz, local)
     }
+}
+
+/// `local` in `tz` with its offset. A time a DST gap skips (none in Asia/Shanghai) is taken an hour later, past
+/// the gap. Costs a few hundred nanoseconds (chrono-tz searches the zone's transitions): memoise it.
+fn zoned(tz: Tz, local: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(local + TimeDelta::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.fixed_offset())
 }
 
 /// The expression id of a station with unknown hours.
@@ -309,8 +313,8 @@ pub const NO_HOURS: u32 = u32::MAX;
 /// Most `open_for` durations whose bits one minute's [`OpenSet`] keeps (clients choose them; the page asks one).
 const OPEN_FOR_KEPT: usize = 8;
 
-/// What an [`OpenSet`] is for: the minute and the calendar generation.
-type SetKey = (NaiveDateTime, u64);
+/// What an [`OpenSet`] is for: the minute, the calendar generation and the zone.
+type SetKey = (NaiveDateTime, u64, Tz);
 
 /// The distinct opening-hours expressions of one dataset, by expression id, and the last minute's evaluation
 /// of all of them.
@@ -324,13 +328,16 @@ pub struct HoursTable {
 /// changes and `open_for` bits are worked out on first use and kept, so a minute's requests share them.
 pub struct OpenSet {
     at: NaiveDateTime,
+    tz: Tz,
     rules: Arc<DayRules>,
     exprs: Arc<[Arc<Hours>]>,
     /// `None` where the expression cannot say (the `open_now: null` of a response).
     states: Vec<Option<bool>>,
     /// `states[e] == Some(true)`: what the `open_now` filter and the index take.
     open: Arc<[bool]>,
-    next: Vec<OnceLock<Option<NaiveDateTime>>>,
+    /// Each expression's next change with the zone's offset: zoning costs more than a whole nearest query's
+    /// index walk, so a minute's requests share it.
+    next: Vec<OnceLock<Option<DateTime<FixedOffset>>>>,
     /// `(minutes, bits)` for the `open_for` durations asked this minute, newest last.
     open_for: Mutex<Vec<(u32, Arc<[bool]>)>>,
 }
@@ -360,11 +367,19 @@ impl OpenSet {
     /// When `open_now` of expression `expr` next flips, within the horizon (local time); `None` for unknown
     /// hours, hours open at all times, or no flip within 8 days. Worked out once per minute and expression.
     pub fn next_change(&self, expr: u32) -> Option<NaiveDateTime> {
+        self.next_change_at(expr).map(|t| t.naive_local())
+    }
+
+    /// [`OpenSet::next_change`] with the zone's offset: the `next_change_at` of a response.
+    pub fn next_change_at(&self, expr: u32) -> Option<DateTime<FixedOffset>> {
         let (h, cell) = (
             self.exprs.get(expr as usize)?,
             self.next.get(expr as usize)?,
         );
-        *cell.get_or_init(|| h.next_change(self.at, self.horizon(), &self.rules))
+        *cell.get_or_init(|| {
+            let local = h.next_change(self.at, self.horizon(), &self.rules)?;
+            zoned(self.tz, local)
+        })
     }
 
     /// The first open moment at or after `from` (not past the horizon): for a station closed until a date.
@@ -443,7 +458,7 @@ impl HoursTable {
     /// that requests neither filter nor answer `open_now` by evaluating expressions (the opening_hours crate
     /// takes about a microsecond per expression, a tenth of a whole nearest query).
     pub fn open_set(&self, at: &OpenAt) -> Arc<OpenSet> {
-        let key = (at.local(), at.rules.generation());
+        let key = (at.local(), at.rules.generation(), at.tz);
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((when, set)) = cache.as_ref() {
@@ -461,6 +476,7 @@ impl HoursTable {
         let open = states.iter().map(|s| *s == Some(true)).collect();
         let set = Arc::new(OpenSet {
             at: key.0,
+            tz: at.tz,
             rules: at.rules.clone(),
             exprs: self.exprs.clone(),
             next: (0..states.len()).map(|_| OnceLock::new()).collect(),

@@ -2,7 +2,7 @@
 //! stored dataset file. One serializer for all of them, so that what is stored, what is served and what an
 //! admin downloads can never drift apart.
 
-use chrono::{DateTime, FixedOffset, SecondsFormat};
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
@@ -33,14 +33,48 @@ struct AmenityKeys(Amenities);
 struct Rfc3339(DateTime<FixedOffset>);
 
 impl Rfc3339 {
-    fn text(&self) -> String {
-        self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
+    /// Appends the text, digit by digit for the usual years and whole-minute offsets (chrono's formatter
+    /// costs more than the rest of a feature), through chrono otherwise.
+    fn write(&self, out: &mut Vec<u8>) {
+        let t = self.0.naive_local();
+        let off = self.0.offset().local_minus_utc();
+        if !(0..=9999).contains(&t.year()) || off % 60 != 0 {
+            out.extend_from_slice(
+                self.0
+                    .to_rfc3339_opts(SecondsFormat::Secs, false)
+                    .as_bytes(),
+            );
+            return;
+        }
+        let two = |out: &mut Vec<u8>, n: u32| {
+            out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8])
+        };
+        let y = t.year() as u32;
+        two(out, y / 100);
+        two(out, y % 100);
+        out.push(b'-');
+        two(out, t.month());
+        out.push(b'-');
+        two(out, t.day());
+        out.push(b'T');
+        two(out, t.hour());
+        out.push(b':');
+        two(out, t.minute());
+        out.push(b':');
+        two(out, t.second());
+        out.push(if off < 0 { b'-' } else { b'+' });
+        let m = off.unsigned_abs() / 60;
+        two(out, m / 60);
+        out.push(b':');
+        two(out, m % 60);
     }
 }
 
 impl Serialize for Rfc3339 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text())
+        let mut buf = Vec::with_capacity(25);
+        self.write(&mut buf);
+        s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
     }
 }
 
@@ -163,7 +197,11 @@ impl Feature<'_> {
         if let Some(next) = p.next_change_at {
             out.extend_from_slice(b",\"next_change_at\":");
             match next {
-                Some(t) => write_str(out, &t.text()),
+                Some(t) => {
+                    out.push(b'"');
+                    t.write(out);
+                    out.push(b'"');
+                }
                 None => out.extend_from_slice(b"null"),
             }
         }
@@ -339,10 +377,16 @@ mod tests {
             hours in prop::option::of(prop_oneof![Just("24/7"), Just("Mo-Fr 08:00-18:00")]),
             open in prop::option::of(prop::option::of(any::<bool>())),
             distance in prop::option::of(0.0f64..2.0e7), along in prop::option::of(0.0f64..2.0e7),
-            next in prop::option::of(prop::option::of(0i64..4_000_000_000)),
+            next in prop::option::of(prop::option::of(-70_000_000_000i64..300_000_000_000)),
+            offset_min in prop_oneof![Just(480), -720i32..=840],
         ) {
-            let east8 = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
-            let next_change_at = next.map(|n| n.map(|s| chrono::DateTime::from_timestamp(s, 0).unwrap().with_timezone(&east8)));
+            let zone = chrono::FixedOffset::east_opt(offset_min * 60).unwrap();
+            let next_change_at = next.map(|n| n.map(|s| chrono::DateTime::from_timestamp(s, 0).unwrap().with_timezone(&zone)));
+            if let Some(Some(t)) = next_change_at {
+                let mut text = Vec::new();
+                Rfc3339(t).write(&mut text);
+                prop_assert_eq!(String::from_utf8(text).unwrap(), t.to_rfc3339_opts(SecondsFormat::Secs, false));
+            }
             let id = StationId::parse(&format!("x{id_tail}y"));
             prop_assume!(id.is_ok(), "ids reject control characters");
             let id = id.unwrap();
