@@ -1,6 +1,10 @@
 //! Opening hours: the only home of "open now". An expression is parsed once per dataset, evaluated at most
-//! once per minute for all stations that share it ([`HoursTable::open_set`]), and the index only ever sees the
-//! resulting open bits, never an [`Hours`].
+//! once per minute and calendar for all stations that share it ([`HoursTable::open_set`]), and the index only
+//! ever sees the resulting open bits, never an [`Hours`].
+//!
+//! The calendar ([`DayRules`]) makes `PH` match on statutory holidays and evaluates a make-up workday with
+//! Monday's rules. "Open now", the next change and `open_for` all come from one definition ([`Hours::state_at`]),
+//! so they cannot disagree (a property test scans minute by minute to hold them to it).
 
 use std::collections::HashMap;
 use std::str::FromStr;
