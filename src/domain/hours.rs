@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -343,7 +343,7 @@ pub struct OpenSet {
     /// index walk, so a minute's requests share it.
     next: Vec<OnceLock<Option<DateTime<FixedOffset>>>>,
     /// `(minutes, bits)` for the `open_for` durations asked this minute, newest last.
-    open_for: Mutex<Vec<(u32, Arc<[bool]>)>>,
+    open_for: RwLock<Vec<(u32, Arc<[bool]>)>>,
 }
 
 impl OpenSet {
@@ -404,9 +404,18 @@ impl OpenSet {
         let Some(minutes) = open_for else {
             return self.open.clone();
         };
-        let mut kept = self.open_for.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, bits)) = kept.iter().find(|(m, _)| *m == minutes) {
-            return bits.clone();
+        let find = |kept: &[(u32, Arc<[bool]>)]| {
+            kept.iter()
+                .find(|(m, _)| *m == minutes)
+                .map(|(_, bits)| bits.clone())
+        };
+        // Read-locked: every request of the minute with this duration only reads.
+        if let Some(bits) = find(&self.open_for.read().unwrap_or_else(|p| p.into_inner())) {
+            return bits;
+        }
+        let mut kept = self.open_for.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(bits) = find(&kept) {
+            return bits;
         }
         let until = self.at + TimeDelta::minutes(i64::from(minutes));
         let bits: Arc<[bool]> = (0..self.open.len() as u32)
@@ -486,7 +495,7 @@ impl HoursTable {
             next: (0..states.len()).map(|_| OnceLock::new()).collect(),
             states,
             open,
-            open_for: Mutex::new(Vec::new()),
+            open_for: RwLock::new(Vec::new()),
         });
         *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, set.clone()));
         set
