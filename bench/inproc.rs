@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use yizhan::domain::{Amenities, Amenity};
-use yizhan::domain::{Filter, OpenAt};
+use yizhan::domain::{Calendar, DayRules, Filter, OpenAt};
 use yizhan::geodesy::crs::Crs;
 use yizhan::import::{self, Format};
 use yizhan::overlay::StateView;
@@ -85,12 +85,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..Filter::default()
             },
         ),
+        (
+            "nearest10_open_for30",
+            Filter {
+                open_now: true,
+                open_for: Some(30),
+                ..Filter::default()
+            },
+        ),
     ];
     let now = chrono::Utc::now();
+    let calendar = std::sync::Arc::new(DayRules::new(Calendar::builtin()));
     for (label, filter) in cases {
         // One warm-up pass, then one timed query per point, as a client would send them.
         for &(lon, lat) in &pts {
-            let open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
+            let open = OpenAt::new(now, chrono_tz::Asia::Shanghai, calendar.clone());
             std::hint::black_box(ds.nearest(
                 (lon, lat),
                 10,
@@ -104,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|&(lon, lat)| {
                 let t = Instant::now();
-                let open = OpenAt::new(now, chrono_tz::Asia::Shanghai);
+                let open = OpenAt::new(now, chrono_tz::Asia::Shanghai, calendar.clone());
                 std::hint::black_box(ds.nearest(
                     (lon, lat),
                     10,

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::{AdminToken, App, AppState, Confirm, Metrics, Pool, ReportLimiter, Reports};
+use crate::api::{
+    AdminToken, App, AppState, Calendars, Confirm, Metrics, Pool, ReportLimiter, Reports,
+};
 use crate::live::Live;
 use crate::settings::Settings;
 use crate::store::reports::ReportLog;
@@ -21,6 +23,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let reports = ReportLog::open(&settings.data_dir).context("loading the problem reports")?;
     let secret = ConfirmSecret::load_or_create(&settings.data_dir)
         .context("loading the confirmation-link secret")?;
+    let calendar = Calendars::open(&settings.data_dir).context("loading the holiday calendar")?;
     let admin = AdminToken::new(settings.admin_token.as_deref());
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
@@ -40,6 +43,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             settings.limits.downloads.max(1),
         )),
         confirm: Confirm::new(secret),
+        calendar: Arc::new(calendar),
         settings: Arc::new(settings),
     }))
 }

@@ -10,7 +10,15 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<bool> {
     let bytes = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let format = Format::from_path(&args.file);
-    let result = import::parse(&bytes, format, args.crs, &HashMap::new());
+    let mut result = import::parse(&bytes, format, args.crs, &HashMap::new());
+    if let Ok(p) = &mut result {
+        // The service's default zone: the calendar's days are days in Beijing.
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        p.warnings
+            .extend(import::hours_warnings(&p.stations, today));
+    }
     let ok = result.is_ok();
     if args.json {
         let body = match &result {

@@ -111,14 +111,44 @@ impl Snapshot {
         set.state(self.index.hours_id(idx))
     }
 
-    /// The open set an `open_now` filter needs, or `None` without one.
-    fn open_filter(&self, filter: &Filter, at: &OpenAt) -> Option<Arc<OpenSet>> {
-        filter.open_now.then(|| self.open_set(at))
+    /// Station `idx`'s `next_change_at` in `set` (`None`: unknown or always-open hours, or no change within
+    /// the horizon).
+    pub fn next_change_at(
+        &self,
+        idx: u32,
+        set: &OpenSet,
+    ) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+        set.next_change_at(self.index.hours_id(idx))
     }
 
-    /// Whether station `idx` passes `filter`; `set` must be given when the filter asks for `open_now`.
-    fn admits(&self, filter: &Filter, idx: u32, set: Option<&OpenSet>, more: &More) -> bool {
-        let open = || set.is_some_and(|s| s.is_open(self.index.hours_id(idx)));
+    /// The first moment at or after local time `from` at which station `idx` is open by its hours, within the
+    /// horizon of `set` (what ends a closure on its `reopens_on`).
+    pub fn next_open_at_or_after(
+        &self,
+        idx: u32,
+        set: &OpenSet,
+        from: chrono::NaiveDateTime,
+    ) -> Option<chrono::NaiveDateTime> {
+        match self.index.hours_id(idx) {
+            crate::domain::NO_HOURS => None,
+            expr => set.next_open_at_or_after(expr, from),
+        }
+    }
+
+    /// The open bits by expression id that an `open_now` (or `open_for`) filter needs, or `None` without one.
+    fn open_filter(&self, filter: &Filter, at: &OpenAt) -> Option<Arc<[bool]>> {
+        filter
+            .wants_open()
+            .then(|| self.open_set(at).filter_bits(filter.open_for))
+    }
+
+    /// Whether station `idx` passes `filter`; `bits` must be given when the filter asks for `open_now`.
+    fn admits(&self, filter: &Filter, idx: u32, bits: Option<&[bool]>, more: &More) -> bool {
+        let open = || {
+            bits.and_then(|b| b.get(self.index.hours_id(idx) as usize))
+                .copied()
+                .unwrap_or(false)
+        };
         filter.admits(self.station(idx), open) && more.admits(idx)
     }
 
@@ -140,7 +170,7 @@ impl Snapshot {
             required: filter.required,
         };
         let set = self.open_filter(filter, at);
-        let bits = set.as_deref().map(OpenSet::bits);
+        let bits = set.as_deref();
         let more = More::new(filter, at, states);
         // The index answers amenities and `open_now` from its own leaves; only a text filter needs the
         // station itself (loading it is a cache miss per candidate), and closures and confirmations the state.
@@ -211,7 +241,7 @@ struct More<'a> {
 
 impl<'a> More<'a> {
     fn new(filter: &Filter, at: &OpenAt, states: &'a StateView) -> More<'a> {
-        let closed = if filter.open_now {
+        let closed = if filter.wants_open() {
             states.closed_on(at.local().date())
         } else {
             Vec::new()
@@ -296,7 +326,7 @@ mod tests {
             let at = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(hour, 17, 0).unwrap().and_utc();
             let tz = chrono_tz::Asia::Shanghai;
             let filter = Filter { required: Amenities::from_bits(bits), open_now: true, ..Filter::default() };
-            let got: Vec<u32> = ds.nearest((lon, lat), k, None, &filter, &OpenAt::new(at, tz), &StateView::default()).iter().map(|h| h.idx).collect();
+            let got: Vec<u32> = ds.nearest((lon, lat), k, None, &filter, &OpenAt::new(at, tz, crate::domain::DayRules::none()), &StateView::default()).iter().map(|h| h.idx).collect();
             let local = at.with_timezone(&tz).naive_local();
             let mut want: Vec<(f64, u32)> = ds.stations().iter().enumerate()
                 .filter(|(_, s)| s.amenities.has_all(filter.required) && s.hours.as_ref().and_then(|h| h.try_is_open(local)) == Some(true))

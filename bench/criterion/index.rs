@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Samplin
 use yizhan::domain::{
     Amenities, Amenity, HostType, Hours, Kind, Position, Station, StationId, Texts,
 };
-use yizhan::domain::{Filter, OpenAt};
+use yizhan::domain::{DayRules, Filter, OpenAt};
 use yizhan::geodesy::sphere::haversine_m;
 use yizhan::index::{BBox, Route};
 use yizhan::overlay::StateView;
@@ -219,7 +219,11 @@ fn brute_bbox(st: &[Station], b: &BBox) -> Vec<u32> {
 }
 
 fn open_at() -> OpenAt {
-    OpenAt::new(chrono::Utc::now(), chrono_tz::Asia::Shanghai)
+    OpenAt::new(
+        chrono::Utc::now(),
+        chrono_tz::Asia::Shanghai,
+        DayRules::none(),
+    )
 }
 
 fn filter(bits: u16) -> Filter {

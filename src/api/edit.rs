@@ -134,7 +134,11 @@ pub async fn patch(
         }
     }
     result?;
-    let at = crate::domain::OpenAt::new(chrono::Utc::now(), app.settings.timezone);
+    let at = crate::domain::OpenAt::new(
+        chrono::Utc::now(),
+        app.settings.timezone,
+        app.calendar.rules(),
+    );
     let r = super::stations::one_now(&app, &id, crate::geodesy::crs::Crs::Wgs84, &at, None)?;
     Ok(super::respond::private(r))
 }

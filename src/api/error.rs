@@ -34,6 +34,9 @@ pub enum ApiError {
     Invalid(Vec<RowError>),
     #[error("{0}")]
     Unprocessable(String),
+    /// A calendar PUT with bad years or dates: 422 listing every problem; nothing changed.
+    #[error("the calendar has {} error(s); nothing was changed", .0.len())]
+    InvalidCalendar(Vec<crate::domain::calendar::CalendarIssue>),
     #[error("too many requests; retry after {retry_after} s")]
     TooManyRequests { retry_after: u64 },
     /// A daily cap (reports per station or in all) is reached: 429 with Retry-After and what the cap is.
@@ -75,7 +78,9 @@ impl ApiError {
             ApiError::AdminDisabled | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Invalid(_) | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::Unprocessable(_) | ApiError::InvalidCalendar(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::TooManyRequests { .. } | ApiError::Capped { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -101,6 +106,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             ApiError::Invalid(_) => "/problems/invalid-stations",
             ApiError::Unprocessable(_) => "/problems/unprocessable",
+            ApiError::InvalidCalendar(_) => "/problems/invalid-calendar",
             ApiError::TooManyRequests { .. } => "/problems/rate-limited",
             ApiError::Capped { .. } => "/problems/daily-cap",
             ApiError::ReportLogFull(_) => "/problems/report-log-full",
@@ -170,6 +176,7 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::BadParam { param, .. } => body["parameter"] = json!(param),
             ApiError::Invalid(errors) => body["errors"] = json!(errors),
+            ApiError::InvalidCalendar(errors) => body["errors"] = json!(errors),
             _ => {}
         }
         let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();

@@ -56,6 +56,10 @@ pub struct FilterParams {
     /// excluded.
     #[param(inline, value_type = Option<super::openapi::Off>)]
     open_now: Option<bool>,
+    /// Only stations open now **and** still open for at least this many minutes (营业至少 N 分钟), holidays and
+    /// make-up workdays included (see /api/v1/calendar). Implies `open_now=true`.
+    #[param(minimum = 1, maximum = 1440, example = 30)]
+    open_for: Option<u32>,
     /// The instant at which `open_now` is evaluated (RFC 3339, any offset), instead of the request time. Hours are
     /// read in the server's time zone (`timezone` in /api/v1/config).
     #[param(format = DateTime, example = "2026-11-25T10:30:00+08:00")]
@@ -92,11 +96,15 @@ pub struct Filtered {
 }
 
 impl Filtered {
-    fn parse(p: &Params, tz: chrono_tz::Tz) -> ApiResult<Filtered> {
+    fn parse(p: &Params, app: &AppState) -> ApiResult<Filtered> {
         let required = p.amenities()?;
-        let open_now = p.bool("open_now")?;
+        let open_for = match p.usize_in("open_for", 1, MAX_OPEN_FOR, 0)? {
+            0 => None,
+            n => Some(n as u32),
+        };
+        let open_now = p.bool("open_now")? || open_for.is_some();
+        let at = open_at(p, app)?;
         let instant = p.at()?;
-        let at = OpenAt::new(instant, tz);
         let text = p.text()?;
         let verified_since = match p.get("verified_within_days") {
             None => None,
@@ -109,6 +117,7 @@ impl Filtered {
             filter: Filter {
                 required,
                 open_now,
+                open_for,
                 text,
                 verified_since,
             },
@@ -120,13 +129,33 @@ impl Filtered {
 /// Largest `verified_within_days`: ten years.
 pub const MAX_VERIFIED_DAYS: usize = 3650;
 
+/// The minute asked (`at`, or now) with the calendar in force: read per request, so a calendar PUT counts from
+/// the next request on.
+fn open_at(p: &Params, app: &AppState) -> ApiResult<OpenAt> {
+    Ok(OpenAt::new(
+        p.at()?,
+        app.settings.timezone,
+        app.calendar.rules(),
+    ))
+}
+
+/// Longest `open_for`, in minutes: a day.
+pub const MAX_OPEN_FOR: usize = 1440;
+
 /// The parameters of [`Filtered`], shared by nearest, along and the list.
-const FILTER_PARAMS: [&str; 5] = ["amenities", "open_now", "at", "q", "verified_within_days"];
+const FILTER_PARAMS: [&str; 6] = [
+    "amenities",
+    "open_now",
+    "open_for",
+    "at",
+    "q",
+    "verified_within_days",
+];
 
 /// Every parameter each read knows; any other is a 400 naming it.
-pub const NEAREST_PARAMS: [&str; 10] = concat_params(["crs", "lat", "lon", "k", "max_distance_m"]);
-pub const ALONG_PARAMS: [&str; 9] = concat_params(["crs", "path", "max_distance_m", "limit"]);
-pub const LIST_PARAMS: [&str; 9] = concat_params(["crs", "bbox", "limit", "offset"]);
+pub const NEAREST_PARAMS: [&str; 11] = concat_params(["crs", "lat", "lon", "k", "max_distance_m"]);
+pub const ALONG_PARAMS: [&str; 10] = concat_params(["crs", "path", "max_distance_m", "limit"]);
+pub const LIST_PARAMS: [&str; 10] = concat_params(["crs", "bbox", "limit", "offset"]);
 pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
 
 /// `own` followed by [`FILTER_PARAMS`].
@@ -185,7 +214,7 @@ query_extractor!(NearestQuery, NEAREST_PARAMS, |p: &Params,
         lon: p.required_f64("lon", -180.0, 180.0)?,
         k: p.usize_in("k", 1, MAX_K, DEFAULT_K)?,
         max_distance_m: p.positive_f64("max_distance_m", f64::MAX)?,
-        filtered: Filtered::parse(p, app.settings.timezone)?,
+        filtered: Filtered::parse(p, app)?,
     })
 });
 
@@ -209,7 +238,7 @@ query_extractor!(AlongQuery, ALONG_PARAMS, |p: &Params,
             .positive_f64("max_distance_m", MAX_ALONG_DISTANCE_M)?
             .unwrap_or(DEFAULT_ALONG_DISTANCE_M),
         limit: p.usize_in("limit", 1, MAX_ALONG_LIMIT, DEFAULT_ALONG_LIMIT)?,
-        filtered: Filtered::parse(p, app.settings.timezone)?,
+        filtered: Filtered::parse(p, app)?,
     })
 });
 
@@ -231,7 +260,7 @@ query_extractor!(ListQuery, LIST_PARAMS, |p: &Params,
         bbox: p.bbox(crs)?,
         limit: p.usize_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?,
         offset: p.usize_in("offset", 0, usize::MAX, 0)?,
-        filtered: Filtered::parse(p, app.settings.timezone)?,
+        filtered: Filtered::parse(p, app)?,
     })
 });
 
@@ -246,7 +275,7 @@ query_extractor!(OneQuery, ONE_PARAMS, |p: &Params,
  -> ApiResult<OneQuery> {
     Ok(OneQuery {
         crs: p.crs()?,
-        at: OpenAt::new(p.at()?, app.settings.timezone),
+        at: open_at(p, app)?,
     })
 });
 

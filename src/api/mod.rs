@@ -2,6 +2,7 @@
 //! snapshot, live and import modules.
 
 mod admin;
+mod calendar;
 mod cases;
 mod confirm;
 mod edit;
@@ -38,6 +39,7 @@ use tower_http::trace::TraceLayer;
 use crate::live::Live;
 use crate::settings::Settings;
 pub use admin::AdminToken;
+pub use calendar::Calendars;
 pub use confirm::Confirm;
 use error::ApiError;
 pub use guard::Pool;
@@ -76,6 +78,8 @@ pub struct App {
     pub downloads: Arc<tokio::sync::Semaphore>,
     /// The hosts' confirmation links: the secret and the per-station quota.
     pub confirm: Confirm,
+    /// The holiday calendar in force (every read's `open_now` takes it).
+    pub calendar: Arc<Calendars>,
 }
 
 /// Every route the router serves, as `(method, path template)`: the OpenAPI test checks the spec against it
@@ -98,6 +102,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/dataset/versions"),
     ("POST", "/api/v1/dataset/rollback"),
     ("GET", "/api/v1/config"),
+    ("GET", "/api/v1/calendar"),
+    ("PUT", "/api/v1/calendar"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
@@ -211,6 +217,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/dataset/versions", get(admin::versions))
         .route("/api/v1/dataset/rollback", post(admin::rollback))
         .route("/api/v1/config", get(config))
+        .route("/api/v1/calendar", get(calendar::get).put(calendar::put))
         .route("/healthz", get(stations::healthz))
         .route("/metrics", get(metrics::endpoint))
         .route("/openapi.json", get(openapi::endpoint))

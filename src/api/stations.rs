@@ -37,17 +37,19 @@ impl<'a> Shown<'a> {
     }
 
     /// The ETag of a read that shows state: the dataset version alone while no station has any state or open
-    /// report (as in v1), else the version with a digest of both and of the minute the hours are read at, so
-    /// that a change to any of them (a closure, a confirmation, a report, the clock) is never answered 304.
+    /// report and the calendar is the built-in one (as in v1), else the version with a digest of all three and
+    /// of the minute the hours are read at, so that a change to any of them (a closure, a confirmation, a
+    /// report, a calendar PUT, the clock) is never answered 304.
     fn tag(&self, at: &OpenAt) -> String {
         let version = self.cur.snapshot.version();
         let reports = self.counts.digest();
         let states = self.cur.states.digest();
-        if states == 0 && reports == 0 {
+        let calendar = at.rules().digest();
+        if states == 0 && reports == 0 && calendar == crate::domain::DayRules::builtin_digest() {
             return version.to_owned();
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (states, reports, at.local()).hash(&mut h);
+        (states, reports, at.local(), calendar).hash(&mut h);
         format!("{version}-{:016x}", h.finish())
     }
 
@@ -78,16 +80,24 @@ impl<'a> Shown<'a> {
                 verified_at: st.and_then(|st| st.verified_at),
                 open_reports: Some(self.counts.get(s.id())),
             };
-            let open_now = if closed {
-                Some(false)
+            let (open_now, next_change_at) = if closed {
+                // Closed until `reopens_on` (00:00): the next change is the first open moment from then on.
+                let reopens = st
+                    .and_then(|st| st.reopens_on)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0));
+                let next = reopens
+                    .and_then(|from| ds.next_open_at_or_after(idx, &set, from))
+                    .and_then(|t| open.zoned(t));
+                (Some(false), next)
             } else {
-                ds.open_now(idx, &set)
+                (ds.open_now(idx, &set), ds.next_change_at(idx, &set))
             };
             Feature::new(
                 s,
                 crs,
                 Extra {
                     open_now: Some(open_now),
+                    next_change_at: Some(next_change_at),
                     distance_m,
                     along_m,
                     state: Some(state),

@@ -1,14 +1,20 @@
 //! Opening hours: the only home of "open now". An expression is parsed once per dataset, evaluated at most
-//! once per minute for all stations that share it ([`HoursTable::open_set`]), and the index only ever sees the
-//! resulting open bits, never an [`Hours`].
+//! once per minute and calendar for all stations that share it ([`HoursTable::open_set`]), and the index only
+//! ever sees the resulting open bits, never an [`Hours`].
+//!
+//! The calendar ([`DayRules`]) makes `PH` match on statutory holidays and evaluates a make-up workday with
+//! Monday's rules. "Open now", the next change and `open_for` all come from one definition ([`Hours::state_at`]),
+//! so they cannot disagree (a property test scans minute by minute to hold them to it).
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use opening_hours::OpeningHours;
+use opening_hours::{OpeningHours, RuleKind};
+
+use super::calendar::DayRules;
 
 /// A parsed OpenStreetMap `opening_hours` value.
 #[derive(Debug, Clone)]
@@ -119,7 +125,8 @@ impl Hours {
     }
     /// Open at this local (wall-clock) time: `Some(true)` open, `Some(false)` closed or an `unknown` rule, `None`
     /// when the evaluator fails on this expression at this instant (then nobody knows). A constant expression
-    /// (`24/7`) is open even outside the years 1900–9999 that the library evaluates.
+    /// (`24/7`) is open even outside the years 1900–9999 that the library evaluates. No holidays: see
+    /// [`Hours::state_at`] for the calendar's.
     pub fn try_is_open(&self, local: NaiveDateTime) -> Option<bool> {
         if self.constant_open {
             return Some(true);
@@ -131,50 +138,212 @@ impl Hours {
     pub fn is_open(&self, local: NaiveDateTime) -> bool {
         self.try_is_open(local).unwrap_or(false)
     }
+
+    /// Whether the expression is open at no instant of the two years from the probe (2026–2027) under `rules`:
+    /// `off`, `Mo-Su off`, or `PH 10:00-12:00` with no holidays: surely a mistake, worth a warning. An
+    /// expression with more rules than the horizon scan takes is not judged (`false`).
+    pub fn never_open(&self, rules: &DayRules) -> bool {
+        if self.always_open {
+            return false;
+        }
+        let Some(probe) =
+            DateTime::from_timestamp(ALWAYS_OPEN_PROBE_SECS, 0).map(|t| t.naive_utc())
+        else {
+            return false;
+        };
+        let oh = self.with_calendar(rules);
+        guarded(|| {
+            if oh.get_expression().rules.len() > ALWAYS_OPEN_MAX_SCAN_RULES {
+                return false;
+            }
+            let end = probe + TimeDelta::days(ALWAYS_OPEN_HORIZON_DAYS);
+            !oh.iter_range(probe, end).any(|r| r.kind == RuleKind::Open)
+        })
+        .unwrap_or(false)
+    }
+
+    /// Whether the expression names the public-holiday selector `PH` (which needs a calendar to mean anything).
+    pub fn uses_public_holidays(&self) -> bool {
+        self.raw
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "PH")
+    }
+
+    /// The expression with the calendar's holidays attached, so that `PH` matches on them.
+    fn with_calendar(&self, rules: &DayRules) -> OpeningHours {
+        self.oh.clone().with_context(rules.context().clone())
+    }
+
+    /// Like [`Hours::try_is_open`], under a calendar: `PH` matches on its holidays, and a make-up workday is
+    /// evaluated at the same wall-clock time on the Monday whose rules it takes ([`DayRules::rules_day`]).
+    pub fn state_at(&self, local: NaiveDateTime, rules: &DayRules) -> Option<bool> {
+        if self.constant_open {
+            return Some(true);
+        }
+        let oh = self.with_calendar(rules);
+        let t = rules.rules_day(local.date()).and_time(local.time());
+        guarded(|| oh.is_open(t))
+    }
+
+    /// The first moment after `from` and at most `last` at which [`Hours::state_at`]'s "open" flips, or `None`
+    /// (no flip by `last`, open at all times, or the evaluator fails). Asks the library for the state
+    /// intervals rather than scanning minutes: one pass over the stretches of ordinary days, and one per
+    /// make-up workday, evaluated on its Monday and shifted back.
+    pub fn next_change(
+        &self,
+        from: NaiveDateTime,
+        last: NaiveDateTime,
+        rules: &DayRules,
+    ) -> Option<NaiveDateTime> {
+        if self.constant_open {
+            return None;
+        }
+        let open = self.state_at(from, rules)?;
+        let oh = self.with_calendar(rules);
+        guarded(|| first_flip(&oh, open, from, last, rules)).flatten()
+    }
+
+    /// The first moment at or after `from` (and at most `last`) at which the expression is open: `from` itself
+    /// if open then. What a caller needs to combine the hours with a closure ("closed until D": ask from D 00:00).
+    pub fn next_open_at_or_after(
+        &self,
+        from: NaiveDateTime,
+        last: NaiveDateTime,
+        rules: &DayRules,
+    ) -> Option<NaiveDateTime> {
+        match self.state_at(from, rules)? {
+            true => Some(from),
+            false => self.next_change(from, last, rules),
+        }
+    }
 }
 
-/// The minute at which `open_now` is asked, as local wall-clock time in the service's time zone.
+/// The walk behind [`Hours::next_change`]: `open` is the state at `from`.
+fn first_flip(
+    oh: &OpeningHours,
+    open: bool,
+    from: NaiveDateTime,
+    last: NaiveDateTime,
+    rules: &DayRules,
+) -> Option<NaiveDateTime> {
+    let mut t = from;
+    while t <= last {
+        let day = t.date();
+        let next_day = day.succ_opt()?.and_time(NaiveTime::MIN);
+        // The stretch evaluated in one go: one make-up workday, or the ordinary days up to the next one.
+        let (rules_day, stretch_end) = if rules.is_workday(day) {
+            (rules.rules_day(day), next_day)
+        } else {
+            let mut end = next_day;
+            while end <= last && !rules.is_workday(end.date()) {
+                end = end.date().succ_opt()?.and_time(NaiveTime::MIN);
+            }
+            (day, end)
+        };
+        let shift = rules_day - day;
+        // Past `last` by a minute, so that a flip exactly at `last` is seen.
+        let end = stretch_end.min(last + TimeDelta::minutes(1));
+        for r in oh.iter_range(t + shift, end + shift) {
+            let at = (r.range.start - shift).max(t);
+            if at > last {
+                return None;
+            }
+            if (r.kind == RuleKind::Open) != open && at > from {
+                return Some(at);
+            }
+        }
+        t = stretch_end;
+    }
+    None
+}
+
+/// The minute at which `open_now` is asked, as local wall-clock time in the service's time zone, and the
+/// calendar in force for the request.
 ///
 /// Truncated to the minute: opening_hours has minute resolution, and it lets every request in the same minute
-/// share one evaluation of all expressions (see [`HoursTable::open_set`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// share one evaluation of all expressions (see [`HoursTable::open_set`]). The calendar travels with the
+/// minute because an admin may replace it at any time: the next request must see the new one.
+#[derive(Debug, Clone)]
 pub struct OpenAt {
     local: NaiveDateTime,
+    tz: Tz,
+    rules: Arc<DayRules>,
 }
 
+/// How far ahead `next_change_at` looks (the contract's "at most 8 days").
+pub const NEXT_CHANGE_HORIZON: TimeDelta = TimeDelta::days(8);
+
 impl OpenAt {
-    pub fn new(at: DateTime<Utc>, tz: Tz) -> Self {
+    pub fn new(at: DateTime<Utc>, tz: Tz, rules: Arc<DayRules>) -> Self {
         let local = at.with_timezone(&tz).naive_local();
         OpenAt {
             local: local
                 .with_second(0)
                 .and_then(|t| t.with_nanosecond(0))
                 .unwrap_or(local),
+            tz,
+            rules,
         }
     }
 
     pub fn local(&self) -> NaiveDateTime {
         self.local
     }
+    pub fn rules(&self) -> &Arc<DayRules> {
+        &self.rules
+    }
+
+    /// A local wall-clock time of the service zone as an instant with its offset (`+08:00` in Beijing).
+    pub fn zoned(&self, local: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        zoned(self.tz, local)
+    }
+}
+
+/// `local` in `tz` with its offset. A time a DST gap skips (none in Asia/Shanghai) is taken an hour later, past
+/// the gap. Costs a few hundred nanoseconds (chrono-tz searches the zone's transitions): memoise it.
+fn zoned(tz: Tz, local: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(local + TimeDelta::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.fixed_offset())
 }
 
 /// The expression id of a station with unknown hours.
 pub const NO_HOURS: u32 = u32::MAX;
 
+/// Most `open_for` durations whose bits one minute's [`OpenSet`] keeps (clients choose them; the page asks one).
+const OPEN_FOR_KEPT: usize = 8;
+
+/// What an [`OpenSet`] is for: the minute, the calendar generation and the zone.
+type SetKey = (NaiveDateTime, u64, Tz);
+
 /// The distinct opening-hours expressions of one dataset, by expression id, and the last minute's evaluation
 /// of all of them.
 pub struct HoursTable {
-    exprs: Vec<Arc<Hours>>,
-    /// The last minute's [`HoursTable::open_set`].
-    cache: Mutex<Option<(NaiveDateTime, Arc<OpenSet>)>>,
+    exprs: Arc<[Arc<Hours>]>,
+    /// The last [`HoursTable::open_set`], by minute and calendar generation.
+    cache: Mutex<Option<(SetKey, Arc<OpenSet>)>>,
 }
 
-/// Every opening-hours expression evaluated at one minute, by expression id.
+/// Every opening-hours expression evaluated at one minute under one calendar, by expression id; the next
+/// changes and `open_for` bits are worked out on first use and kept, so a minute's requests share them.
 pub struct OpenSet {
+    at: NaiveDateTime,
+    tz: Tz,
+    rules: Arc<DayRules>,
+    exprs: Arc<[Arc<Hours>]>,
     /// `None` where the expression cannot say (the `open_now: null` of a response).
     states: Vec<Option<bool>>,
     /// `states[e] == Some(true)`: what the `open_now` filter and the index take.
-    open: Vec<bool>,
+    open: Arc<[bool]>,
+    /// Each expression's next change with the zone's offset: zoning costs more than a whole nearest query's
+    /// index walk, so a minute's requests share it.
+    next: Vec<OnceLock<Option<DateTime<FixedOffset>>>>,
+    /// `(minutes, bits)` for the `open_for` durations asked this minute, newest last.
+    open_for: RwLock<Vec<(u32, Arc<[bool]>)>>,
 }
 
 impl OpenSet {
@@ -192,6 +361,71 @@ impl OpenSet {
     /// Open for certain: what the `open_now` filter keeps.
     pub fn is_open(&self, expr: u32) -> bool {
         self.open.get(expr as usize).copied().unwrap_or(false)
+    }
+
+    /// The last moment a change is looked for: this minute plus [`NEXT_CHANGE_HORIZON`].
+    pub fn horizon(&self) -> NaiveDateTime {
+        self.at + NEXT_CHANGE_HORIZON
+    }
+
+    /// When `open_now` of expression `expr` next flips, within the horizon (local time); `None` for unknown
+    /// hours, hours open at all times, or no flip within 8 days. Worked out once per minute and expression.
+    pub fn next_change(&self, expr: u32) -> Option<NaiveDateTime> {
+        self.next_change_at(expr).map(|t| t.naive_local())
+    }
+
+    /// [`OpenSet::next_change`] with the zone's offset: the `next_change_at` of a response.
+    pub fn next_change_at(&self, expr: u32) -> Option<DateTime<FixedOffset>> {
+        let (h, cell) = (
+            self.exprs.get(expr as usize)?,
+            self.next.get(expr as usize)?,
+        );
+        *cell.get_or_init(|| {
+            let local = h.next_change(self.at, self.horizon(), &self.rules)?;
+            zoned(self.tz, local)
+        })
+    }
+
+    /// The first open moment at or after `from` (not past the horizon): for a station closed until a date.
+    pub fn next_open_at_or_after(&self, expr: u32, from: NaiveDateTime) -> Option<NaiveDateTime> {
+        if from <= self.at {
+            return self
+                .is_open(expr)
+                .then_some(self.at)
+                .or_else(|| self.next_change(expr));
+        }
+        let h = self.exprs.get(expr as usize)?;
+        h.next_open_at_or_after(from, self.horizon(), &self.rules)
+    }
+
+    /// The bits the `open_now` filter takes, or with `open_for` (minutes) those of the expressions open now
+    /// and still open that many minutes on (no flip within them). Kept per duration for the minute.
+    pub fn filter_bits(&self, open_for: Option<u32>) -> Arc<[bool]> {
+        let Some(minutes) = open_for else {
+            return self.open.clone();
+        };
+        let find = |kept: &[(u32, Arc<[bool]>)]| {
+            kept.iter()
+                .find(|(m, _)| *m == minutes)
+                .map(|(_, bits)| bits.clone())
+        };
+        // Read-locked: every request of the minute with this duration only reads.
+        if let Some(bits) = find(&self.open_for.read().unwrap_or_else(|p| p.into_inner())) {
+            return bits;
+        }
+        let mut kept = self.open_for.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(bits) = find(&kept) {
+            return bits;
+        }
+        let until = self.at + TimeDelta::minutes(i64::from(minutes));
+        let bits: Arc<[bool]> = (0..self.open.len() as u32)
+            .map(|e| self.is_open(e) && self.next_change(e).is_none_or(|c| c >= until))
+            .collect();
+        if kept.len() >= OPEN_FOR_KEPT {
+            kept.remove(0);
+        }
+        kept.push((minutes, bits.clone()));
+        bits
     }
 }
 
@@ -214,7 +448,7 @@ impl HoursTable {
             })
             .collect();
         let table = HoursTable {
-            exprs,
+            exprs: exprs.into(),
             cache: Mutex::new(None),
         };
         (table, of_station)
@@ -233,45 +467,41 @@ impl HoursTable {
             .collect()
     }
 
-    /// Which expressions are open at `at`'s minute; cached for the minute, so that requests neither filter nor
-    /// answer `open_now` by evaluating expressions (the opening_hours crate takes about a microsecond per
-    /// expression, a tenth of a whole nearest query).
+    /// Which expressions are open at `at`'s minute under its calendar; cached for the minute and calendar, so
+    /// that requests neither filter nor answer `open_now` by evaluating expressions (the opening_hours crate
+    /// takes about a microsecond per expression, a tenth of a whole nearest query).
     pub fn open_set(&self, at: &OpenAt) -> Arc<OpenSet> {
-        let minute = at.local();
+        let key = (at.local(), at.rules.generation(), at.tz);
         {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((when, set)) = cache.as_ref() {
-                if *when == minute {
+                if *when == key {
                     return set.clone();
                 }
             }
         }
         // Evaluated outside the lock: requests for other minutes (clients choose `at`) must not queue here.
-        let states: Vec<Option<bool>> = self.exprs.iter().map(|h| h.try_is_open(minute)).collect();
+        let states: Vec<Option<bool>> = self
+            .exprs
+            .iter()
+            .map(|h| h.state_at(key.0, &at.rules))
+            .collect();
         let open = states.iter().map(|s| *s == Some(true)).collect();
-        let set = Arc::new(OpenSet { states, open });
-        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((minute, set.clone()));
+        let set = Arc::new(OpenSet {
+            at: key.0,
+            tz: at.tz,
+            rules: at.rules.clone(),
+            exprs: self.exprs.clone(),
+            next: (0..states.len()).map(|_| OnceLock::new()).collect(),
+            states,
+            open,
+            open_for: RwLock::new(Vec::new()),
+        });
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, set.clone()));
         set
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hours_24_7_is_always_open_and_office_hours_are_not() {
-        assert!(Hours::parse("24/7").unwrap().always_open());
-        assert!(Hours::parse("Mo-Su 00:00-24:00").unwrap().always_open());
-        let office = Hours::parse("Mo-Fr 09:00-18:00").unwrap();
-        assert!(!office.always_open());
-        let wed_1030 = NaiveDateTime::parse_from_str("2026-11-25 10:30", "%Y-%m-%d %H:%M").unwrap();
-        let wed_0300 = NaiveDateTime::parse_from_str("2026-11-25 03:00", "%Y-%m-%d %H:%M").unwrap();
-        let sun_1200 = NaiveDateTime::parse_from_str("2026-11-29 12:00", "%Y-%m-%d %H:%M").unwrap();
-        assert!(office.is_open(wed_1030));
-        assert!(!office.is_open(wed_0300));
-        assert!(!office.is_open(sun_1200));
-        assert!(Hours::parse("Mo-Xx 25:00-99:00").is_err());
-        assert!(Hours::parse("").is_err());
-    }
-}
+#[path = "hours_tests.rs"]
+mod tests;

@@ -10,6 +10,8 @@ pub struct Filter {
     pub required: Amenities,
     /// Only stations whose hours say open at the evaluation instant.
     pub open_now: bool,
+    /// Only stations open now and for at least this many minutes more (`open_for`; implies `open_now`).
+    pub open_for: Option<u32>,
     /// Case-insensitive substring of name or address, already lower-cased.
     pub text: Option<String>,
     /// Only stations confirmed (by their host or an admin) at or after this instant.
@@ -20,7 +22,14 @@ impl Filter {
     /// Whether `s` passes every condition. `is_open` tells whether it is open at the query's minute; it is only
     /// asked when `open_now` is set (the caller answers from the per-minute open set, never from the hours).
     pub fn admits(&self, s: &Station, is_open: impl FnOnce() -> bool) -> bool {
-        s.amenities.has_all(self.required) && (!self.open_now || is_open()) && self.text_matches(s)
+        s.amenities.has_all(self.required)
+            && (!self.wants_open() || is_open())
+            && self.text_matches(s)
+    }
+
+    /// Whether only open stations are listed (`open_now`, or `open_for`, which implies it).
+    pub fn wants_open(&self) -> bool {
+        self.open_now || self.open_for.is_some()
     }
 
     /// The text condition alone: none, or a substring of the name or address.

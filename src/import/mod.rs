@@ -6,6 +6,7 @@
 
 mod csv;
 mod geojson;
+mod hours_check;
 mod rules;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::domain::{Hours, StatePatch, Station};
 use crate::geodesy::crs::Crs;
 
+pub use hours_check::hours_warnings;
 use rules::Hygiene;
 pub use rules::{parse_day, status_note, Draft, MAX_TEXT_CHARS};
 

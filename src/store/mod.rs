@@ -9,6 +9,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod calendar;
 pub mod journal;
 pub mod reports;
 pub mod secret;

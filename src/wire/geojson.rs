@@ -2,10 +2,11 @@
 //! stored dataset file. One serializer for all of them, so that what is stored, what is served and what an
 //! admin downloads can never drift apart.
 
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 
 use crate::domain::{Amenities, Station, Status};
 use crate::geodesy::crs::Crs;
@@ -15,6 +16,8 @@ use crate::geodesy::crs::Crs;
 pub struct Extra<'a> {
     /// `Some(v)` in responses (v itself may be unknown: `null`); `None` in the stored file.
     pub open_now: Option<Option<bool>>,
+    /// `Some(v)` in responses: when `open_now` next flips (`null`: never within the horizon, or unknown).
+    pub next_change_at: Option<Option<DateTime<FixedOffset>>>,
     pub distance_m: Option<f64>,
     pub along_m: Option<f64>,
     /// The station's state as read on the response's day; `None` in the stored file (state is not part of a
@@ -55,6 +58,57 @@ pub fn round_dm(m: f64) -> f64 {
 }
 
 struct AmenityKeys(Amenities);
+
+/// An instant as RFC 3339 to the second with its offset (`2026-10-08T09:00:00+08:00`): the zone's wall-clock
+/// time is what a rider reads.
+#[derive(Debug, Clone, Copy)]
+struct Rfc3339(DateTime<FixedOffset>);
+
+impl Rfc3339 {
+    /// Appends the text, digit by digit for the usual years and whole-minute offsets (chrono's formatter
+    /// costs more than the rest of a feature), through chrono otherwise.
+    fn write(&self, out: &mut Vec<u8>) {
+        let t = self.0.naive_local();
+        let off = self.0.offset().local_minus_utc();
+        if !(0..=9999).contains(&t.year()) || off % 60 != 0 {
+            out.extend_from_slice(
+                self.0
+                    .to_rfc3339_opts(SecondsFormat::Secs, false)
+                    .as_bytes(),
+            );
+            return;
+        }
+        let two = |out: &mut Vec<u8>, n: u32| {
+            out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8])
+        };
+        let y = t.year() as u32;
+        two(out, y / 100);
+        two(out, y % 100);
+        out.push(b'-');
+        two(out, t.month());
+        out.push(b'-');
+        two(out, t.day());
+        out.push(b'T');
+        two(out, t.hour());
+        out.push(b':');
+        two(out, t.minute());
+        out.push(b':');
+        two(out, t.second());
+        out.push(if off < 0 { b'-' } else { b'+' });
+        let m = off.unsigned_abs() / 60;
+        two(out, m / 60);
+        out.push(b':');
+        two(out, m % 60);
+    }
+}
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = Vec::with_capacity(25);
+        self.write(&mut buf);
+        s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
+    }
+}
 
 impl Serialize for AmenityKeys {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -101,6 +155,8 @@ struct Properties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     open_now: Option<Option<bool>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    next_change_at: Option<Option<Rfc3339>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     along_m: Option<f64>,
@@ -144,6 +200,7 @@ impl<'a> Feature<'a> {
                 verified_at: extra.state.map(|st| st.verified_at.map(Stamp)),
                 open_reports: extra.state.and_then(|st| st.open_reports),
                 open_now: extra.open_now,
+                next_change_at: extra.next_change_at.map(|n| n.map(Rfc3339)),
                 distance_m: extra.distance_m.map(round_dm),
                 along_m: extra.along_m.map(round_dm),
             },
@@ -199,6 +256,17 @@ impl Feature<'_> {
                 Some(false) => b",\"open_now\":false",
                 None => b",\"open_now\":null",
             });
+        }
+        if let Some(next) = p.next_change_at {
+            out.extend_from_slice(b",\"next_change_at\":");
+            match next {
+                Some(t) => {
+                    out.push(b'"');
+                    t.write(out);
+                    out.push(b'"');
+                }
+                None => out.extend_from_slice(b"null"),
+            }
         }
         if let Some(d) = p.distance_m {
             out.extend_from_slice(b",\"distance_m\":");
@@ -439,7 +507,16 @@ mod tests {
             open in prop::option::of(prop::option::of(any::<bool>())),
             distance in prop::option::of(0.0f64..2.0e7), along in prop::option::of(0.0f64..2.0e7),
             state in prop::option::of((any::<bool>(), prop::option::of(text()), prop::option::of(0i64..100_000), prop::option::of(0i64..4_000_000_000), any::<u32>())),
+            next in prop::option::of(prop::option::of(-70_000_000_000i64..300_000_000_000)),
+            offset_min in prop_oneof![Just(480), -720i32..=840],
         ) {
+            let zone = chrono::FixedOffset::east_opt(offset_min * 60).unwrap();
+            let next_change_at = next.map(|n| n.map(|s| chrono::DateTime::from_timestamp(s, 0).unwrap().with_timezone(&zone)));
+            if let Some(Some(t)) = next_change_at {
+                let mut text = Vec::new();
+                Rfc3339(t).write(&mut text);
+                prop_assert_eq!(String::from_utf8(text).unwrap(), t.to_rfc3339_opts(SecondsFormat::Secs, false));
+            }
             let id = StationId::parse(&format!("x{id_tail}y"));
             prop_assume!(id.is_ok(), "ids reject control characters");
             let id = id.unwrap();
@@ -462,7 +539,7 @@ mod tests {
                 verified_at: at.and_then(|t| DateTime::from_timestamp(t, 0)),
                 open_reports: Some(open_reports).filter(|n| n % 2 == 0),
             });
-            let f = Feature::new(&s, crs, Extra { open_now: open, distance_m: distance, along_m: along, state });
+            let f = Feature::new(&s, crs, Extra { open_now: open, next_change_at, distance_m: distance, along_m: along, state });
             let mut fast = Vec::new();
             f.write_json(&mut fast);
             prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&f).unwrap());

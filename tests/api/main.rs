@@ -4,6 +4,7 @@
 mod support;
 
 mod along;
+mod calendar;
 mod cases;
 mod concurrency;
 mod confirm;

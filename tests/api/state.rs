@@ -404,3 +404,39 @@ async fn open_reports_counts_received_and_in_progress_cases_and_moves_the_etag()
     let one = app.get_json(path).await;
     assert_eq!(one["properties"]["open_reports"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closure_sets_next_change_at_to_the_first_open_moment_from_its_reopening_day() {
+    let app = spawn_app(Some(dataset())).await;
+    patch_ok(
+        &app,
+        "a",
+        json!({"status": "temporarily_closed", "reopens_on": "2026-12-03"}),
+    )
+    .await;
+    patch_ok(
+        &app,
+        "d",
+        json!({"status": "temporarily_closed", "reopens_on": "2026-12-05"}),
+    )
+    .await;
+    let at = "at=2026-12-01T12:00:00%2B08:00";
+    let a = app.get_json(&format!("/api/v1/stations/a?{at}")).await;
+    assert_eq!(
+        a["properties"]["next_change_at"], "2026-12-03T00:00:00+08:00",
+        "{a}"
+    );
+    // d keeps office hours; 2026-12-05 is a Saturday, so it opens on Monday 7 December at 09:00.
+    let d = app.get_json(&format!("/api/v1/stations/d?{at}")).await;
+    assert_eq!(
+        d["properties"]["next_change_at"], "2026-12-07T09:00:00+08:00",
+        "{d}"
+    );
+    // An open-ended closure has no known next change.
+    patch_ok(&app, "a", json!({"reopens_on": null})).await;
+    let a = app.get_json(&format!("/api/v1/stations/a?{at}")).await;
+    assert_eq!(a["properties"]["next_change_at"], Value::Null);
+    // open_for never keeps a closed station.
+    let got = app.get_json(&format!("{NEAR}&open_for=30&{at}")).await;
+    assert!(!ids(&got).contains(&"a".to_owned()));
+}

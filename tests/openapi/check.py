@@ -296,6 +296,19 @@ if vl and vl.get("versions"):
 check("rollback without version", "POST", "/api/v1/dataset/rollback", 400, headers=AUTH)
 check("rollback unknown version", "POST", "/api/v1/dataset/rollback?version=0000000000000000", 404, headers=AUTH)
 
+# The holiday calendar: read, revalidate, replace one year (admin), refuse bad dates.
+s, h, cal = check("calendar", "GET", "/api/v1/calendar", 200)
+check("calendar revalidated", "GET", "/api/v1/calendar", 304, headers={"If-None-Match": h.get("etag", "")})
+js = {"Content-Type": "application/json"}
+year = {"years": {"2027": {"holidays": ["2027-01-01"], "workdays": []}}}
+check("calendar put", "PUT", "/api/v1/calendar", 200, json.dumps(year).encode(), {**AUTH, **js})
+check("calendar put without token", "PUT", "/api/v1/calendar", 401, json.dumps(year).encode(), js)
+bad_year = {"years": {"2027": {"holidays": ["2027-02-30"], "workdays": ["2027-01-04"]}}}
+s, h, p = check("calendar put bad dates", "PUT", "/api/v1/calendar", 422, json.dumps(bad_year).encode(), {**AUTH, **js})
+ok("calendar: every bad date listed", len((p or {}).get("errors", [])) == 2, p)
+check("calendar put not JSON", "PUT", "/api/v1/calendar", 400, b"{", {**AUTH, **js})
+check("calendar put text/plain", "PUT", "/api/v1/calendar", 415, b"{}", {**AUTH, "Content-Type": "text/plain"})
+
 # ---------------------------------------------------------------------------------------------------------------
 # 3b. hosts confirm their own station
 

@@ -7,7 +7,7 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, cases, confirm, edit, metrics, pages, reports, stations};
+use super::{admin, calendar, cases, confirm, edit, metrics, pages, reports, stations};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -41,7 +41,7 @@ fn description() -> String {
         stations::along, reports::create, cases::list, cases::ticket, cases::update, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
-        pages::admin_qr),
+        pages::admin_qr, calendar::get, calendar::put),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),

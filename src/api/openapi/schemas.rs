@@ -118,6 +118,11 @@ pub struct StationProperties {
     /// temporarily closed. Computed per response.
     #[schema(required = false)]
     open_now: Option<bool>,
+    /// On every read: when `open_now` next flips (RFC 3339 with the service zone's offset, e.g.
+    /// `2026-10-08T09:00:00+08:00`), looking at most 8 days ahead with holidays and make-up workdays
+    /// (/api/v1/calendar); `null` when open at all times, hours unknown, or no change within 8 days.
+    #[schema(required = false, format = DateTime)]
+    next_change_at: Option<String>,
     /// Only on nearest (from the query point) and along (from the route): great-circle metres, 0.1 m.
     #[schema(required = false, minimum = 0)]
     distance_m: f64,
