@@ -297,7 +297,8 @@ impl Live {
         Ok(v)
     }
 
-    /// Applies state changes by station id: durable (one journal append, fsynced) before the map changes.
+    /// Applies state changes by station id: durable (one journal append, fsynced) before the map changes, then
+    /// published with the snapshot in force.
     fn apply_states(
         &self,
         states: &mut States,
@@ -332,6 +333,12 @@ impl Live {
             .collect();
         states.journal.append(&changes, &after)?;
         states.map = after;
+        let ds = self.snapshot();
+        let view = view_of(&ds, &states.map);
+        self.live.store(Arc::new(Current {
+            snapshot: ds,
+            states: Arc::new(view),
+        }));
         Ok(())
     }
 
@@ -383,15 +390,7 @@ impl Live {
                 .collect();
             version = self.commit(all, &states)?;
         }
-        if !patches.is_empty() {
-            self.apply_states(&mut states, &patches)?;
-            let ds = self.snapshot();
-            let view = view_of(&ds, &states.map);
-            self.live.store(Arc::new(Current {
-                snapshot: ds,
-                states: Arc::new(view),
-            }));
-        }
+        self.apply_states(&mut states, &patches)?;
         Ok(Edited {
             dataset_version: version,
             warnings,
@@ -407,12 +406,6 @@ impl Live {
             return Err(LiveError::NotFound(id.to_owned()));
         }
         self.apply_states(&mut states, &[(id.to_owned(), patch)])?;
-        let ds = current.snapshot.clone();
-        let view = view_of(&ds, &states.map);
-        self.live.store(Arc::new(Current {
-            snapshot: ds,
-            states: Arc::new(view),
-        }));
         Ok(states.map.get(id).cloned().unwrap_or_default())
     }
 
@@ -455,15 +448,7 @@ impl Live {
         // The dataset first: a crash between the two leaves the new stations with their old state, and the
         // client without a 200, so it uploads again.
         let version = self.commit(stations, &states)?;
-        if patches.iter().any(|(_, p)| !p.is_empty()) {
-            self.apply_states(&mut states, &patches)?;
-            let ds = self.snapshot();
-            let view = view_of(&ds, &states.map);
-            self.live.store(Arc::new(Current {
-                snapshot: ds,
-                states: Arc::new(view),
-            }));
-        }
+        self.apply_states(&mut states, &patches)?;
         Ok(Outcome {
             dataset_version: version,
             count,

@@ -102,16 +102,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = super::body::media_type(headers).unwrap_or_default();
     match essence.as_str() {
         "application/geo+json" | "application/json" => Ok(Format::GeoJson),
         "text/csv" => Ok(Format::Csv),
@@ -139,16 +130,7 @@ async fn read_body(
             limit / (1024 * 1024)
         ))
     };
-    let raw = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let is_limit = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if is_limit {
-            too_large()
-        } else {
-            ApiError::BadRequest(format!("could not read the request body: {e}"))
-        }
-    })?;
+    let raw = super::body::read_limited(body, limit, too_large).await?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())

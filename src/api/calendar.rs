@@ -1,6 +1,7 @@
 //! The holiday calendar (法定节假日与调休): anyone reads it, admins replace years of it. The calendar in force is
 //! one atomic pointer, read by every request's extractor, so a PUT takes effect for the very next request.
 
+use super::body::{read_limited, require_json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
@@ -220,22 +221,14 @@ pub async fn put(
 
 /// The PUT body read and checked: JSON only, within [`MAX_BODY`], valid years.
 async fn read_update(app: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Calendar> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    if essence.as_deref() != Some("application/json") {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the calendar as Content-Type: application/json".into(),
-        ));
-    }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    require_json(headers, &[])?;
+    let bytes = read_limited(body, MAX_BODY, || {
         ApiError::PayloadTooLarge(format!(
             "a calendar body is at most {} KiB",
             MAX_BODY / 1024
         ))
-    })?;
+    })
+    .await?;
     let body: CalendarBody = serde_json::from_slice(&bytes).map_err(|e| {
         let msg = format!("the calendar is not valid: {e}; expected {{\"years\":{{\"2026\":{{\"holidays\":[\"2026-10-01\"],\"workdays\":[\"2026-10-10\"]}}}}}}");
         if e.is_data() {

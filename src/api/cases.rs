@@ -8,10 +8,11 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::admin::Admin;
+use super::body::{read_limited, require_json};
 use super::error::{blocking, ApiError, ApiResult};
 use super::openapi as doc;
 use super::params::Params;
-use super::reports::{require_json, store_error, MAX_BODY};
+use super::reports::{store_error, MAX_BODY};
 use super::respond::private;
 use super::AppState;
 use crate::snapshot::Snapshot;
@@ -309,9 +310,10 @@ pub async fn update(
         return Err(ApiError::NotFound("no report with this id".into()));
     };
     require_json(&headers, &["application/merge-patch+json"])?;
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    let bytes = read_limited(body, MAX_BODY, || {
         ApiError::PayloadTooLarge(format!("a report change is at most {MAX_BODY} bytes"))
-    })?;
+    })
+    .await?;
     let patch = parse_patch(&bytes)?;
     let reports = app.reports.clone();
     let case = blocking("update report", move || reports.log.update(&id, &patch))

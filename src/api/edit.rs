@@ -2,11 +2,12 @@
 //! a phone number or marks a station closed without uploading the whole list.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::admin::Admin;
+use super::body::{read_limited, require_json};
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::extract::ClientAddr;
 use super::openapi as doc;
@@ -26,23 +27,6 @@ const READ_ONLY: [&str; 8] = [
     "crs",
     "id",
 ];
-
-/// A merge patch is `application/merge-patch+json` (RFC 7396); plain `application/json` is taken too, since
-/// many clients cannot set another type. Anything else could be a cross-site form post.
-fn require_patch_type(headers: &HeaderMap) -> ApiResult<()> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match essence.as_deref() {
-        Some("application/merge-patch+json") | Some("application/json") => Ok(()),
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "send the patch as Content-Type: application/merge-patch+json, got {}",
-            other.map_or("none".to_owned(), |o| format!("{o:?}"))
-        ))),
-    }
-}
 
 /// The properties patch: the body itself, or the `properties` of a Feature-shaped body.
 fn properties_patch(body: &[u8]) -> ApiResult<Map<String, Value>> {
@@ -115,12 +99,13 @@ pub async fn patch(
     body: axum::body::Body,
 ) -> ApiResult<Response> {
     let id = path_id(id)?;
-    require_patch_type(&headers)?;
-    let bytes = axum::body::to_bytes(body, MAX_PATCH_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::PayloadTooLarge(format!("a patch is at most {MAX_PATCH_BYTES} bytes"))
-        })?;
+    // A merge patch is `application/merge-patch+json` (RFC 7396); plain JSON is taken too, since many clients
+    // cannot set another type.
+    require_json(&headers, &["application/merge-patch+json"])?;
+    let bytes = read_limited(body, MAX_PATCH_BYTES, || {
+        ApiError::PayloadTooLarge(format!("a patch is at most {MAX_PATCH_BYTES} bytes"))
+    })
+    .await?;
     let patch = properties_patch(&bytes)?;
     let live = app.live.clone();
     let target = id.clone();

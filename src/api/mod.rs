@@ -2,6 +2,7 @@
 //! snapshot, live and import modules.
 
 mod admin;
+mod body;
 mod calendar;
 mod cases;
 mod confirm;

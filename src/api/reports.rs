@@ -1,7 +1,8 @@
 //! Rider problem reports: anyone may post (rate-limited per client); admins list them.
 
+use super::body::{read_limited, require_json};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -29,28 +30,6 @@ struct NewReport {
     #[serde(default)]
     #[schema(value_type = doc::Comment)]
     comment: Option<String>,
-}
-
-/// Reports must be `application/json`: a form or `text/plain` body can be posted cross-origin by any web page
-/// without a CORS preflight, so accepting them would let pages make their visitors file reports.
-pub(super) fn require_json(headers: &HeaderMap, also: &[&str]) -> ApiResult<()> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match essence.as_deref() {
-        Some("application/json") => Ok(()),
-        Some(t) if also.contains(&t) => Ok(()),
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "send Content-Type: {}, got {}",
-            std::iter::once("application/json")
-                .chain(also.iter().copied())
-                .collect::<Vec<_>>()
-                .join(" or "),
-            other.map_or("none".to_owned(), |o| format!("{o:?}"))
-        ))),
-    }
 }
 
 /// Largest accepted report body: a 500-character comment in UTF-8 plus the JSON around it.
@@ -87,9 +66,10 @@ pub async fn create(
     if app.live.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    let bytes = read_limited(body, MAX_BODY, || {
         ApiError::PayloadTooLarge(format!("a report body is at most {MAX_BODY} bytes"))
-    })?;
+    })
+    .await?;
     let report: NewReport = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadRequest(format!(
             "the body must be JSON {{\"reason\": …, \"comment\": …}}: {e}"

@@ -35,8 +35,8 @@ const MIN_COMPACT_BYTES: u64 = 1 << 20;
 
 pub struct Journal {
     path: PathBuf,
-    /// Bytes in the file, and bytes its live entries would take alone.
-    sizes: Mutex<(u64, u64)>,
+    /// Bytes in the file (also the lock that serialises appends).
+    bytes: Mutex<u64>,
 }
 
 impl Journal {
@@ -72,10 +72,9 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io(&path)(e)),
         }
-        let live = encode_all(&map)?.len() as u64;
         let journal = Journal {
             path,
-            sizes: Mutex::new((bytes, live)),
+            bytes: Mutex::new(bytes),
         };
         Ok((journal, map))
     }
@@ -98,12 +97,12 @@ impl Journal {
             serde_json::to_writer(&mut buf, &line).map_err(|e| io(&self.path)(e.into()))?;
             buf.push(b'\n');
         }
-        let mut sizes = self.sizes.lock().unwrap_or_else(|p| p.into_inner());
-        let live = encode_all(all)?.len() as u64;
-        if sizes.0 + buf.len() as u64 > (COMPACT_FACTOR * live).max(MIN_COMPACT_BYTES) {
-            let bytes = encode_all(all)?;
-            write_atomic(&self.path, &bytes)?;
-            *sizes = (bytes.len() as u64, live);
+        let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        let whole = encode_all(all)?;
+        let live = whole.len() as u64;
+        if *bytes + buf.len() as u64 > (COMPACT_FACTOR * live).max(MIN_COMPACT_BYTES) {
+            write_atomic(&self.path, &whole)?;
+            *bytes = live;
             return Ok(());
         }
         let mut f = OpenOptions::new()
@@ -113,7 +112,7 @@ impl Journal {
             .map_err(io(&self.path))?;
         f.write_all(&buf).map_err(io(&self.path))?;
         f.sync_data().map_err(io(&self.path))?;
-        *sizes = (sizes.0 + buf.len() as u64, live);
+        *bytes += buf.len() as u64;
         Ok(())
     }
 }

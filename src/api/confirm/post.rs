@@ -1,8 +1,9 @@
 //! `POST /api/v1/stations/{id}/confirm`: the host (anyone holding the link's key) says the station is open as
 //! listed, or temporarily closed until a date; either way `verified_at` becomes now.
 
+use crate::api::body::{read_limited, require_json};
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -84,13 +85,14 @@ pub async fn confirm(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Response> {
-    json_only(&headers)?;
+    require_json(&headers, &[])?;
     if app.live.snapshot().get(&id).is_none() {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
+    let bytes = read_limited(body, MAX_BODY, || {
         ApiError::PayloadTooLarge(format!("a confirmation body is at most {MAX_BODY} bytes"))
-    })?;
+    })
+    .await?;
     let c: Confirmation = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadRequest(format!(
             "the body must be JSON {{\"key\", \"status\", \"reopens_on\"?, \"status_note\"?}}: {e}"
@@ -174,22 +176,6 @@ fn reopening_day(s: &str, today: NaiveDate) -> ApiResult<NaiveDate> {
         )));
     }
     Ok(day)
-}
-
-/// Confirmations must be `application/json`: a form can be posted cross-origin without a CORS preflight.
-fn json_only(headers: &HeaderMap) -> ApiResult<()> {
-    let essence = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match essence.as_deref() {
-        Some("application/json") => Ok(()),
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "a confirmation must be sent as Content-Type: application/json, got {}",
-            other.map_or("none".to_owned(), |o| format!("{o:?}"))
-        ))),
-    }
 }
 
 /// Stores the change, durably, before the answer.
