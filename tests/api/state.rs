@@ -440,3 +440,110 @@ async fn a_closure_sets_next_change_at_to_the_first_open_moment_from_its_reopeni
     let got = app.get_json(&format!("{NEAR}&open_for=30&{at}")).await;
     assert!(!ids(&got).contains(&"a".to_owned()));
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// kill -9
+
+/// The note worker `w`'s `k`-th patch writes: the number tells which acknowledged patch the server kept.
+fn note(w: usize, k: usize) -> String {
+    format!("w{w} n{k}")
+}
+
+/// Reads station `id`'s note from the restarted server, as the number of the patch that wrote it.
+async fn kept_patch(p: &Proc, w: usize, id: &str) -> Option<usize> {
+    let r = p
+        .client
+        .get(p.url(&format!("/api/v1/stations/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let n = v["properties"]["status_note"].as_str()?;
+    let k = n.strip_prefix(&format!("w{w} n"))?;
+    Some(k.parse().unwrap())
+}
+
+/// State patches are acknowledged only once the journal holds them: kill -9 at random moments during 100 of
+/// them (four workers, one station each) and every acknowledged patch is there after the restart (or the one
+/// that was in flight, which may have been written before its answer was lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_state_patches_loses_no_acknowledged_patch() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    const CHANGES: usize = 100;
+    const IDS: [&str; 4] = ["a", "b", "c", "d"];
+    let _heavy = HEAVY.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("yizhan.log");
+    let mut p = start_bin_args(&data, Some(TOKEN), &log, &[]);
+    p.wait_ready().await.expect("first start");
+    let r = p
+        .client
+        .put(p.url("/api/v1/stations"))
+        .bearer_auth(TOKEN)
+        .json(&dataset())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut rng = Rng::new(0x5747E);
+    // The number of the last acknowledged patch per worker.
+    let mut acked: Vec<Option<usize>> = vec![None; IDS.len()];
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut kills = 0;
+    while done.load(Ordering::SeqCst) < CHANGES {
+        let kill_at = (done.load(Ordering::SeqCst) + rng.usize(5, 30)).min(CHANGES);
+        let mut tasks = vec![];
+        for (w, last) in acked.iter().copied().enumerate() {
+            let (client, addr, done) = (p.client.clone(), p.addr, done.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut last = last;
+                while done.load(Ordering::SeqCst) < CHANGES {
+                    let k = last.map_or(0, |k| k + 1);
+                    let body = json!({"status": "temporarily_closed", "status_note": note(w, k), "reopens_on": "2027-06-01"});
+                    let sent = client
+                        .patch(format!("http://{addr}/api/v1/stations/{}", IDS[w]))
+                        .bearer_auth(TOKEN)
+                        .header("content-type", "application/merge-patch+json")
+                        .body(body.to_string())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == 200 => {}
+                        Ok(r) => panic!("worker {w}: {}", r.status()),
+                        Err(_) => break,
+                    }
+                    last = Some(k);
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+                last
+            }));
+        }
+        while done.load(Ordering::SeqCst) < kill_at {
+            tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+        }
+        p.kill9();
+        kills += 1;
+        let mut after = vec![];
+        for t in tasks {
+            after.push(t.await.unwrap());
+        }
+        p = start_bin_args(&data, Some(TOKEN), &log, &[]);
+        if let Err(st) = p.wait_ready().await {
+            panic!("exited {st} after kill -9:\n{}", p.log_text());
+        }
+        for (w, last) in after.iter().enumerate() {
+            let kept = kept_patch(&p, w, IDS[w]).await;
+            let next = last.map_or(0, |k| k + 1);
+            assert!(
+                kept == *last || kept == Some(next),
+                "worker {w}: acknowledged up to {last:?}, the server kept {kept:?}"
+            );
+            acked[w] = kept;
+        }
+    }
+    assert!(kills >= 3, "only {kills} kills");
+    p.kill9();
+}
