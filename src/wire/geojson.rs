@@ -59,6 +59,26 @@ pub fn round_dm(m: f64) -> f64 {
 
 struct AmenityKeys(Amenities);
 
+/// The JSON array of a set's amenity keys. Ten amenities make 1,024 sets, so each array is written once (≈ 40 KB
+/// in all) and a feature copies its own in one go instead of writing and escape-checking each key.
+fn amenities_json(a: Amenities) -> &'static [u8] {
+    static TABLE: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    const SETS: usize = 1 << crate::domain::Amenity::ALL.len();
+    let table = TABLE.get_or_init(|| {
+        (0..SETS)
+            .map(|bits| {
+                let keys: Vec<&str> = Amenities::from_bits(bits as u16)
+                    .iter()
+                    .map(|a| a.key())
+                    .collect();
+                serde_json::to_vec(&keys).unwrap_or_default()
+            })
+            .collect()
+    });
+    let bits = usize::from(a.bits()) & (SETS - 1);
+    table.get(bits).map_or(b"[]", Vec::as_slice)
+}
+
 /// An instant as RFC 3339 to the second with its offset (`2026-10-08T09:00:00+08:00`): the zone's wall-clock
 /// time is what a rider reads.
 #[derive(Debug, Clone, Copy)]
@@ -228,14 +248,8 @@ impl Feature<'_> {
         write_str(out, p.host_type);
         write_opt_str(out, b",\"address\":", p.address);
         write_opt_str(out, b",\"district\":", p.district);
-        out.extend_from_slice(b",\"amenities\":[");
-        for (i, a) in p.amenities.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_str(out, a.key());
-        }
-        out.push(b']');
+        out.extend_from_slice(b",\"amenities\":");
+        out.extend_from_slice(amenities_json(p.amenities.0));
         write_opt_str(out, b",\"opening_hours\":", p.opening_hours);
         write_opt_str(out, b",\"phone\":", p.phone);
         write_opt_str(out, b",\"status\":", p.status);
