@@ -172,6 +172,9 @@ pub struct ValidateArgs {
     /// Print the report as JSON (the body an upload would get) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The report's language: `en`, or `zh` for Chinese messages (as the API answers `Accept-Language: zh`).
+    #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+    pub lang: String,
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod domain;
 pub mod geodesy;
+pub mod i18n;
 pub mod import;
 pub mod index;
 pub mod live;

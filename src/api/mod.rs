@@ -11,6 +11,7 @@ mod error;
 mod etag;
 pub mod extract;
 pub mod guard;
+mod lang;
 mod metrics;
 pub mod openapi;
 mod pages;
@@ -233,6 +234,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
+        .layer(middleware::from_fn(lang::localize))
         .layer(CompressionLayer::new())
         .layer(cors(&settings.cors_origins))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -14,6 +14,7 @@ mod etag;
 mod golden;
 mod helpers;
 mod hostile;
+mod lang;
 mod openapi;
 mod ops;
 mod params;
