@@ -101,3 +101,29 @@ impl Index {
         hits
     }
 }
+
+impl Index {
+    /// The answer to `q` among `candidates` (`(index, lon, lat)`, each already known to match, in any order):
+    /// measured one by one, for a text search that leaves few stations. Same order and ties as
+    /// [`Index::nearest`]; `q.required` is the caller's to check.
+    pub fn nearest_among(
+        &self,
+        q: &Nearest,
+        candidates: impl Iterator<Item = (u32, f64, f64)>,
+    ) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = candidates
+            .map(|(idx, lon, lat)| Hit {
+                idx,
+                distance_m: haversine_m(q.lon, q.lat, lon, lat),
+            })
+            .filter(|h| q.max_distance_m.is_none_or(|m| h.distance_m <= m))
+            .collect();
+        hits.sort_unstable_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.idx.cmp(&b.idx))
+        });
+        hits.truncate(q.k);
+        hits
+    }
+}
