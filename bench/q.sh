@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Text search (`q`) latency of two yizhan builds over HTTP on the same data, in the same run: both servers hold
 # the dataset and stay up; each query is sent REPS times to A, then to B, for ROUNDS rounds, one request at a
-# time (curl), and it prints the median and max time per build. Also the servers' RSS after the upload. By hand.
+# time (curl), and it prints the median and max time of the 200 answers per build (and how many were not 200). Also the servers' RSS after the upload. By hand.
 #
 #   bench/q.sh OLD_BINARY NEW_BINARY stations.geojson
 #   QS='zzzz 驿站 朝阳路' bench/q.sh …
@@ -42,7 +42,7 @@ url() { # port path q
   esac
 }
 times() { # url -> REPS lines of seconds
-  for _ in $(seq "$REPS"); do curl -fsS -o /dev/null -w '%{time_total}\n' "$1"; done
+  for _ in $(seq "$REPS"); do curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' "$1"; done
 }
 for p in $PATHS; do
   for q in $QS; do
@@ -54,9 +54,13 @@ for p in $PATHS; do
     python3 - "$p" "$q" "$RUN/a.t" "$RUN/b.t" <<'PY'
 import statistics, sys
 p, q, a, b = sys.argv[1:]
-ta = [float(x) * 1e3 for x in open(a)]; tb = [float(x) * 1e3 for x in open(b)]
+def load(f):
+    rows = [l.split() for l in open(f) if l.strip()]
+    bad = sum(1 for r in rows if r[0] != "200")
+    return [float(r[1]) * 1e3 for r in rows if r[0] == "200"] or [float("nan")], bad
+(ta, ea), (tb, eb) = load(a), load(b)
 print(f"{p:8} q={q:6}  A median {statistics.median(ta):8.2f} ms (max {max(ta):8.2f})   "
-      f"B median {statistics.median(tb):8.2f} ms (max {max(tb):8.2f})")
+      f"B median {statistics.median(tb):8.2f} ms (max {max(tb):8.2f})" + (f"   non-200: A {ea}, B {eb}" if ea or eb else ""))
 PY
   done
 done

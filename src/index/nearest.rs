@@ -34,8 +34,21 @@ impl Index {
         &self,
         q: &Nearest,
         open: Option<&[bool]>,
-        mut matches: impl FnMut(u32) -> bool,
+        matches: impl FnMut(u32) -> bool,
     ) -> Vec<Hit> {
+        self.nearest_within(q, open, usize::MAX, matches)
+            .unwrap_or_default()
+    }
+
+    /// [`Index::nearest`], giving up (`None`) once the walk has met more than `budget` stations: a text search
+    /// tries the walk first (quick when matches are common nearby) and answers from its candidates otherwise.
+    pub fn nearest_within(
+        &self,
+        q: &Nearest,
+        open: Option<&[bool]>,
+        budget: usize,
+        mut matches: impl FnMut(u32) -> bool,
+    ) -> Option<Vec<Hit>> {
         let Nearest {
             lon,
             lat,
@@ -44,7 +57,7 @@ impl Index {
             required,
         } = *q;
         if k == 0 {
-            return Vec::new();
+            return Some(Vec::new());
         }
         let qv = unit_vector(lon, lat);
         let candidates = Search::new(self.source(required, open), qv);
@@ -53,7 +66,10 @@ impl Index {
         let max_chord = max_distance_m.map(widen).unwrap_or(f64::INFINITY);
         let mut hits: Vec<Hit> = Vec::with_capacity(k + 1);
         let mut kth_chord = f64::INFINITY;
-        for (leaf, c2) in candidates {
+        for (met, (leaf, c2)) in candidates.enumerate() {
+            if met >= budget {
+                return None;
+            }
             let bound = c2.sqrt() - F32_SLACK;
             if bound > max_chord || bound > kth_chord {
                 break;
@@ -98,7 +114,7 @@ impl Index {
                 kth_chord = widen(hits[k - 1].distance_m);
             }
         }
-        hits
+        Some(hits)
     }
 }
 
