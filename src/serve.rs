@@ -152,7 +152,12 @@ pub async fn serve_on(
             let open = busy.open();
             async move {
                 let res = fut.await?;
-                Ok::<_, std::convert::Infallible>(res.map(|b| axum::body::Body::new(Tracked { body: b, _open: open })))
+                Ok::<_, std::convert::Infallible>(res.map(|b| {
+                    axum::body::Body::new(Tracked {
+                        body: b,
+                        _open: open,
+                    })
+                }))
             }
         });
         let conn = Conn {

@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::domain::query::lower_chars;
 use crate::domain::texts::pack_texts;
 use crate::domain::{Amenities, Amenity, Filter, Hours, HoursTable, OpenAt, OpenSet, Station};
-use crate::domain::query::lower_chars;
 use crate::index::{
     AlongHit, AlongQuery, BBox, Candidates, Entry, Hit, Index, Nearest, Route, TextIndex,
 };
@@ -378,7 +378,15 @@ mod tests {
                     ..Texts::default()
                 };
                 let p = Position::new(*lon, *lat).unwrap();
-                Station::new(&id, texts, Kind::Station, HostType::Bank, Amenities::from_bits(*bits), None, p)
+                Station::new(
+                    &id,
+                    texts,
+                    Kind::Station,
+                    HostType::Bank,
+                    Amenities::from_bits(*bits),
+                    None,
+                    p,
+                )
             })
             .collect();
         Snapshot::new(stations, "test".into())
@@ -388,9 +396,27 @@ mod tests {
     /// non-ASCII capitals (Turkish İ, final sigma, ß, Kelvin sign, fullwidth).
     fn words() -> impl Strategy<Value = String> {
         let piece = prop_oneof![
-            Just("驿站"), Just("驿站"), Just("北京"), Just("海淀"), Just("朝阳路"), Just("A"), Just("a"),
-            Just("Bank"), Just("İ"), Just("i"), Just("ΟΔΟΣ"), Just("σ"), Just("ß"), Just("ẞ"), Just("\u{212A}"),
-            Just("k"), Just("Ａ"), Just(" "), Just("7"), Just("Zz"), Just("鑫"),
+            Just("驿站"),
+            Just("驿站"),
+            Just("北京"),
+            Just("海淀"),
+            Just("朝阳路"),
+            Just("A"),
+            Just("a"),
+            Just("Bank"),
+            Just("İ"),
+            Just("i"),
+            Just("ΟΔΟΣ"),
+            Just("σ"),
+            Just("ß"),
+            Just("ẞ"),
+            Just("\u{212A}"),
+            Just("k"),
+            Just("Ａ"),
+            Just(" "),
+            Just("7"),
+            Just("Zz"),
+            Just("鑫"),
         ];
         prop::collection::vec(piece, 1..6).prop_map(|v| v.concat())
     }

@@ -238,9 +238,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn index(texts: &[String]) -> TextIndex {
-        TextIndex::build(texts.len(), |i, out| {
-            out.extend(texts[i as usize].chars())
-        })
+        TextIndex::build(texts.len(), |i, out| out.extend(texts[i as usize].chars()))
     }
 
     proptest! {

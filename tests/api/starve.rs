@@ -197,7 +197,13 @@ async fn app_with_idle(idle: Duration) -> (std::net::SocketAddr, tempfile::TempD
 /// One GET over an HTTP/2 connection; its status.
 async fn h2_get(send: &mut h2::client::SendRequest<axum::body::Bytes>, path: &str) -> u16 {
     let req = axum::http::Request::get(path).body(()).unwrap();
-    let (resp, _) = send.clone().ready().await.unwrap().send_request(req, true).unwrap();
+    let (resp, _) = send
+        .clone()
+        .ready()
+        .await
+        .unwrap()
+        .send_request(req, true)
+        .unwrap();
     let resp = resp.await.unwrap();
     let status = resp.status().as_u16();
     let mut body = resp.into_body();
@@ -221,13 +227,13 @@ async fn idle_h2_connections_are_closed() {
     });
     let uri = format!("http://{addr}/healthz");
     // Busy for 2.5 s (a request every 300 ms, each idle gap under the 1 s limit): the connection stays.
-    let t = Instant::now();
+    let (t, mut last) = (Instant::now(), Instant::now());
     while t.elapsed() < Duration::from_millis(2_500) {
         assert_eq!(h2_get(&mut send, &uri).await, 200);
+        last = Instant::now();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert!(!conn.is_finished(), "closed while in use");
-    let last = Instant::now();
     let (closed_at, result) = tokio::time::timeout(Duration::from_secs(10), conn)
         .await
         .expect("an idle h2 connection still open after 10 s")
@@ -245,7 +251,9 @@ async fn idle_h2_connections_are_closed() {
 async fn idle_http1_connections_are_closed() {
     let (addr, _dir) = app_with_idle(Duration::from_secs(1)).await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let got = answer(&mut s, Duration::from_secs(5)).await.unwrap();
     assert_eq!(parse_raw_response(&got).0, 200);
     let t = Instant::now();
