@@ -110,8 +110,7 @@ pub async fn serve_on(
     };
     let idle = limits.idle_timeout;
     let app = api::router(state);
-    // Every connection holds a receiver: sending `true` asks them all to finish, and the sender's `closed()`
-    // resolves once the last one has.
+    // Every connection holds a receiver; see `drain`.
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let builder = connection_builder(limits.h2_max_streams);
     tokio::pin!(shutdown);
@@ -148,17 +147,15 @@ pub async fn serve_on(
         let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
-            let fut = handle(app.clone(), client.clone(), max_in_flight, deadlines, req);
             let open = busy.open();
-            async move {
-                let res = fut.await?;
-                Ok::<_, std::convert::Infallible>(res.map(|b| {
-                    axum::body::Body::new(Tracked {
-                        body: b,
-                        _open: open,
-                    })
-                }))
-            }
+            handle(
+                app.clone(),
+                client.clone(),
+                max_in_flight,
+                deadlines,
+                req,
+                open,
+            )
         });
         let conn = Conn {
             peer,
@@ -171,6 +168,12 @@ pub async fn serve_on(
     }
     drop(listener);
     drop(stopping);
+    drain(stop).await;
+    Ok(())
+}
+
+/// Asks every connection to finish (requests in flight complete) and waits for them, at most [`SHUTDOWN_GRACE`].
+async fn drain(stop: tokio::sync::watch::Sender<bool>) {
     let _ = stop.send(true);
     if tokio::time::timeout(SHUTDOWN_GRACE, stop.closed())
         .await
@@ -178,12 +181,24 @@ pub async fn serve_on(
     {
         tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
     }
-    Ok(())
+}
+
+/// One request, counted as in flight on its connection (`open`) until its response body is done.
+async fn handle(
+    app: axum::Router,
+    client: std::sync::Arc<guard::Client>,
+    max_in_flight: usize,
+    deadlines: BodyDeadlines,
+    req: axum::http::Request<hyper::body::Incoming>,
+    open: Open,
+) -> Result<axum::response::Response, std::convert::Infallible> {
+    let res = respond(app, client, max_in_flight, deadlines, req).await?;
+    Ok(res.map(|body| axum::body::Body::new(Tracked { body, _open: open })))
 }
 
 /// One request: counted against its client's in-flight cap (503 over it), its body under a read deadline
 /// (408 when it fires, whatever the handler made of the failed read).
-async fn handle(
+async fn respond(
     app: axum::Router,
     client: std::sync::Arc<guard::Client>,
     max_in_flight: usize,

@@ -366,7 +366,10 @@ mod tests {
     }
 
     /// Stations at the given places with the given names and addresses, none with hours.
-    fn named(rows: &[((f64, f64), String, Option<String>, u16)]) -> Snapshot {
+    /// A station of [`named`]: position, name, address, amenity bits.
+    type Row = ((f64, f64), String, Option<String>, u16);
+
+    fn named(rows: &[Row]) -> Snapshot {
         let stations = rows
             .iter()
             .enumerate()
