@@ -16,10 +16,8 @@ ROUNDS="${ROUNDS:-5}" DURATION="${DURATION:-5}" CONNS="${CONNS:-32}" THREADS="${
 POINTS="${POINTS:-${CARGO_TARGET_DIR:-$ROOT/target}/compare/data/points-10000-s4242.txt}"
 QUERIES="${QUERIES:-healthz nearest}"
 PORT_A="${PORT_A:-18181}" PORT_B="${PORT_B:-18182}"
-if [ ! -f "$POINTS" ]; then
-  mkdir -p "$(dirname "$POINTS")"
-  python3 "$ROOT/bench/prep.py" points 10000 "$POINTS" --seed 4242
-fi
+mkdir -p "$(dirname "$POINTS")"
+[ -f "$POINTS" ] || python3 "$ROOT/bench/prep.py" points 10000 "$POINTS" --seed 4242
 
 RUN="$(mktemp -d /tmp/yizhan-ab.XXXXXX)"
 PIDS=()

@@ -1,6 +1,7 @@
 //! In-process figures for `bench/compare.sh` on the very file the server is given: bulk load (parse + validate,
 //! then `Snapshot::new`), resident memory, and the latency of single nearest-10 queries, unfiltered, with the
-//! ≈ 1 % `discount_meal` filter and with `open_now`, over the same query points as the HTTP runs.
+//! ≈ 1 % `discount_meal` filter, with `open_now` and with text searches (`q`), over the same query points as the
+//! HTTP runs; and the text index's size.
 //!
 //!   cargo run --release --example inproc -- STATIONS.geojson POINTS.txt
 //!
@@ -56,6 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("parse_validate_s {t_parse:.2}");
     println!("index_s {t_index:.3}");
     println!("rss_mb {:.0}", rss_mb());
+    let text = ds.text_index_bytes();
+    println!(
+        "text_index_bytes {text} ({:.1} per station)",
+        text as f64 / n.max(1) as f64
+    );
 
     let pts: Vec<(f64, f64)> = std::fs::read_to_string(points)?
         .lines()
@@ -94,6 +100,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         ),
     ];
+    let text_cases = ["zzzz", "驿站", "海淀", "朝阳路"].map(|q| {
+        (
+            format!("nearest10_q_{q}"),
+            Filter {
+                text: Some(q.to_owned()),
+                ..Filter::default()
+            },
+        )
+    });
+    let cases = cases
+        .into_iter()
+        .map(|(l, f)| (l.to_owned(), f))
+        .chain(text_cases);
     let now = chrono::Utc::now();
     let calendar = std::sync::Arc::new(DayRules::new(Calendar::builtin()));
     for (label, filter) in cases {

@@ -100,6 +100,9 @@ pub struct ServeArgs {
     /// links and printed QR codes; without it, the `Host` of the admin's request is used.
     #[arg(long, env = "YIZHAN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Close a connection (HTTP/2: with GOAWAY) after this many seconds with no request in flight.
+    #[arg(long, env = "YIZHAN_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for ServeArgs {
@@ -156,7 +159,10 @@ impl ServeArgs {
             http_threads: self.http_threads,
             reports_per_minute: self.reports_per_minute,
             trust_forwarded_for: self.trust_forwarded_for,
-            limits: crate::settings::Limits::default(),
+            limits: crate::settings::Limits {
+                idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs.max(1)),
+                ..crate::settings::Limits::default()
+            },
             public_url,
         })
     }
@@ -194,6 +200,7 @@ mod tests {
         assert_eq!(got.request_timeout, want.request_timeout);
         assert_eq!(got.concurrency_limit, want.concurrency_limit);
         assert_eq!(got.reports_per_minute, want.reports_per_minute);
+        assert_eq!(got.limits.idle_timeout, want.limits.idle_timeout);
         assert_eq!(got.tiles_crs, want.tiles_crs);
         assert_eq!(got.cors_origins, want.cors_origins);
     }

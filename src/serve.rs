@@ -1,6 +1,8 @@
 //! Serving connections: a hand-written accept loop over hyper on a few current-thread runtimes, with the
 //! timeouts that keep slow or silent clients from holding the service, and a graceful shutdown.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -106,8 +108,10 @@ pub async fn serve_on(
         small: limits.small_body_timeout,
         idle: limits.body_idle_timeout,
     };
+    let idle = limits.idle_timeout;
     let app = api::router(state);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Every connection holds a receiver; see `drain`.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let builder = connection_builder(limits.h2_max_streams);
     tokio::pin!(shutdown);
     loop {
@@ -138,27 +142,63 @@ pub async fn serve_on(
         };
         let (app, client) = (app.clone(), slot.client());
         let max_in_flight = clients.max_in_flight;
+        let activity = Activity::new();
+        let busy = activity.clone();
         let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
-            handle(app.clone(), client.clone(), max_in_flight, deadlines, req)
+            let open = busy.open();
+            handle(
+                app.clone(),
+                client.clone(),
+                max_in_flight,
+                deadlines,
+                req,
+                open,
+            )
         });
-        let (builder, watcher) = (builder.clone(), graceful.watcher());
-        workers.spawn(serve_connection(stream, peer, svc, builder, watcher, slot));
+        let conn = Conn {
+            peer,
+            idle,
+            activity,
+            stop: stopping.clone(),
+            _slot: slot,
+        };
+        workers.spawn(serve_connection(stream, svc, builder.clone(), conn));
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    drop(stopping);
+    drain(stop).await;
+    Ok(())
+}
+
+/// Asks every connection to finish (requests in flight complete) and waits for them, at most [`SHUTDOWN_GRACE`].
+async fn drain(stop: tokio::sync::watch::Sender<bool>) {
+    let _ = stop.send(true);
+    if tokio::time::timeout(SHUTDOWN_GRACE, stop.closed())
         .await
         .is_err()
     {
         tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; exiting anyway");
     }
-    Ok(())
+}
+
+/// One request, counted as in flight on its connection (`open`) until its response body is done.
+async fn handle(
+    app: axum::Router,
+    client: std::sync::Arc<guard::Client>,
+    max_in_flight: usize,
+    deadlines: BodyDeadlines,
+    req: axum::http::Request<hyper::body::Incoming>,
+    open: Open,
+) -> Result<axum::response::Response, std::convert::Infallible> {
+    let res = respond(app, client, max_in_flight, deadlines, req).await?;
+    Ok(res.map(|body| axum::body::Body::new(Tracked { body, _open: open })))
 }
 
 /// One request: counted against its client's in-flight cap (503 over it), its body under a read deadline
 /// (408 when it fires, whatever the handler made of the failed read).
-async fn handle(
+async fn respond(
     app: axum::Router,
     client: std::sync::Arc<guard::Client>,
     max_in_flight: usize,
@@ -213,14 +253,23 @@ fn connection_builder(h2_max_streams: u32) -> Builder<TokioExecutor> {
     builder
 }
 
-/// One connection, on the worker thread it was handed to, until it closes or the shutdown ends it.
+/// What a connection carries besides its socket: who, its idle clock, the shutdown signal, its slot.
+struct Conn {
+    peer: std::net::SocketAddr,
+    idle: Duration,
+    activity: Arc<Activity>,
+    stop: tokio::sync::watch::Receiver<bool>,
+    _slot: ConnectionSlot,
+}
+
+/// One connection, on the worker thread it was handed to, until it closes, has been idle for
+/// [`Limits::idle_timeout`](crate::settings::Limits::idle_timeout) or the shutdown ends it. Both endings are
+/// graceful: requests in flight finish; HTTP/2 gets a GOAWAY, HTTP/1 a close after the current response.
 async fn serve_connection<S>(
     stream: std::net::TcpStream,
-    peer: std::net::SocketAddr,
     svc: S,
     builder: Builder<TokioExecutor>,
-    watcher: hyper_util::server::graceful::Watcher,
-    _slot: ConnectionSlot,
+    mut c: Conn,
 ) where
     S: tower::Service<
             axum::http::Request<hyper::body::Incoming>,
@@ -231,6 +280,7 @@ async fn serve_connection<S>(
         + 'static,
     S::Future: Send + 'static,
 {
+    let peer = c.peer;
     let stream = match tokio::net::TcpStream::from_std(stream) {
         Ok(s) => s,
         Err(e) => {
@@ -247,13 +297,104 @@ async fn serve_connection<S>(
         tracing::debug!(%peer, "closing a connection that sent nothing");
         return;
     }
-    let conn = builder
-        .serve_connection_with_upgrades(
-            TokioIo::new(stream),
-            hyper_util::service::TowerToHyperService::new(svc),
-        )
-        .into_owned();
-    if let Err(e) = watcher.watch(conn).await {
-        tracing::debug!(error = %e, %peer, "connection ended with an error");
+    let conn = builder.serve_connection_with_upgrades(
+        TokioIo::new(stream),
+        hyper_util::service::TowerToHyperService::new(svc),
+    );
+    tokio::pin!(conn);
+    let mut closing = false;
+    loop {
+        let wake = c.activity.idle_deadline(c.idle);
+        tokio::select! {
+            res = conn.as_mut() => {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                }
+                return;
+            }
+            _ = c.stop.changed(), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = tokio::time::sleep_until(wake), if !closing => {
+                if c.activity.idle_deadline(c.idle) <= tokio::time::Instant::now() {
+                    tracing::debug!(%peer, "closing an idle connection");
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+        }
+    }
+}
+
+/// A connection's requests in flight (HTTP/2: open streams), and when the last one ended.
+struct Activity {
+    open: AtomicUsize,
+    /// Milliseconds after `born` at which `open` last fell to 0 (or the connection started).
+    quiet_since_ms: AtomicU64,
+    born: tokio::time::Instant,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            open: AtomicUsize::new(0),
+            quiet_since_ms: AtomicU64::new(0),
+            born: tokio::time::Instant::now(),
+        })
+    }
+
+    /// Counts a request from its start until its response body is dropped (sent or abandoned).
+    fn open(self: &Arc<Self>) -> Open {
+        self.open.fetch_add(1, Ordering::AcqRel);
+        Open(self.clone())
+    }
+
+    /// When the connection will have been idle long enough, if nothing starts; while requests are in
+    /// flight, one idle period from now (checked again then).
+    fn idle_deadline(&self, idle: Duration) -> tokio::time::Instant {
+        if self.open.load(Ordering::Acquire) > 0 {
+            return tokio::time::Instant::now() + idle;
+        }
+        self.born + Duration::from_millis(self.quiet_since_ms.load(Ordering::Acquire)) + idle
+    }
+}
+
+/// One request in flight on a connection.
+struct Open(Arc<Activity>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let a = &self.0;
+        let ms = u64::try_from(a.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // The time first, so that a check that sees `open` at 0 also sees when it got there.
+        a.quiet_since_ms.fetch_max(ms, Ordering::AcqRel);
+        a.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until hyper has sent (or dropped) it.
+struct Tracked {
+    body: axum::body::Body,
+    _open: Open,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }

@@ -15,6 +15,7 @@ pub const DEFAULT_CORS_ORIGINS: &str = "*";
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_CONCURRENCY_LIMIT: usize = 1024;
 pub const DEFAULT_REPORTS_PER_MINUTE: u32 = 10;
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 
 /// The coordinate system of the map tiles; the page shifts markers to match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +86,9 @@ pub struct Limits {
     pub downloads: usize,
     /// HTTP/2: streams per connection.
     pub h2_max_streams: u32,
+    /// A connection with no request in flight for this long is closed (HTTP/2: GOAWAY), even if it answers
+    /// pings: idle connections would otherwise hold their descriptors and per-address slots for ever.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -98,6 +102,7 @@ impl Default for Limits {
             heavy_wait: Duration::from_secs(2),
             downloads: 4,
             h2_max_streams: 32,
+            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECS),
         }
     }
 }

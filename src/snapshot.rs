@@ -7,15 +7,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::domain::query::lower_chars;
 use crate::domain::texts::pack_texts;
 use crate::domain::{Amenities, Amenity, Filter, Hours, HoursTable, OpenAt, OpenSet, Station};
-use crate::index::{AlongHit, AlongQuery, BBox, Entry, Hit, Index, Nearest, Route};
+use crate::index::{
+    AlongHit, AlongQuery, BBox, Candidates, Entry, Hit, Index, Nearest, Route, TextIndex,
+};
 use crate::overlay::StateView;
 
 pub struct Snapshot {
     /// Sorted by id, unique: position in this vector is id order, and lookups are binary searches.
     stations: Vec<Station>,
     index: Index,
+    /// Per character, the stations whose name or address has it: `q` without a walk of every station.
+    text: TextIndex,
     hours: HoursTable,
     version: String,
     amenity_counts: Vec<(Amenity, usize)>,
@@ -44,6 +49,13 @@ impl Snapshot {
             hours: h,
         });
         let index = Index::build(entries, hours.always_open());
+        let text = TextIndex::build(stations.len(), |i, out| {
+            let s = &stations[i as usize];
+            lower_chars(s.name(), out);
+            if let Some(a) = s.address() {
+                lower_chars(a, out);
+            }
+        });
         let count = |flags: Amenities| {
             stations
                 .iter()
@@ -58,6 +70,7 @@ impl Snapshot {
         Snapshot {
             stations,
             index,
+            text,
             hours,
             version,
             amenity_counts,
@@ -174,12 +187,47 @@ impl Snapshot {
         let more = More::new(filter, at, states);
         // The index answers amenities and `open_now` from its own leaves; only a text filter needs the
         // station itself (loading it is a cache miss per candidate), and closures and confirmations the state.
+        let cands = self.candidates(filter);
+        if let Candidates::Few(few) = &cands {
+            // Common matches near the point: the walk finds them at once. Rare or far: after a few times as
+            // many stations as there are candidates, measuring the candidates is cheaper.
+            let budget = few.len().saturating_mul(2).saturating_add(64);
+            let walked = (!few.is_empty()).then(|| {
+                self.index.nearest_within(&q, bits, budget, |i| {
+                    cands.contains(i) && more.admits(i) && filter.text_matches(self.station(i))
+                })
+            });
+            if let Some(Some(hits)) = walked {
+                return hits;
+            }
+            let matching = few
+                .iter()
+                .filter(|&&i| self.admits(filter, i, bits, &more))
+                .map(|&i| {
+                    let p = self.station(i).position;
+                    (i, p.lon(), p.lat())
+                });
+            return self.index.nearest_among(&q, matching);
+        }
         if filter.text.is_none() && more.is_none() {
             return self.index.nearest(&q, bits, |_| true);
         }
         self.index.nearest(&q, bits, |i| {
-            more.admits(i) && filter.text_matches(self.station(i))
+            cands.contains(i) && more.admits(i) && filter.text_matches(self.station(i))
         })
+    }
+
+    /// The stations that may pass the text filter, from the text index ([`Candidates::All`] without one).
+    fn candidates(&self, filter: &Filter) -> Candidates {
+        match &filter.text {
+            Some(t) => self.text.candidates(t),
+            None => Candidates::All,
+        }
+    }
+
+    /// Heap bytes of the text index (for the memory figures in docs/BENCHMARKS.md).
+    pub fn text_index_bytes(&self) -> usize {
+        self.text.heap_bytes()
     }
 
     /// Matching stations within `max_distance_m` of `route`, in the order a rider meets them, at most `limit`.
@@ -199,8 +247,10 @@ impl Snapshot {
         };
         let set = self.open_filter(filter, at);
         let more = More::new(filter, at, states);
-        self.index
-            .along(route, &q, |i| self.admits(filter, i, set.as_deref(), &more))
+        let cands = self.candidates(filter);
+        self.index.along(route, &q, |i| {
+            cands.contains(i) && self.admits(filter, i, set.as_deref(), &more)
+        })
     }
 
     /// Stations in `bbox` (or all) that match, in id order, paged.
@@ -215,15 +265,17 @@ impl Snapshot {
     ) -> Page {
         let set = self.open_filter(filter, at);
         let more = More::new(filter, at, states);
-        let keep = |i: &u32| self.admits(filter, *i, set.as_deref(), &more);
-        let all: Vec<u32> = match bbox {
-            Some(b) => self
+        let cands = self.candidates(filter);
+        let keep = |i: &u32| cands.contains(*i) && self.admits(filter, *i, set.as_deref(), &more);
+        let all: Vec<u32> = match (bbox, &cands) {
+            (Some(b), _) => self
                 .index
                 .in_bbox(b, filter.required)
                 .into_iter()
                 .filter(|i| keep(i))
                 .collect(),
-            None => (0..self.stations.len() as u32)
+            (None, Candidates::Few(few)) => few.iter().copied().filter(|i| keep(i)).collect(),
+            (None, _) => (0..self.stations.len() as u32)
                 .filter(|i| keep(i))
                 .collect(),
         };
@@ -311,6 +363,108 @@ mod tests {
             })
             .collect();
         Snapshot::new(stations, "test".into())
+    }
+
+    /// Stations at the given places with the given names and addresses, none with hours.
+    /// A station of [`named`]: position, name, address, amenity bits.
+    type Row = ((f64, f64), String, Option<String>, u16);
+
+    fn named(rows: &[Row]) -> Snapshot {
+        let stations = rows
+            .iter()
+            .enumerate()
+            .map(|(i, ((lon, lat), name, address, bits))| {
+                let id = StationId::parse(&format!("s{i:05}")).unwrap();
+                let texts = Texts {
+                    name,
+                    address: address.as_deref(),
+                    ..Texts::default()
+                };
+                let p = Position::new(*lon, *lat).unwrap();
+                Station::new(
+                    &id,
+                    texts,
+                    Kind::Station,
+                    HostType::Bank,
+                    Amenities::from_bits(*bits),
+                    None,
+                    p,
+                )
+            })
+            .collect();
+        Snapshot::new(stations, "test".into())
+    }
+
+    /// Names from a few pieces, so that queries hit often, rarely or never: CJK, mixed case, ASCII and
+    /// non-ASCII capitals (Turkish İ, final sigma, ß, Kelvin sign, fullwidth).
+    fn words() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("驿站"),
+            Just("驿站"),
+            Just("北京"),
+            Just("海淀"),
+            Just("朝阳路"),
+            Just("A"),
+            Just("a"),
+            Just("Bank"),
+            Just("İ"),
+            Just("i"),
+            Just("ΟΔΟΣ"),
+            Just("σ"),
+            Just("ß"),
+            Just("ẞ"),
+            Just("\u{212A}"),
+            Just("k"),
+            Just("Ａ"),
+            Just(" "),
+            Just("7"),
+            Just("Zz"),
+            Just("鑫"),
+        ];
+        prop::collection::vec(piece, 1..6).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+        /// `q` answered from the text index's candidates (few) or by the walk (many) gives exactly the
+        /// brute-force answer for nearest and list, and the unindexed walk's for along.
+        #[test]
+        fn text_search_matches_brute_force(
+            rows in prop::collection::vec(((116.0f64..117.0, 39.5f64..40.5), words(), prop::option::of(words()), 0u16..4), 1..250),
+            (lon, lat) in (116.0f64..117.0, 39.5f64..40.5),
+            q in words(), cut in 0usize..4, k in 1usize..30, bits in 0u16..3, max in prop::option::of(1_000f64..60_000.0),
+        ) {
+            let ds = named(&rows);
+            let q: String = q.chars().skip(cut).collect::<String>().to_lowercase();
+            let filter = Filter { required: Amenities::from_bits(bits), text: Some(q.clone()), ..Filter::default() };
+            let at = OpenAt::new(chrono::Utc::now(), chrono_tz::Asia::Shanghai, crate::domain::DayRules::none());
+            let states = StateView::default();
+            let matching: Vec<u32> = ds.stations().iter().enumerate()
+                .filter(|(_, s)| s.amenities.has_all(filter.required)
+                    && (s.name().to_lowercase().contains(&q) || s.address().is_some_and(|a| a.to_lowercase().contains(&q))))
+                .map(|(i, _)| i as u32)
+                .collect();
+            let got: Vec<(u32, f64)> = ds.nearest((lon, lat), k, max, &filter, &at, &states).iter().map(|h| (h.idx, h.distance_m)).collect();
+            let mut want: Vec<(u32, f64)> = matching.iter()
+                .map(|&i| { let p = ds.station(i).position; (i, crate::geodesy::sphere::haversine_m(lon, lat, p.lon(), p.lat())) })
+                .filter(|w| max.is_none_or(|m| w.1 <= m))
+                .collect();
+            want.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            want.truncate(k);
+            prop_assert_eq!(got, want);
+            let page = ds.list(None, &filter, &at, &states, 0, usize::MAX);
+            prop_assert_eq!(&page.indices, &matching);
+            let bbox = BBox { min_lon: 116.2, min_lat: 39.7, max_lon: 116.8, max_lat: 40.3 };
+            let inside: Vec<u32> = matching.iter().copied()
+                .filter(|&i| { let p = ds.station(i).position; bbox.contains(p.lon(), p.lat()) })
+                .collect();
+            prop_assert_eq!(ds.list(Some(&bbox), &filter, &at, &states, 0, usize::MAX).indices, inside);
+            let route = Route::new(&[(116.1, 39.6), (lon, lat), (116.9, 40.4)]);
+            let got = ds.along(&route, 5_000.0, 50, &filter, &at, &states);
+            let aq = AlongQuery { max_distance_m: 5_000.0, limit: 50, required: filter.required };
+            let want = ds.index.along(&route, &aq, |i| filter.text_matches(ds.station(i)));
+            prop_assert_eq!(got, want);
+        }
     }
 
     proptest! {

@@ -313,11 +313,9 @@ fn client_addr(headers: &HeaderMap, peer: Option<IpAddr>, trust_forwarded_for: b
                 .collect::<Vec<_>>()
                 .join(",")
         })
-        .and_then(|list| {
-            list.rsplit(',')
-                .map(str::trim)
-                .find_map(|a| a.parse::<IpAddr>().ok())
-        });
+        // Only the last entry (the one our proxy appended): when it does not parse, an earlier one is the
+        // client's own word, so the proxy's address is used instead.
+        .and_then(|list| list.rsplit(',').next()?.trim().parse::<IpAddr>().ok());
     forwarded
         .or(peer)
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
@@ -343,5 +341,11 @@ mod tests {
         );
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
         assert_eq!(client_addr(&h, peer, true), proxy);
+        h.insert("x-forwarded-for", "203.0.113.9, garbage".parse().unwrap());
+        assert_eq!(
+            client_addr(&h, peer, true),
+            proxy,
+            "an earlier, client-supplied entry"
+        );
     }
 }

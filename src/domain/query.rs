@@ -73,6 +73,17 @@ pub fn lower_contains(hay: &str, needle: &str) -> bool {
         })
 }
 
+/// Pushes the characters of `s.to_lowercase()` (with repeats) onto `out`: what the text index keeps of a
+/// station, so that a station matching `lower_contains` holds every character of the query. Builds the
+/// lower-case copy only when `s` has a non-ASCII character that lower-casing changes (as `lower_contains`).
+pub fn lower_chars(s: &str, out: &mut Vec<char>) {
+    if s.chars().all(|c| c.is_ascii() || lower_case_keeps(c)) {
+        out.extend(s.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.extend(s.to_lowercase().chars());
+    }
+}
+
 /// Whether lower-casing leaves the non-ASCII `c` as it is. The CJK, kana and Hangul blocks have no case,
 /// which spares most station names the table look-up.
 fn lower_case_keeps(c: char) -> bool {
@@ -140,6 +151,18 @@ mod tests {
             Just("É"),
         ];
         prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        /// The text index's characters are exactly those of the lower-cased string.
+        #[test]
+        fn lower_chars_are_those_of_lower_casing(s in text(), any in ".{0,8}") {
+            for s in [&s, &any] {
+                let mut got = Vec::new();
+                lower_chars(s, &mut got);
+                prop_assert_eq!(got, s.to_lowercase().chars().collect::<Vec<_>>(), "{:?}", s);
+            }
+        }
     }
 
     proptest! {

@@ -16,12 +16,14 @@ mod bbox;
 mod envelope;
 mod nearest;
 pub mod route;
+mod text;
 mod tree;
 
 pub use along::{AlongHit, AlongQuery};
 pub use envelope::BBox;
 pub use nearest::{Hit, Nearest};
 pub use route::Route;
+pub use text::{Candidates, TextIndex};
 
 use crate::domain::Amenities;
 use tree::{Item, Tree};

@@ -34,8 +34,21 @@ impl Index {
         &self,
         q: &Nearest,
         open: Option<&[bool]>,
-        mut matches: impl FnMut(u32) -> bool,
+        matches: impl FnMut(u32) -> bool,
     ) -> Vec<Hit> {
+        self.nearest_within(q, open, usize::MAX, matches)
+            .unwrap_or_default()
+    }
+
+    /// [`Index::nearest`], giving up (`None`) once the walk has met more than `budget` stations: a text search
+    /// tries the walk first (quick when matches are common nearby) and answers from its candidates otherwise.
+    pub fn nearest_within(
+        &self,
+        q: &Nearest,
+        open: Option<&[bool]>,
+        budget: usize,
+        mut matches: impl FnMut(u32) -> bool,
+    ) -> Option<Vec<Hit>> {
         let Nearest {
             lon,
             lat,
@@ -44,7 +57,7 @@ impl Index {
             required,
         } = *q;
         if k == 0 {
-            return Vec::new();
+            return Some(Vec::new());
         }
         let qv = unit_vector(lon, lat);
         let candidates = Search::new(self.source(required, open), qv);
@@ -53,7 +66,10 @@ impl Index {
         let max_chord = max_distance_m.map(widen).unwrap_or(f64::INFINITY);
         let mut hits: Vec<Hit> = Vec::with_capacity(k + 1);
         let mut kth_chord = f64::INFINITY;
-        for (leaf, c2) in candidates {
+        for (met, (leaf, c2)) in candidates.enumerate() {
+            if met >= budget {
+                return None;
+            }
             let bound = c2.sqrt() - F32_SLACK;
             if bound > max_chord || bound > kth_chord {
                 break;
@@ -98,6 +114,32 @@ impl Index {
                 kth_chord = widen(hits[k - 1].distance_m);
             }
         }
+        Some(hits)
+    }
+}
+
+impl Index {
+    /// The answer to `q` among `candidates` (`(index, lon, lat)`, each already known to match, in any order):
+    /// measured one by one, for a text search that leaves few stations. Same order and ties as
+    /// [`Index::nearest`]; `q.required` is the caller's to check.
+    pub fn nearest_among(
+        &self,
+        q: &Nearest,
+        candidates: impl Iterator<Item = (u32, f64, f64)>,
+    ) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = candidates
+            .map(|(idx, lon, lat)| Hit {
+                idx,
+                distance_m: haversine_m(q.lon, q.lat, lon, lat),
+            })
+            .filter(|h| q.max_distance_m.is_none_or(|m| h.distance_m <= m))
+            .collect();
+        hits.sort_unstable_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.idx.cmp(&b.idx))
+        });
+        hits.truncate(q.k);
         hits
     }
 }

@@ -182,3 +182,88 @@ async fn downloads_are_capped_and_streamed() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// An app whose connections are closed after `idle` without a request in flight.
+async fn app_with_idle(idle: Duration) -> (std::net::SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path(), &Opts::default());
+    s.limits.idle_timeout = idle;
+    let app = yizhan::app::Application::build(s).await.unwrap();
+    let addr = app.addr();
+    tokio::spawn(app.run_until(std::future::pending()));
+    (addr, dir)
+}
+
+/// One GET over an HTTP/2 connection; its status.
+async fn h2_get(send: &mut h2::client::SendRequest<axum::body::Bytes>, path: &str) -> u16 {
+    let req = axum::http::Request::get(path).body(()).unwrap();
+    let (resp, _) = send
+        .clone()
+        .ready()
+        .await
+        .unwrap()
+        .send_request(req, true)
+        .unwrap();
+    let resp = resp.await.unwrap();
+    let status = resp.status().as_u16();
+    let mut body = resp.into_body();
+    while let Some(chunk) = body.data().await {
+        let n = chunk.unwrap().len();
+        let _ = body.flow_control().release_capacity(n);
+    }
+    status
+}
+
+/// Issue 19: an idle HTTP/2 connection is closed with GOAWAY even though it answers the server's pings
+/// (the h2 client answers them itself), but not while it keeps asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_h2_connections_are_closed() {
+    let (addr, _dir) = app_with_idle(Duration::from_secs(1)).await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) = h2::client::handshake(tcp).await.unwrap();
+    let conn = tokio::spawn(async move {
+        let r = conn.await;
+        (Instant::now(), r)
+    });
+    let uri = format!("http://{addr}/healthz");
+    // Busy for 2.5 s (a request every 300 ms, each idle gap under the 1 s limit): the connection stays.
+    let (t, mut last) = (Instant::now(), Instant::now());
+    while t.elapsed() < Duration::from_millis(2_500) {
+        assert_eq!(h2_get(&mut send, &uri).await, 200);
+        last = Instant::now();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(!conn.is_finished(), "closed while in use");
+    let (closed_at, result) = tokio::time::timeout(Duration::from_secs(10), conn)
+        .await
+        .expect("an idle h2 connection still open after 10 s")
+        .unwrap();
+    let after = closed_at - last;
+    assert!(result.is_ok(), "not a graceful close: {result:?}");
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(4),
+        "closed {after:?} after the last request"
+    );
+}
+
+/// HTTP/1 keep-alive connections end after the same idle time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_http1_connections_are_closed() {
+    let (addr, _dir) = app_with_idle(Duration::from_secs(1)).await;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let got = answer(&mut s, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(parse_raw_response(&got).0, 200);
+    let t = Instant::now();
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(8), s.read_to_end(&mut rest))
+        .await
+        .expect("an idle HTTP/1 connection still open after 8 s");
+    assert!(
+        t.elapsed() >= Duration::from_millis(900) && t.elapsed() < Duration::from_secs(4),
+        "closed {:?} after the response",
+        t.elapsed()
+    );
+}
