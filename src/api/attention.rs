@@ -33,9 +33,9 @@ struct Unconfirmed {
     id: String,
     name: String,
     district: Option<String>,
-    /// RFC 3339 of the last confirmation, or `null` (never confirmed).
+    /// RFC 3339 (UTC, whole seconds, as on the stations) of the last confirmation, or `null` (never confirmed).
     #[schema(format = DateTime)]
-    verified_at: Option<DateTime<Utc>>,
+    verified_at: Option<String>,
 }
 
 /// A station with many open `closed` reports.
@@ -124,7 +124,8 @@ pub async fn attention(
                     id: s.id().to_owned(),
                     name: s.name().to_owned(),
                     district: s.district().map(str::to_owned),
-                    verified_at,
+                    verified_at: verified_at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
                 }
             })
             .collect();
