@@ -92,7 +92,10 @@ async fn attention_lists_unconfirmed_and_reported_closed_stations() {
     assert_eq!(v["unconfirmed_days"], 90);
     assert_eq!(v["unconfirmed_total"], 3, "{v}");
     // Never confirmed first (by id), then the oldest confirmation.
-    assert_eq!(listed(&v, "unconfirmed"), ["a-000000", "a-000003", "a-000002"]);
+    assert_eq!(
+        listed(&v, "unconfirmed"),
+        ["a-000000", "a-000003", "a-000002"]
+    );
     assert_eq!(v["unconfirmed"][0]["verified_at"], Value::Null);
     assert_eq!(v["unconfirmed"][0]["district"], "朝阳区");
     assert!(v["unconfirmed"][2]["verified_at"].is_string(), "{v}");
@@ -103,12 +106,24 @@ async fn attention_lists_unconfirmed_and_reported_closed_stations() {
     assert_eq!(v["reported_closed_days"], 7);
 
     let v = attention(&app, "?unconfirmed_days=5").await;
-    assert_eq!(v["unconfirmed_total"], 4, "a 10-day-old confirmation is older than 5 days");
+    assert_eq!(
+        v["unconfirmed_total"], 4,
+        "a 10-day-old confirmation is older than 5 days"
+    );
     let v = attention(&app, "?limit=1").await;
-    assert_eq!((listed(&v, "unconfirmed").len(), v["unconfirmed_total"].clone()), (1, json!(3)));
+    assert_eq!(
+        (
+            listed(&v, "unconfirmed").len(),
+            v["unconfirmed_total"].clone()
+        ),
+        (1, json!(3))
+    );
     let v = attention(&app, &format!("?district={}", enc("朝阳区"))).await;
     assert_eq!(listed(&v, "unconfirmed"), ["a-000000"]);
-    assert!(listed(&v, "reported_closed").is_empty(), "a-000002 is in 海淀区");
+    assert!(
+        listed(&v, "reported_closed").is_empty(),
+        "a-000002 is in 海淀区"
+    );
 
     // A confirmation takes the station off the first list; a handled report off the second.
     verified(&app, "a-000002", 0).await;
@@ -127,8 +142,16 @@ async fn attention_lists_unconfirmed_and_reported_closed_stations() {
     // Admin only; bad parameters are 400s that name them.
     let r = app.get("/api/v1/attention").await;
     assert_problem(r, 401, &[], "no token").await;
-    for (q, name) in [("?days=3", "days"), ("?unconfirmed_days=0", "unconfirmed_days"), ("?limit=5000", "limit")] {
-        let r = app.admin(Method::GET, &format!("/api/v1/attention{q}")).send().await.unwrap();
+    for (q, name) in [
+        ("?days=3", "days"),
+        ("?unconfirmed_days=0", "unconfirmed_days"),
+        ("?limit=5000", "limit"),
+    ] {
+        let r = app
+            .admin(Method::GET, &format!("/api/v1/attention{q}"))
+            .send()
+            .await
+            .unwrap();
         assert_problem(r, 400, &[name], q).await;
     }
 }
