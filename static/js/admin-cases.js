@@ -8,6 +8,7 @@ import { t } from './i18n.js';
 const REASONS = ['closed', 'moved', 'amenity_missing', 'wrong_hours', 'refused_entry', 'other'];
 const STATUSES = ['received', 'in_progress', 'resolved', 'rejected'];
 const PAGE = 50; // cases per page
+const ATTENTION_SHOWN = 20; // unconfirmed stations listed (the title gives the total; usually most stations at first)
 const STATION_LOOKUPS = 100; // at most this many distinct station ids are resolved (coordinates for map links)
 const $ = (sel) => document.querySelector(sel);
 
@@ -157,18 +158,18 @@ async function resolveStations() {
 export async function loadAttention() {
   if (!d.getToken()) return;
   try {
-    cs.attention = await d.call('/api/v1/attention');
+    cs.attention = await d.call(`/api/v1/attention?limit=${ATTENTION_SHOWN}`);
     renderAttention();
   } catch (e) {
     d.say($('#att-msg'), 'error', () => d.problemText(e));
   }
 }
 
-function stationItem(s, extra) {
+function stationItem(s, extra, withCases) {
   return h('li', { dataset: { id: s.id } },
     h('a', { href: `/api/v1/stations/${encodeURIComponent(s.id)}`, class: 'mono', target: '_blank', rel: 'noopener' }, s.id), ' ',
     h('b', null, s.name), s.district ? ` · ${s.district}` : '', ' · ', extra,
-    ' ', h('button', { type: 'button', class: 'btn btn-small show-cases', onclick: () => showCasesOf(s.id) }, t('att.cases')));
+    withCases ? [' ', h('button', { type: 'button', class: 'btn btn-small show-cases', onclick: () => showCasesOf(s.id) }, t('att.cases'))] : null);
 }
 
 function showCasesOf(id) {
@@ -188,10 +189,14 @@ export function renderAttention() {
   const none = () => h('li', { class: 'hint' }, t('att.none'));
   const closed = a.reported_closed || [];
   $('#att-closed').replaceChildren(...(closed.length
-    ? closed.map((s) => stationItem(s, t('att.reports', { n: s.reports }))) : [none()]));
+    ? closed.map((s) => stationItem(s, t('att.reports', { n: s.reports }), true)) : [none()]));
   const unconf = a.unconfirmed || [];
   $('#att-unconfirmed').replaceChildren(...(unconf.length
-    ? unconf.map((s) => stationItem(s, s.verified_at ? t('att.verified', { at: d.fmtTime(s.verified_at) }) : t('att.never'))) : [none()]));
+    ? unconf.map((s) => stationItem(s, s.verified_at ? t('att.verified', { at: d.fmtTime(s.verified_at) }) : t('att.never'), false))
+    : [none()]));
+  if (a.unconfirmed_total > unconf.length) {
+    $('#att-unconfirmed').append(h('li', { class: 'hint' }, t('att.more', { shown: unconf.length, total: d.fmtCount(a.unconfirmed_total) })));
+  }
 }
 
 export function initCases(deps) {
