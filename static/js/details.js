@@ -260,6 +260,7 @@ export function openReport(f) {
   els.reportSubmit.disabled = false;
   els.reportSubmit.hidden = false;
   els.reportDone.hidden = true;
+  setCancelLabel('report.cancel');
   els.reportStation.textContent = f.properties?.name || String(f.id);
   if (typeof els.reportDialog.showModal === 'function') els.reportDialog.showModal();
   else els.reportDialog.setAttribute('open', '');
@@ -270,9 +271,18 @@ export function closeReport() {
   else els.reportDialog.removeAttribute('open');
 }
 
+/** The dialog's second button: "取消" before sending, "关闭" once the report is in (data-i18n keeps it on a language switch). */
+function setCancelLabel(key) {
+  const b = document.getElementById('report-cancel');
+  if (!b) return;
+  b.dataset.i18n = key;
+  b.textContent = t(key);
+}
+
 function showTicket(out, f) {
   els.reportTicket.textContent = out.ticket;
   els.reportSubmit.hidden = true;
+  setCancelLabel('btn.close');
   els.reportDone.hidden = false;
   els.reportFollow.onclick = () => { closeReport(); import('./tickets.js').then((m) => m.openTicket(out.ticket)); };
   import('./tickets.js').then((m) => m.remember({
