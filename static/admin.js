@@ -3,19 +3,20 @@
 //
 // Layout of this file:
 //   1. constants + small helpers     4. current dataset (GET /healthz)     7. versions + rollback
-//   2. api (fetch + XHR upload)      5. upload (dry run, apply, progress)  8. reports
-//   3. token                         6. validation error table             9. delete, confirm dialog, boot
+//   2. api (fetch + XHR upload)      5. upload (dry run, apply, progress)  8. (the case queue and "needs
+//   3. token                         6. validation error table                attention": js/admin-cases.js)
+//                                                                          9. delete, confirm dialog, boot
 
 import { h } from './js/h.js';
 import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
 import './js/i18n-admin.js'; // this page's strings (the rider's are not loaded here)
+import { initCases, loadReports, renderReports, clearReports, loadAttention, renderAttention } from './js/admin-cases.js';
 
 // ---------------------------------------------------------------------------------------------
 // 1. constants + small helpers
 // ---------------------------------------------------------------------------------------------
 const TOKEN_KEY = 'yizhan.admin.token';
 const PAGE = 500; // error-table rows rendered per "show more"
-const STATION_LOOKUPS = 100; // at most this many distinct station ids are resolved for the reports table
 const $ = (sel) => document.querySelector(sel);
 
 function fmtTime(iso) {
@@ -91,11 +92,15 @@ function parseJson(text) {
   try { return JSON.parse(text); } catch (_) { return null; }
 }
 
-async function call(path, { method = 'GET', admin = true } = {}) {
+/** An API call; `body` (JSON-encoded here) is sent as `type`. */
+async function call(path, { method = 'GET', admin = true, body, type = 'application/json' } = {}) {
   const headers = { Accept: 'application/json, application/problem+json', ...(admin ? authHeaders() : {}) };
+  if (body !== undefined) headers['Content-Type'] = type;
   let res;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(path, {
+      method, headers, credentials: 'same-origin', cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (_) {
     throw new ApiError(0, { title: t('up.network') });
   }
@@ -112,8 +117,6 @@ const api = {
   health: () => call('/healthz', { admin: false }),
   versions: () => call('/api/v1/dataset/versions'),
   rollback: (v) => call(`/api/v1/dataset/rollback?version=${encodeURIComponent(v)}`, { method: 'POST' }),
-  reports: () => call('/api/v1/reports'),
-  station: (id) => call(`/api/v1/stations/${encodeURIComponent(id)}`, { admin: false }),
   remove: (id) => call(`/api/v1/stations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };
 
@@ -179,6 +182,7 @@ async function checkToken() {
     $('#token').removeAttribute('aria-invalid');
     renderVersions(v);
     loadReports();
+    loadAttention();
     return true;
   } catch (e) {
     if (e.status !== 401 && e.status !== 403) say(msg, 'error', () => problemText(e));
@@ -189,12 +193,12 @@ async function checkToken() {
 
 function showNeedToken(e) {
   state.versions = null;
-  state.reports = null;
+  clearReports();
   $('#ver-table').hidden = true;
-  $('#rep-table').hidden = true;
   const text = () => (e ? problemText(e) : t('ver.need_token'));
   say($('#ver-msg'), e ? 'error' : 'info', text);
   say($('#rep-msg'), e ? 'error' : 'info', text);
+  say($('#att-msg'), e ? 'error' : 'info', text);
 }
 
 function initToken() {
@@ -221,8 +225,6 @@ function initToken() {
 const state = {
   health: null,
   versions: null,
-  reports: null,
-  stations: new Map(), // station id → Feature | null (gone), for the reports table
   result: null, // last upload result, re-rendered on language change
 };
 
@@ -618,67 +620,6 @@ function initVersions() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 8. reports
-// ---------------------------------------------------------------------------------------------
-const REASONS = ['closed', 'moved', 'amenity_missing', 'wrong_hours', 'refused_entry', 'other'];
-
-async function loadReports() {
-  if (!getToken()) { showNeedToken(); return; }
-  try {
-    state.reports = await api.reports();
-    renderReports();
-    resolveStations();
-  } catch (e) {
-    say($('#rep-msg'), 'error', () => problemText(e));
-  }
-}
-
-function stationCell(id) {
-  const td = h('td', { class: 'station' }, h('a', { href: `/api/v1/stations/${encodeURIComponent(id)}`, class: 'mono', target: '_blank', rel: 'noopener' }, id));
-  const f = state.stations.get(id);
-  if (f === null) td.append(h('span', { class: 'gone' }, ` ${t('rep.gone')}`));
-  else if (f) {
-    const name = f.properties?.name;
-    const c = f.geometry?.coordinates;
-    if (name) td.append(h('br'), h('span', { class: 'st-name' }, name));
-    if (Array.isArray(c)) {
-      const q = new URLSearchParams({ lat: String(c[1]), lon: String(c[0]) });
-      td.append(' ', h('a', { href: `/?${q}`, class: 'map-link', target: '_blank', rel: 'noopener' }, t('rep.map')));
-    }
-  }
-  return td;
-}
-
-function renderReports() {
-  const r = state.reports;
-  if (!r) return;
-  const list = Array.isArray(r.reports) ? r.reports : [];
-  const table = $('#rep-table');
-  say($('#rep-msg'), 'info', () => (list.length ? t('rep.count', { n: fmtCount(r.count ?? list.length) }) : t('rep.empty')));
-  table.hidden = !list.length;
-  table.tBodies[0].replaceChildren(...list.map((x) => h('tr', { dataset: { id: x.id, station: x.station_id, reason: x.reason } },
-    h('td', { class: 'time' }, fmtTime(x.created_at)),
-    stationCell(x.station_id),
-    h('td', null, h('span', { class: `tag reason-${REASONS.includes(x.reason) ? x.reason : 'other'}` }, REASONS.includes(x.reason) ? t(`reason.${x.reason}`) : String(x.reason))),
-    h('td', { class: 'comment' }, x.comment ?? ''))));
-}
-
-/** Look up the reported stations (names, map links), a few at a time. */
-async function resolveStations() {
-  const ids = [...new Set((state.reports?.reports || []).map((x) => x.station_id))]
-    .filter((id) => !state.stations.has(id)).slice(0, STATION_LOOKUPS);
-  if (!ids.length) return;
-  const worker = async () => {
-    while (ids.length) {
-      const id = ids.shift();
-      try { state.stations.set(id, await api.station(id)); } catch (e) { if (e.status === 404) state.stations.set(id, null); }
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  renderReports();
-}
-
-// ---------------------------------------------------------------------------------------------
 // 9. delete, confirm dialog, boot
 // ---------------------------------------------------------------------------------------------
 function confirmDialog(text) {
@@ -725,15 +666,16 @@ function boot() {
     if (errs.all.length) { renderFieldFilter(); renderErrorRows(); }
     renderVersions();
     renderReports();
+    renderAttention();
     if (!getToken()) showNeedToken();
   });
   $('#ds-refresh').addEventListener('click', refreshDataset);
-  $('#rep-refresh').addEventListener('click', loadReports);
   initToken();
   initUpload();
   initErrorTable();
   initVersions();
   initDelete();
+  initCases({ call, say, problemText, fmtTime, fmtCount, getToken });
   refreshDataset();
   if (getToken()) checkToken();
   else showNeedToken();

@@ -14,9 +14,12 @@
 //   map.js         the map (Leaflet)
 //   offline.js     "save my area" (IndexedDB), the nearest list offline, the offline banner, sw.js
 //   details.js     selection, the details view, badges and amenities, navigation links, the report dialog
+//   station-state.js  a station's closure, confirmation, open reports and next opening/closing as text
 //   list.js        position, filter chips, asking for the list, the list, the status line
 //   route.js       "on my way" (顺路): mode, destination, pasted routes (links.js, loaded on first paste)
-// index.html preloads all of them except links.js, so they arrive in parallel with the page.
+//   tickets.js     "My reports" (我的反馈): the rider's tickets kept on the device, a case's status and history
+// index.html preloads all of them except links.js and tickets.js (loaded when needed), so they arrive in
+// parallel with the page.
 
 import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
 import './js/i18n-rider.js'; // this page's strings
@@ -69,7 +72,8 @@ function boot() {
     btnPick: $('btn-pick'),
     reportDialog: $('report-dialog'), reportForm: $('report-form'), reportMsg: $('report-msg'),
     reportComment: $('report-comment'), reportCount: $('report-count'), reportSubmit: $('report-submit'),
-    reportStation: $('report-station'),
+    reportStation: $('report-station'), reportDone: $('report-done'), reportTicket: $('report-ticket'),
+    reportFollow: $('report-follow'),
     modeNear: $('mode-near'), modeRoute: $('mode-route'), routePanel: $('route-panel'), routeClear: $('route-clear'),
     detourBtns: [...document.querySelectorAll('#detour .detour-btn')],
     pasteText: $('paste-text'), pasteCrs: $('paste-crs'), pasteMsg: $('paste-msg'),
@@ -79,6 +83,7 @@ function boot() {
   const fromUrl = readUrl();
   state.amenities = fromUrl.amenities;
   state.openNow = fromUrl.openNow;
+  state.openFor = fromUrl.openFor;
   state.mode = fromUrl.mode;
   state.detour = fromUrl.detour;
   if (fromUrl.route) state.route = fromUrl.route;
@@ -99,6 +104,9 @@ function boot() {
   $('btn-lang').addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
   onLangChange(rerenderForLang);
   $('btn-share').addEventListener('click', share);
+  // "My reports" (tickets.js) is loaded only when asked for: most visits never need it.
+  $('btn-mine').addEventListener('click', () => import('./js/tickets.js').then((m) => m.openMine()));
+  if (fromUrl.ticket) import('./js/tickets.js').then((m) => m.openTicket(fromUrl.ticket));
   $('btn-locate').addEventListener('click', locate);
   els.btnPick.addEventListener('click', () => {
     state.pickMode = !state.pickMode;

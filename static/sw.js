@@ -12,7 +12,7 @@
 //                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-01.3';
+const VERSION = '2026-12-02.1';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
@@ -28,10 +28,12 @@ const PRECACHE = [
   '/js/url-state.js',
   '/js/map.js',
   '/js/offline.js',
+  '/js/station-state.js',
   '/js/details.js',
   '/js/list.js',
   '/js/route.js',
   '/js/links.js', // loaded on the first pasted route
+  '/js/tickets.js', // loaded for "My reports" and follow links
   '/manifest.webmanifest',
   '/icons/favicon.svg',
   '/icons/icon-192.png',

@@ -157,6 +157,8 @@ pub const NEAREST_PARAMS: [&str; 11] = concat_params(["crs", "lat", "lon", "k", 
 pub const ALONG_PARAMS: [&str; 10] = concat_params(["crs", "path", "max_distance_m", "limit"]);
 pub const LIST_PARAMS: [&str; 10] = concat_params(["crs", "bbox", "limit", "offset"]);
 pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
+/// The admins' "needs attention" list (not a station read: no filters).
+pub const ATTENTION_PARAMS: [&str; 3] = ["unconfirmed_days", "district", "limit"];
 
 /// `own` followed by [`FILTER_PARAMS`].
 const fn concat_params<const N: usize, const M: usize>(

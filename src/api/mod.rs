@@ -2,6 +2,7 @@
 //! snapshot, live and import modules.
 
 mod admin;
+mod attention;
 mod body;
 mod calendar;
 mod cases;
@@ -98,6 +99,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/stations/{id}/reports"),
     ("GET", "/api/v1/reports"),
     ("PATCH", "/api/v1/reports/{id}"),
+    ("GET", "/api/v1/attention"),
     ("GET", "/api/v1/tickets/{ticket}"),
     ("GET", "/api/v1/amenities"),
     ("GET", "/api/v1/dataset"),
@@ -213,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stations/{id}/reports", post(reports::create))
         .route("/api/v1/reports", get(cases::list))
         .route("/api/v1/reports/{id}", patch(cases::update))
+        .route("/api/v1/attention", get(attention::attention))
         .route("/api/v1/tickets/{ticket}", get(cases::ticket))
         .route("/api/v1/amenities", get(stations::amenities))
         .route("/api/v1/dataset", get(admin::download))

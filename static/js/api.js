@@ -52,9 +52,11 @@ async function request(path, { method = 'GET', body, signal, timeoutMs = REQUEST
   return data;
 }
 
-function filterParams(params, { amenities = [], openNow = false } = {}) {
+function filterParams(params, { amenities = [], openNow = false, openFor = 0 } = {}) {
   if (amenities.length) params.set('amenities', amenities.join(','));
-  if (openNow) params.set('open_now', 'true');
+  // open_for implies open now (API.md), so one of the two is enough.
+  if (openFor > 0) params.set('open_for', String(openFor));
+  else if (openNow) params.set('open_now', 'true');
   return params;
 }
 
@@ -64,13 +66,13 @@ export const api = {
   /** GET /api/v1/amenities → [{key,label_zh,label_en,count}] */
   amenities: () => request('/amenities', { timeoutMs: 8000 }),
   /** GET /api/v1/stations/nearest → FeatureCollection, nearest first. Coordinates WGS-84. */
-  nearest: ({ lat, lon, k = K, amenities, openNow }, signal) => {
-    const q = filterParams(new URLSearchParams({ lat: String(lat), lon: String(lon), k: String(k) }), { amenities, openNow });
+  nearest: ({ lat, lon, k = K, amenities, openNow, openFor }, signal) => {
+    const q = filterParams(new URLSearchParams({ lat: String(lat), lon: String(lon), k: String(k) }), { amenities, openNow, openFor });
     return request(`/stations/nearest?${q}`, { signal });
   },
   /** GET /api/v1/stations/along — "on my way" mode. path: [[lng,lat],…] WGS-84. */
-  along: ({ path, maxDistanceM, amenities, openNow, limit }, signal) => {
-    const q = filterParams(new URLSearchParams({ path: path.map((p) => `${p[0]},${p[1]}`).join(';') }), { amenities, openNow });
+  along: ({ path, maxDistanceM, amenities, openNow, openFor, limit }, signal) => {
+    const q = filterParams(new URLSearchParams({ path: path.map((p) => `${p[0]},${p[1]}`).join(';') }), { amenities, openNow, openFor });
     if (maxDistanceM) q.set('max_distance_m', String(maxDistanceM));
     if (limit) q.set('limit', String(limit));
     return request(`/stations/along?${q}`, { signal });
@@ -79,10 +81,14 @@ export const api = {
   list: ({ bbox, limit = 10000 }, signal) => request(`/stations?bbox=${bbox.join(',')}&limit=${limit}`, { signal, timeoutMs: 30000 }),
   /** GET /api/v1/stations/{id} */
   station: (id, signal) => request(`/stations/${encodeURIComponent(id)}`, { signal }),
-  /** POST /api/v1/stations/{id}/reports {reason, comment} → 202 */
+  /** POST /api/v1/stations/{id}/reports {reason, comment} → 202 {id, ticket, status, created_at} */
   report: (id, reason, comment) => request(`/stations/${encodeURIComponent(id)}/reports`, {
     method: 'POST', body: JSON.stringify({ reason, comment }),
   }),
+  /** GET /api/v1/tickets/{ticket} → the case as its rider sees it (status, reply, history oldest first). */
+  ticket: (ticket, signal) => request(`/tickets/${encodeURIComponent(ticket)}`, { signal }),
+  /** GET /api/v1/calendar → {timezone, years: {YYYY: {holidays: [...], workdays: [...]}}} (saved with the area). */
+  calendar: () => request('/calendar', { timeoutMs: 8000 }),
 };
 
 // A station in an answer is a GeoJSON feature (WGS-84); these read it the same way everywhere.
@@ -99,3 +105,6 @@ export function openStatus(f) {
   const v = f.properties?.open_now;
   return v === true ? 'open' : v === false ? 'closed' : 'unknown';
 }
+
+/** Temporarily closed (暂停服务) now: the server says so (reads show `open` again from `reopens_on` on). */
+export const isSuspended = (f) => f.properties?.status === 'temporarily_closed';

@@ -5,7 +5,8 @@
 import { h, fill } from './h.js';
 import { t, getLang } from './i18n.js';
 import { formatDistance, formatLen, walkMinutes, rideMinutes } from './i18n-rider.js';
-import { api, ApiError, is24h, openStatus } from './api.js';
+import { api, ApiError, is24h, openStatus, isSuspended } from './api.js';
+import { stateBlock } from './station-state.js';
 import { state, els, routePath } from './url-state.js';
 import { highlightMarker, focusMarker, clearMarkerSelection } from './map.js';
 import { wgs84ToGcj02 } from './crs.js';
@@ -63,6 +64,7 @@ export function openDetails(id, { from } = {}) {
       route && Number.isFinite(Number(p.along_m)) && Number.isFinite(d)
         ? h('span', { class: 'details-dist', text: `${t('route.after', { d: formatLen(Number(p.along_m)) })} · ${t('route.detour', { d: formatLen(2 * d) })}` })
         : Number.isFinite(d) ? h('span', { class: 'details-dist', text: `${formatDistance(d)} · ${t('dist.walk', { n: walkMinutes(d) })} · ${t('dist.ride', { n: rideMinutes(d) })}` }) : null),
+    stateBlock(f, 'details-state'),
     h('dl', { class: 'details-list' },
       row(t('details.address'), (p.address && p.district && !String(p.address).startsWith(p.district)
         ? `${p.district} ${p.address}` : p.address || p.district) || t('details.none')),
@@ -84,6 +86,8 @@ export function openDetails(id, { from } = {}) {
       h('span', { 'aria-hidden': 'true', text: '⚠️ ' }), t('report.button')),
   ];
   fill(els.details, content); // fill() skips the null blocks (no route: no second leg)
+  const mine = document.getElementById('mine'); // "My reports" (tickets.js): one sheet at a time
+  if (mine) mine.hidden = true;
   els.details.dataset.id = id;
   els.details.hidden = false;
   document.body.classList.add('details-open');
@@ -156,7 +160,9 @@ export function hostLabel(p) {
 
 export function badges(f) {
   const st = openStatus(f);
-  const out = [h('span', { class: `badge badge-${st}`, text: t(`badge.${st}`) })];
+  const out = [isSuspended(f)
+    ? h('span', { class: 'badge badge-closed badge-suspended', text: `⛔ ${t('badge.suspended')}` })
+    : h('span', { class: `badge badge-${st}`, text: t(`badge.${st}`) })];
   if (is24h(f)) out.push(h('span', { class: 'badge badge-24', 'aria-label': t('badge.24h.aria'), title: t('badge.24h.aria'), text: '24' }));
   return out;
 }
@@ -252,6 +258,9 @@ export function openReport(f) {
   els.reportMsg.textContent = '';
   els.reportMsg.className = 'report-msg';
   els.reportSubmit.disabled = false;
+  els.reportSubmit.hidden = false;
+  els.reportDone.hidden = true;
+  setCancelLabel('report.cancel');
   els.reportStation.textContent = f.properties?.name || String(f.id);
   if (typeof els.reportDialog.showModal === 'function') els.reportDialog.showModal();
   else els.reportDialog.setAttribute('open', '');
@@ -260,6 +269,27 @@ export function openReport(f) {
 export function closeReport() {
   if (typeof els.reportDialog.close === 'function') els.reportDialog.close();
   else els.reportDialog.removeAttribute('open');
+}
+
+/** The dialog's second button: "取消" before sending, "关闭" once the report is in (data-i18n keeps it on a language switch). */
+function setCancelLabel(key) {
+  const b = document.getElementById('report-cancel');
+  if (!b) return;
+  b.dataset.i18n = key;
+  b.textContent = t(key);
+}
+
+function showTicket(out, f) {
+  els.reportTicket.textContent = out.ticket;
+  els.reportSubmit.hidden = true;
+  setCancelLabel('btn.close');
+  els.reportDone.hidden = false;
+  els.reportFollow.onclick = () => { closeReport(); import('./tickets.js').then((m) => m.openTicket(out.ticket)); };
+  import('./tickets.js').then((m) => m.remember({
+    ticket: out.ticket, station_id: String(f.id), station_name: f.properties?.name || String(f.id),
+    status: out.status || 'received', created_at: out.created_at, updated_at: out.created_at,
+  })).catch(() => { /* storage blocked: the ticket is still on screen */ });
+  els.reportFollow.focus();
 }
 
 export async function submitReport(ev) {
@@ -272,9 +302,12 @@ export async function submitReport(ev) {
   els.reportSubmit.disabled = true;
   msg(t('report.sending'), 'busy');
   try {
-    await api.report(String(reportStation.id), reason, comment);
+    const out = await api.report(String(reportStation.id), reason, comment);
     msg(t('report.thanks'), 'ok');
-    setTimeout(() => { if (els.reportMsg.classList.contains('ok')) closeReport(); }, 2500);
+    if (out && typeof out.ticket === 'string' && out.ticket) {
+      // The ticket is the rider's only key to the case: show it, keep it on the device, offer to follow it.
+      showTicket(out, reportStation);
+    } else setTimeout(() => { if (els.reportMsg.classList.contains('ok')) closeReport(); }, 2500);
   } catch (e) {
     els.reportSubmit.disabled = false;
     if (!(e instanceof ApiError)) { msg(t('err.network'), 'error'); return; }

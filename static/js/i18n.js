@@ -17,6 +17,11 @@ const STRINGS = {
     'reason.wrong_hours': '时间不对',
     'reason.refused_entry': '拒绝进入',
     'reason.other': '其他',
+    // a case's status (the rider's "My reports", the admin's case queue)
+    'case.received': '已收到',
+    'case.in_progress': '处理中',
+    'case.resolved': '已解决',
+    'case.rejected': '未采纳',
   },
   en: {
     'btn.lang': '中文',
@@ -27,6 +32,10 @@ const STRINGS = {
     'reason.wrong_hours': 'Wrong hours',
     'reason.refused_entry': 'Refused entry',
     'reason.other': 'Other',
+    'case.received': 'Received',
+    'case.in_progress': 'In progress',
+    'case.resolved': 'Resolved',
+    'case.rejected': 'Not accepted',
   },
 };
 

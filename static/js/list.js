@@ -10,6 +10,10 @@ import { state, els, routePath, showBanner, hideBanner, writeUrl } from './url-s
 import { renderMarkers, drawRoute, drawUserMarker, showDefaultCenter } from './map.js';
 import { select, openDetails, closeDetails, AMENITIES, amenityLabel, hostLabel, badges, amenityChips } from './details.js';
 import { offlineNearest, updateOfflineBanner, checkSavedVersion, haversine } from './offline.js';
+import { stateBlock } from './station-state.js';
+
+/** Minutes of the "open ≥ 30 min" chip (sent as open_for). */
+export const OPEN_FOR_CHIP = 30;
 
 // ---------------------------------------------------------------------------------------------
 // the status line above the list, the list's loading flag
@@ -62,8 +66,8 @@ export async function refresh({ fit = false } = {}) {
   inflight = ctrl;
   const my = ++seq;
   const query = route
-    ? { path, maxDistanceM: state.detour, amenities: state.amenities, openNow: state.openNow, limit: ALONG_LIMIT }
-    : { lat: state.pos.lat, lon: state.pos.lon, k: K, amenities: state.amenities, openNow: state.openNow };
+    ? { path, maxDistanceM: state.detour, amenities: state.amenities, openNow: state.openNow, openFor: state.openFor, limit: ALONG_LIMIT }
+    : { lat: state.pos.lat, lon: state.pos.lon, k: K, amenities: state.amenities, openNow: state.openNow, openFor: state.openFor };
   setLoading(true);
   try {
     let fc = null;
@@ -165,7 +169,8 @@ export function renderList() {
           Number.isFinite(d) && !route ? h('span', { class: 'item-time' },
             h('span', { class: 'walk', 'aria-label': t('dist.walk', { n: walkMinutes(d) }), text: t('dist.walk.short', { n: walkMinutes(d) }) }),
             h('span', { class: 'ride', 'aria-label': t('dist.ride', { n: rideMinutes(d) }), text: t('dist.ride.short', { n: rideMinutes(d) }) })) : null),
-        h('span', { class: 'item-badges' }, badges(f), amenityChips(p.amenities))));
+        h('span', { class: 'item-badges' }, badges(f), amenityChips(p.amenities)),
+        stateBlock(f, 'item-state', { short: true })));
     const li = h('li', { class: 'item', dataset: route ? { id, alongM: String(along), distanceM: String(d) } : { id } }, btn);
     if (id === state.selectedId) { li.classList.add('selected'); btn.setAttribute('aria-current', 'true'); }
     return li;
@@ -186,6 +191,10 @@ export function renderChips() {
       type: 'button', class: 'chip chip-open', 'aria-pressed': String(state.openNow), dataset: { key: 'open_now' },
       onclick: () => { state.openNow = !state.openNow; filtersChanged(); },
     }, h('span', { 'aria-hidden': 'true', text: '🟢' }), ' ', t('filter.open_now')),
+    h('button', {
+      type: 'button', class: 'chip chip-open-for', 'aria-pressed': String(state.openFor > 0), dataset: { key: 'open_for' },
+      onclick: () => { state.openFor = state.openFor > 0 ? 0 : OPEN_FOR_CHIP; filtersChanged(); },
+    }, h('span', { 'aria-hidden': 'true', text: '⏳' }), ' ', t('filter.open_for', { n: state.openFor || OPEN_FOR_CHIP })),
   ];
   for (const a of AMENITIES) {
     chips.push(h('button', {

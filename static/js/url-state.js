@@ -1,7 +1,7 @@
 // The rider page's state: one small store that the modules read and write directly (whatever only one
 // module needs stays in that module), the elements (looked up once at boot by app.js), the banner (errors,
 // hints, notices), and the URL as the shareable form of the state:
-// /?lat=&lon=&amenities=water,charging&open_now=true, and for "on my way" &to=LNG,LAT or
+// /?lat=&lon=&amenities=water,charging&open_now=true&open_for=30, and for "on my way" &to=LNG,LAT or
 // &path=LNG,LAT;LNG,LAT;… (WGS-84) with &max_distance_m=300|1000|3000.
 import { t } from './i18n.js';
 
@@ -11,6 +11,7 @@ export const state = {
   pos: null, // {lat, lon, source: 'gps'|'url'|'tap', accuracy}
   amenities: [], // selected filter keys, in chip order
   openNow: false,
+  openFor: 0, // minutes the station must stay open (the "open ≥ 30 min" chip); 0 = no such filter
   stations: [], // features of the last answer
   selectedId: null,
   pickMode: false, // tap-on-map sets the position
@@ -59,7 +60,7 @@ export function hideBanner() {
 const DETOURS = [300, 1000, 3000]; // max_distance_m (off the route) choices of "on my way"; the detour is about twice that
 const URL_PATH_MAX = 200; // pasted paths longer than this are not written into the shareable link
 
-/** What the address bar asks for: {pos, amenities, openNow, route, mode, detour}. */
+/** What the address bar asks for: {pos, amenities, openNow, openFor, ticket, route, mode, detour}. */
 export function readUrl() {
   const p = new URLSearchParams(location.search);
   const lat = Number.parseFloat(p.get('lat') ?? '');
@@ -71,6 +72,9 @@ export function readUrl() {
   const am = (p.get('amenities') || '').split(',').map((s) => s.trim()).filter((s) => /^[a-z0-9_]+$/.test(s));
   out.amenities = [...new Set(am)];
   out.openNow = ['true', '1', 'yes'].includes((p.get('open_now') || '').toLowerCase());
+  const openFor = Number.parseInt(p.get('open_for') || '', 10);
+  out.openFor = openFor >= 1 && openFor <= 1440 ? openFor : 0;
+  out.ticket = /^[A-Za-z0-9-]{4,40}$/.test(p.get('ticket') || '') ? p.get('ticket').toUpperCase() : null;
   const pair = (s) => {
     const m = String(s || '').match(/^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/);
     if (!m) return null;
@@ -100,6 +104,7 @@ export function shareUrl() {
   }
   if (state.amenities.length) p.set('amenities', state.amenities.join(','));
   if (state.openNow) p.set('open_now', 'true');
+  if (state.openFor) p.set('open_for', String(state.openFor));
   if (state.mode === 'route') {
     const { path, dest } = state.route;
     if (path && path.length <= URL_PATH_MAX) p.set('path', path.map(([lng, lat]) => `${fmt6(lng)},${fmt6(lat)}`).join(';'));

@@ -4,6 +4,7 @@
 mod support;
 
 mod along;
+mod attention;
 mod calendar;
 mod cases;
 mod concurrency;

@@ -250,6 +250,10 @@ test('reporting a problem posts {reason, comment} and thanks the rider; 429 and 
     assert.match(posted[0].type, /application\/json/);
     assert.ok(posted[0].url.endsWith(`/api/v1/stations/${encodeURIComponent(String(fc.features[0].id))}/reports`));
     assert.deepEqual(posted[0].body, { reason: 'amenity_missing', comment: '没有热水 no hot water' });
+    // The server answers with a ticket (API v2): the dialog stays open to show it (trust.test.mjs follows it).
+    await page.waitForSelector('#report-done:not([hidden])');
+    assert.match(await page.textContent('#report-ticket'), /^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/);
+    await page.click('#report-cancel');
     await page.waitForSelector('#report-dialog', { state: 'hidden', timeout: 5000 });
 
     mode = '429';

@@ -255,6 +255,11 @@ dataset_bytes = http("GET", "/api/v1/dataset")[2]
 
 check("reports without token", "GET", "/api/v1/reports", 401)
 check("reports wrong token", "GET", "/api/v1/reports", 401, headers={"Authorization": "Bearer wrong"})
+s, h, att = check("attention", "GET", "/api/v1/attention?limit=5", 200, headers=AUTH)
+ok("attention: at most limit unconfirmed, with the total", att is not None and len(att["unconfirmed"]) <= 5
+   and att["unconfirmed_total"] >= len(att["unconfirmed"]), att)
+check("attention without token", "GET", "/api/v1/attention", 401)
+check("attention unknown parameter", "GET", "/api/v1/attention?days=3", 400, headers=AUTH)
 geo = {"Content-Type": "application/geo+json"}
 s, h, out = check("replace dry run (same data)", "PUT", "/api/v1/stations?dry_run=true", 200, dataset_bytes, {**AUTH, **geo})
 if out and ds is not None:

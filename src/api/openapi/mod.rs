@@ -7,7 +7,7 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, calendar, cases, confirm, edit, metrics, pages, reports, stations};
+use super::{admin, attention, calendar, cases, confirm, edit, metrics, pages, reports, stations};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -38,7 +38,7 @@ fn description() -> String {
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")),
     servers((url = "/", description = "The server that serves this document.")),
     paths(stations::nearest, stations::list, admin::replace, admin::upsert, stations::one, admin::delete, edit::patch,
-        stations::along, reports::create, cases::list, cases::ticket, cases::update, admin::download, admin::versions, admin::rollback,
+        stations::along, reports::create, cases::list, cases::ticket, cases::update, attention::attention, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
         pages::admin_qr, calendar::get, calendar::put),
