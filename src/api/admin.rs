@@ -343,13 +343,20 @@ pub async fn delete(
     summary = "Download the current dataset",
     description = "Public. The dataset exactly as stored: a WGS-84 FeatureCollection in id order, one feature per line, \
         without `open_now`/`dataset_version`, that `PUT /api/v1/stations` takes back unchanged (same version). \
-        Replicas can copy a primary with it.",
+        Replicas can copy a primary with it. With `format=csv`: the upload CSV (UTF-8 with a byte-order mark, CRLF, the \
+        upload header then the state columns), which a `PUT` with `Content-Type: text/csv` takes back to the same version; \
+        a text cell that begins with `=`, `+`, `-` or `@` (after any apostrophes) gets one leading apostrophe so that \
+        spreadsheets show it as text, and the CSV import removes exactly that one.",
     params(("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
-            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
-    responses((status = 200, description = "The dataset file.", content_type = "application/geo+json", body = doc::StoredCollection,
-            headers(("ETag" = String, description = "The dataset version, quoted (strong)."),
-                ("Content-Disposition" = String, description = "`attachment; filename=\"stations-<version>.geojson\"`."))),
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body."),
+        ("format" = Option<String>, Query, description = "`geojson` (the default) or `csv`.", example = "csv")),
+    responses((status = 200, description = "The dataset file.",
+            content((doc::StoredCollection = "application/geo+json"), (doc::UploadCsv = "text/csv")),
+            headers(("ETag" = String, description = "The dataset version, quoted (strong), then `-` and the state digest when any \
+                    station has state: the token of `GET /api/v1/changes`. The CSV's is the same with `.csv` appended."),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"stations-<version>.geojson\"` (`.csv`)."))),
         (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
         (status = 503, response = doc::Unavailable))
@@ -357,14 +364,25 @@ pub async fn delete(
 pub async fn download(
     State(app): State<AppState>,
     inm: super::respond::IfNoneMatch,
+    RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
+    let p = Params::parse(q.as_deref())?;
+    p.only(&["format"])?;
+    let csv = match p.get("format").map(str::trim) {
+        None | Some("geojson") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::param(
+                "format",
+                format!("format must be geojson (the default) or csv, got {other:?}"),
+            ))
+        }
+    };
     let cur = app.live.current();
     let ds = cur.snapshot.clone();
-    let tag = match cur.states.digest() {
-        0 => ds.version().to_owned(),
-        d => format!("{}-{d:016x}", ds.version()),
-    };
-    if let Some(r) = super::respond::not_modified(&inm, &tag) {
+    let tag = cur.token();
+    let etag = if csv { format!("{tag}.csv") } else { tag.clone() };
+    if let Some(r) = super::respond::not_modified(&inm, &etag) {
         return Ok(r);
     }
     // A stalled client holds a slot (and at most a few buffers), never a copy of the file.
@@ -373,6 +391,9 @@ pub async fn download(
         .clone()
         .try_acquire_owned()
         .map_err(|_| super::guard::busy("too many dataset downloads are running"))?;
+    if csv {
+        return Ok(super::export::csv(cur, &tag, permit));
+    }
     if !cur.states.is_empty() {
         return Ok(with_state(cur, &tag, permit));
     }
@@ -459,11 +480,22 @@ fn with_state(cur: Arc<Current>, tag: &str, permit: tokio::sync::OwnedSemaphoreP
 }
 
 /// A body that holds a download slot until it is finished or dropped.
-struct Held {
+pub(super) struct Held {
     inner: Body,
     /// The file's length: the response keeps its `Content-Length`. `None` when written as it goes.
     len: Option<u64>,
     _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Held {
+    /// A body written as it goes (no `Content-Length`).
+    pub(super) fn new(inner: Body, permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Held {
+            inner,
+            len: None,
+            _permit: permit,
+        }
+    }
 }
 
 impl hyper::body::Body for Held {

@@ -157,6 +157,10 @@ pub const NEAREST_PARAMS: [&str; 11] = concat_params(["crs", "lat", "lon", "k", 
 pub const ALONG_PARAMS: [&str; 10] = concat_params(["crs", "path", "max_distance_m", "limit"]);
 pub const LIST_PARAMS: [&str; 10] = concat_params(["crs", "bbox", "limit", "offset"]);
 pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
+/// OGC API – Features: the metadata resources and one item take the format only; the items also page and filter
+/// (`datetime` is part of Core; stations have no time, so it filters nothing).
+pub const OGC_PARAMS: [&str; 1] = ["f"];
+pub const OGC_ITEMS_PARAMS: [&str; 5] = ["f", "bbox", "limit", "offset", "datetime"];
 
 /// `own` followed by [`FILTER_PARAMS`].
 const fn concat_params<const N: usize, const M: usize>(

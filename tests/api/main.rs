@@ -15,6 +15,7 @@ mod golden;
 mod helpers;
 mod hostile;
 mod openapi;
+mod opendata;
 mod ops;
 mod params;
 mod reads;
