@@ -155,7 +155,13 @@ pub fn download_state(states: &StateView, idx: u32) -> Option<StateOut<'_>> {
 
 /// The feed's body: `{"from","to","upserted":FeatureCollection,"removed":[ids]}`, the upserted features in the
 /// download's form, one per line, so that a client can keep them as they came.
-pub fn write_changes(from: &str, to: &str, now: &Snapshot, states: &StateView, d: &Diff) -> Vec<u8> {
+pub fn write_changes(
+    from: &str,
+    to: &str,
+    now: &Snapshot,
+    states: &StateView,
+    d: &Diff,
+) -> Vec<u8> {
     use crate::wire::geojson::write_str;
     let mut out = Vec::with_capacity(128 + 512 * d.upserted.len() + 24 * d.removed.len());
     out.extend_from_slice(b"{\"from\":");

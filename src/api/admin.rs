@@ -381,7 +381,11 @@ pub async fn download(
     let cur = app.live.current();
     let ds = cur.snapshot.clone();
     let tag = cur.token();
-    let etag = if csv { format!("{tag}.csv") } else { tag.clone() };
+    let etag = if csv {
+        format!("{tag}.csv")
+    } else {
+        tag.clone()
+    };
     if let Some(r) = super::respond::not_modified(&inm, &etag) {
         return Ok(r);
     }

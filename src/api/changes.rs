@@ -76,8 +76,14 @@ pub async fn changes(
     let (to, bytes) = body;
     let mut r = Body::from(bytes).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=30"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=30"),
+    );
     if let Some(v) = super::etag::header_value(&to) {
         h.insert(header::ETAG, v);
     }

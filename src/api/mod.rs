@@ -21,6 +21,7 @@ pub mod params;
 mod ratelimit;
 mod reports;
 mod respond;
+mod station_page;
 mod stations;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,6 +112,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/ogc/collections/stations"),
     ("GET", "/ogc/collections/stations/items"),
     ("GET", "/ogc/collections/stations/items/{id}"),
+    ("GET", "/s/{id}"),
     ("POST", "/api/v1/dataset/rollback"),
     ("GET", "/api/v1/config"),
     ("GET", "/api/v1/calendar"),
@@ -233,6 +235,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ogc/collections/stations", get(ogc::stations))
         .route("/ogc/collections/stations/items", get(ogc::items))
         .route("/ogc/collections/stations/items/{id}", get(ogc::item))
+        .route("/s/{id}", get(station_page::page))
         .route("/api/v1/dataset/rollback", post(admin::rollback))
         .route("/api/v1/config", get(config))
         .route("/api/v1/calendar", get(calendar::get).put(calendar::put))

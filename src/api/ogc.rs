@@ -34,7 +34,7 @@ const CONFORMS_TO: [&str; 2] = [
 ];
 
 /// `scheme://host` of the request, for absolute links.
-fn base(headers: &HeaderMap) -> String {
+pub(super) fn base(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -317,8 +317,18 @@ pub async fn item(
     enc.extend(form_urlencoded::byte_serialize(id.as_bytes()));
     let enc = enc.replace('+', "%20");
     let links = json!([
-        link(format!("{b}/ogc/collections/stations/items/{enc}"), "self", "application/geo+json", "This station"),
-        link(format!("{b}/ogc/collections/stations"), "collection", "application/json", "The collection"),
+        link(
+            format!("{b}/ogc/collections/stations/items/{enc}"),
+            "self",
+            "application/geo+json",
+            "This station"
+        ),
+        link(
+            format!("{b}/ogc/collections/stations"),
+            "collection",
+            "application/json",
+            "The collection"
+        ),
     ]);
     out.extend_from_slice(b",\"links\":");
     out.extend_from_slice(links.to_string().as_bytes());

@@ -133,7 +133,9 @@ mod tests {
             Kind::Station,
             HostType::Bank,
             Amenities::from_bits(0b1011),
-            Some(Arc::new(Hours::parse("Mo-Fr 08:00-18:00; Sa 09:00-12:00").unwrap())),
+            Some(Arc::new(
+                Hours::parse("Mo-Fr 08:00-18:00; Sa 09:00-12:00").unwrap(),
+            )),
             Position::new(116.397_128_1, 39.916_527_3).unwrap(),
         )
     }

@@ -1,4 +1,4 @@
 //! What goes over the wire and onto disk in the formats other software reads.
 
-pub mod geojson;
 pub mod csv;
+pub mod geojson;

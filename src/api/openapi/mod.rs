@@ -7,7 +7,9 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, calendar, cases, changes, confirm, edit, metrics, ogc, pages, reports, stations};
+use super::{
+    admin, calendar, cases, changes, confirm, edit, metrics, ogc, pages, reports, stations,
+};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -42,7 +44,7 @@ fn description() -> String {
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
         pages::admin_qr, calendar::get, calendar::put, changes::changes,
-        ogc::landing, ogc::conformance, ogc::collections, ogc::stations, ogc::items, ogc::item),
+        ogc::landing, ogc::conformance, ogc::collections, ogc::stations, ogc::items, ogc::item, station_page::page),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, Gone, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
