@@ -41,6 +41,9 @@ tests/openapi/validate.sh target/release/yizhan
 step "OGC API – Features read by GDAL (ogrinfo, ogr2ogr to a GeoPackage)"
 tests/ogc/gdal.sh target/release/yizhan
 
+step "station page: schema.org JSON-LD type-checked against schema-dts (npm)"
+tests/station_page/validate.sh target/release/yizhan
+
 if [ -z "${SKIP_BROWSER:-}" ]; then
   step "browser tests (headless Chromium)"
   tests/browser/run.sh target/release/yizhan

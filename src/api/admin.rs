@@ -22,8 +22,7 @@ use super::ratelimit::AuthFailures;
 use super::respond::private_json;
 use super::AppState;
 use crate::import::Format;
-use crate::live::{Current, Mode, Outcome, Upload};
-use crate::wire::geojson::{write_collection_part, StateOut};
+use crate::live::{Mode, Outcome, Upload};
 
 /// Failed authentications a client may make in a minute before it is refused for the rest of it.
 pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
@@ -399,7 +398,7 @@ pub async fn download(
         return Ok(super::export::csv(cur, &tag, permit));
     }
     if !cur.states.is_empty() {
-        return Ok(with_state(cur, &tag, permit));
+        return Ok(super::export::with_state(cur, &tag, permit));
     }
     let live = app.live.clone();
     let version = ds.version().to_owned();
@@ -408,7 +407,7 @@ pub async fn download(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
-    let mut r = Body::new(Held {
+    let mut r = Body::new(super::export::Held {
         inner: Body::from_stream(stream),
         len: Some(len),
         _permit: permit,
@@ -429,100 +428,6 @@ pub async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
-}
-
-/// Stations written per piece of a download with state: ≈ 100 KB.
-const DOWNLOAD_PIECE: usize = 256;
-
-/// The dataset with its stations' state, written from the snapshot in memory piece by piece as the client
-/// reads (no copy of the file, and a stalled client stops the writing).
-fn with_state(cur: Arc<Current>, tag: &str, permit: tokio::sync::OwnedSemaphorePermit) -> Response {
-    let len = cur.snapshot.len();
-    let pieces = futures_util::stream::unfold(Some(0usize), move |from| {
-        let cur = cur.clone();
-        async move {
-            let from = from?;
-            let mut buf = Vec::with_capacity(DOWNLOAD_PIECE * 512);
-            let ds = &cur.snapshot;
-            let state_of = |i: usize| {
-                cur.states.get(i as u32).map(|st| StateOut {
-                    status: st.status,
-                    status_note: st.status_note.as_deref(),
-                    reopens_on: st.reopens_on,
-                    verified_at: st.verified_at,
-                    open_reports: None,
-                })
-            };
-            write_collection_part(ds.stations(), state_of, from, DOWNLOAD_PIECE, &mut buf);
-            let next = from + DOWNLOAD_PIECE;
-            let more = (next < len).then_some(next);
-            Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), more))
-        }
-    });
-    // Fused: the stream ends once, whoever polls it after.
-    let body = Body::from_stream(futures_util::StreamExt::fuse(pieces));
-    let mut r = Body::new(Held {
-        inner: body,
-        len: None,
-        _permit: permit,
-    })
-    .into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/geo+json"),
-    );
-    if let Some(v) = super::etag::header_value(tag) {
-        h.insert(header::ETAG, v);
-    }
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("attachment; filename=\"stations-{tag}.geojson\""))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
-}
-
-/// A body that holds a download slot until it is finished or dropped.
-pub(super) struct Held {
-    inner: Body,
-    /// The file's length: the response keeps its `Content-Length`. `None` when written as it goes.
-    len: Option<u64>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
-}
-
-impl Held {
-    /// A body written as it goes (no `Content-Length`).
-    pub(super) fn new(inner: Body, permit: tokio::sync::OwnedSemaphorePermit) -> Self {
-        Held {
-            inner,
-            len: None,
-            _permit: permit,
-        }
-    }
-}
-
-impl hyper::body::Body for Held {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        match self.len {
-            Some(n) => hyper::body::SizeHint::with_exact(n),
-            None => self.inner.size_hint(),
-        }
-    }
 }
 
 #[utoipa::path(

@@ -266,6 +266,64 @@ pub async fn page(
     html(StatusCode::OK, body, Some(l))
 }
 
+/// The texts of the page that depend on the station and its state, in `l`.
+struct Details {
+    status: String,
+    status_class: &'static str,
+    amenities: String,
+    verified: String,
+    /// District and address, or "not given".
+    place: String,
+    description: String,
+}
+
+fn details(
+    s: &Station,
+    st: &StationState,
+    today: NaiveDate,
+    tz: chrono_tz::Tz,
+    l: Lang,
+) -> Details {
+    let zh = l == Lang::Zh;
+    let pick = |zh_text: &'static str, en_text: &'static str| if zh { zh_text } else { en_text };
+    let none = word(l, "none");
+    let (status, status_class) = status_text(st, today, l);
+    let amenities: Vec<&str> = s
+        .amenities
+        .iter()
+        .map(|a| pick(a.label_zh(), a.label_en()))
+        .collect();
+    let amenities = if amenities.is_empty() {
+        none.to_owned()
+    } else {
+        amenities.join(pick("、", ", "))
+    };
+    let verified = st.verified_at.map_or(word(l, "never").to_owned(), |v| {
+        v.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    });
+    let place = [s.district(), s.address()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let place = if place.is_empty() {
+        none.to_owned()
+    } else {
+        place
+    };
+    let kind = pick(s.kind.label_zh(), s.kind.label_en());
+    let hours = s.opening_hours().unwrap_or(none);
+    let description = format!("{kind} · {place} · {hours} · {amenities}");
+    Details {
+        status,
+        status_class,
+        amenities,
+        verified,
+        place,
+        description,
+    }
+}
+
 /// The page's HTML.
 fn render(
     s: &Station,
@@ -278,33 +336,7 @@ fn render(
     let zh = l == Lang::Zh;
     let pick = |zh_text: &'static str, en_text: &'static str| if zh { zh_text } else { en_text };
     let none = word(l, "none");
-    let (status, status_class) = status_text(st, today, l);
-    let kind = pick(s.kind.label_zh(), s.kind.label_en());
-    let host_type = pick(s.host_type.label_zh(), s.host_type.label_en());
-    let hours = s.opening_hours().unwrap_or(none);
-    let sep = if zh { "、" } else { ", " };
-    let amenities: Vec<&str> = s
-        .amenities
-        .iter()
-        .map(|a| pick(a.label_zh(), a.label_en()))
-        .collect();
-    let amenities = if amenities.is_empty() {
-        none.to_owned()
-    } else {
-        amenities.join(sep)
-    };
-    let verified = st.verified_at.map_or(word(l, "never").to_owned(), |v| {
-        v.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-    });
-    let place = [s.district(), s.address()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let description = format!(
-        "{kind} · {} · {hours} · {amenities}",
-        if place.is_empty() { none } else { &place }
-    );
+    let d = details(s, st, today, tz, l);
     let title = format!("{} · {}", s.name(), word(l, "site"));
     let (lat, lon) = (
         format!("{:.7}", s.position.lat()),
@@ -327,7 +359,7 @@ fn render(
         ("lang", pick("zh-CN", "en")),
         ("locale", pick("zh_CN", "en_US")),
         ("title", &title),
-        ("description", &description),
+        ("description", &d.description),
         ("url", url),
         ("url_zh", &url_zh),
         ("url_en", &url_en),
@@ -335,16 +367,19 @@ fn render(
         ("lon", &lon),
         ("name", s.name()),
         ("id", s.id()),
-        ("status", &status),
-        ("status_class", status_class),
-        ("kind", kind),
-        ("host_type", host_type),
-        ("address", if place.is_empty() { none } else { &place }),
-        ("hours", hours),
+        ("status", &d.status),
+        ("status_class", d.status_class),
+        ("kind", pick(s.kind.label_zh(), s.kind.label_en())),
+        (
+            "host_type",
+            pick(s.host_type.label_zh(), s.host_type.label_en()),
+        ),
+        ("address", &d.place),
+        ("hours", s.opening_hours().unwrap_or(none)),
         ("phone", if phone.is_empty() { none } else { phone }),
         ("phone_tel", &tel),
-        ("amenities", &amenities),
-        ("verified", &verified),
+        ("amenities", &d.amenities),
+        ("verified", &d.verified),
         ("map_url", &map_url),
         ("amap_url", &amap),
         ("baidu_url", &baidu),

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 use super::{
-    admin, calendar, cases, changes, confirm, edit, metrics, ogc, pages, reports, stations,
+    admin, calendar, cases, changes, confirm, edit, metrics, ogc, pages, reports, station_page,
+    stations,
 };
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
