@@ -301,11 +301,11 @@ fn details(
     let verified = st.verified_at.map_or(word(l, "never").to_owned(), |v| {
         v.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
     });
-    let place = [s.district(), s.address()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The district once: addresses often begin with it.
+    let place = match (s.district(), s.address()) {
+        (Some(d), Some(a)) if !a.starts_with(d) => format!("{d} {a}"),
+        (d, a) => a.or(d).unwrap_or("").to_owned(),
+    };
     let place = if place.is_empty() {
         none.to_owned()
     } else {
