@@ -10,6 +10,7 @@ step() { printf '\n=== %s\n' "$*"; }
 
 need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v ogr2ogr >/dev/null 2>&1 || need_apt+=(gdal-bin)
 if [ -z "${SKIP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]} (Debian packages)"
@@ -36,6 +37,12 @@ grep -q "test result" target/cargo-test.log
 
 step "OpenAPI document: openapi-spec-validator + live responses against the spec"
 tests/openapi/validate.sh target/release/yizhan
+
+step "OGC API – Features read by GDAL (ogrinfo, ogr2ogr to a GeoPackage)"
+tests/ogc/gdal.sh target/release/yizhan
+
+step "station page: schema.org JSON-LD type-checked against schema-dts (npm)"
+tests/station_page/validate.sh target/release/yizhan
 
 if [ -z "${SKIP_BROWSER:-}" ]; then
   step "browser tests (headless Chromium)"

@@ -10,6 +10,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod domain;
+pub mod feed;
 pub mod geodesy;
 pub mod i18n;
 pub mod import;

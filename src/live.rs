@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 
 use crate::domain::{StatePatch, Station, StationState};
+use crate::feed::{Diff, History};
 use crate::geodesy::crs::Crs;
 use crate::import::{self, Format, ImportError, Parsed};
 use crate::overlay::StateView;
@@ -33,6 +34,9 @@ pub enum LiveError {
     DiskFull(StoreError),
     #[error(transparent)]
     Store(StoreError),
+    /// A change-feed token whose dataset version or state history is no longer kept.
+    #[error("changes since {0:?} are no longer known (or it was never a download's ETag); download /api/v1/dataset again and use its ETag")]
+    Gone(String),
     #[error("stored dataset {version} is damaged and cannot be loaded: {reason}")]
     Unloadable { version: String, reason: String },
 }
@@ -82,6 +86,20 @@ pub struct Current {
     pub states: Arc<StateView>,
 }
 
+impl Current {
+    /// The token of this dataset with its state: the download's `ETag` and the change feed's `to`.
+    pub fn token(&self) -> String {
+        crate::feed::token(self.snapshot.version(), &self.states)
+    }
+}
+
+/// What changed since a token (see [`crate::feed`]).
+pub struct Changes {
+    pub current: Arc<Current>,
+    pub to: String,
+    pub diff: Diff,
+}
+
 /// Station states by id, and their journal on disk. Only touched under the write lock.
 struct States {
     map: HashMap<String, StationState>,
@@ -98,6 +116,9 @@ pub struct Live {
     /// What is known of stored versions' health: `true` loaded (or checked) fine, `false` damaged. Versions
     /// are named by their content hash, so an answer holds until the file changes on disk (then a load says so).
     health: Mutex<HashMap<String, bool>>,
+    /// The tokens published, with the stations whose state each changed: the change feed's memory. Held
+    /// while publishing, so a feed reader sees the published `Current` and its history entry together.
+    history: Mutex<History>,
 }
 
 /// A stored version as the admins see it: whether a rollback to it can succeed.
@@ -222,11 +243,13 @@ impl Live {
             states: Arc::new(view_of(&ds, &states.map)),
             snapshot: Arc::new(ds),
         };
+        let history = Mutex::new(History::new(current.token()));
         Ok(Live {
             live: ArcSwap::from_pointee(current),
             store,
             write: Mutex::new(states),
             health: Mutex::new(health),
+            history,
         })
     }
 
@@ -279,10 +302,51 @@ impl Live {
     /// Publishes `ds` with its stations' state.
     fn publish(&self, ds: Snapshot, states: &States) {
         let view = view_of(&ds, &states.map);
-        self.live.store(Arc::new(Current {
+        let current = Current {
             snapshot: Arc::new(ds),
             states: Arc::new(view),
-        }));
+        };
+        self.swap(current, Vec::new());
+    }
+
+    /// Makes `current` what readers see, recording it in the history with the ids whose state it changed.
+    fn swap(&self, current: Current, state_changed: Vec<String>) {
+        let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        h.record(current.token(), state_changed);
+        self.live.store(Arc::new(current));
+    }
+
+    /// What a client holding the download tagged `since` must upsert and remove to hold the current one; `Gone`
+    /// when that is no longer known. Reads the stored file of `since`'s dataset version unless it is current.
+    pub fn changes_since(&self, since: &str) -> Result<Changes, LiveError> {
+        let gone = || LiveError::Gone(since.to_owned());
+        let (current, changed) = {
+            let h = self.history.lock().unwrap_or_else(|p| p.into_inner());
+            let current = self.current();
+            (current, h.state_changes_since(since).ok_or_else(gone)?)
+        };
+        let to = current.token();
+        if to == since {
+            return Ok(Changes {
+                current,
+                to,
+                diff: Diff::default(),
+            });
+        }
+        let old = self
+            .store
+            .read(crate::feed::version_of_token(since))
+            .map_err(|e| match e {
+                StoreError::UnknownVersion(_) | StoreError::Corrupt { .. } => gone(),
+                e => e.into(),
+            })?;
+        let diff = crate::feed::diff(&old, &current.snapshot, &changed).map_err(|reason| {
+            LiveError::Unloadable {
+                version: since.to_owned(),
+                reason,
+            }
+        })?;
+        Ok(Changes { current, to, diff })
     }
 
     /// Persists and publishes a complete new station list.
@@ -335,10 +399,14 @@ impl Live {
         states.map = after;
         let ds = self.snapshot();
         let view = view_of(&ds, &states.map);
-        self.live.store(Arc::new(Current {
-            snapshot: ds,
-            states: Arc::new(view),
-        }));
+        let changed = next.into_iter().map(|(id, _)| id).collect();
+        self.swap(
+            Current {
+                snapshot: ds,
+                states: Arc::new(view),
+            },
+            changed,
+        );
         Ok(())
     }
 

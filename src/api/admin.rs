@@ -22,8 +22,7 @@ use super::ratelimit::AuthFailures;
 use super::respond::private_json;
 use super::AppState;
 use crate::import::Format;
-use crate::live::{Current, Mode, Outcome, Upload};
-use crate::wire::geojson::{write_collection_part, StateOut};
+use crate::live::{Mode, Outcome, Upload};
 
 /// Failed authentications a client may make in a minute before it is refused for the rest of it.
 pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
@@ -343,13 +342,20 @@ pub async fn delete(
     summary = "Download the current dataset",
     description = "Public. The dataset exactly as stored: a WGS-84 FeatureCollection in id order, one feature per line, \
         without `open_now`/`dataset_version`, that `PUT /api/v1/stations` takes back unchanged (same version). \
-        Replicas can copy a primary with it.",
+        Replicas can copy a primary with it. With `format=csv`: the upload CSV (UTF-8 with a byte-order mark, CRLF, the \
+        upload header then the state columns), which a `PUT` with `Content-Type: text/csv` takes back to the same version; \
+        a text cell that begins with `=`, `+`, `-` or `@` (after any apostrophes) gets one leading apostrophe so that \
+        spreadsheets show it as text, and the CSV import removes exactly that one.",
     params(("If-None-Match" = Option<String>, Header, nullable = false, example = "\"3f2a9c0e1b7d4a55\"",
-            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body.")),
-    responses((status = 200, description = "The dataset file.", content_type = "application/geo+json", body = doc::StoredCollection,
-            headers(("ETag" = String, description = "The dataset version, quoted (strong)."),
-                ("Content-Disposition" = String, description = "`attachment; filename=\"stations-<version>.geojson\"`."))),
+            description = "The `ETag` of a response you hold (the dataset version, quoted). If it is still current the answer is 304 with no body."),
+        ("format" = Option<String>, Query, description = "`geojson` (the default) or `csv`.", example = "csv")),
+    responses((status = 200, description = "The dataset file.",
+            content((doc::StoredCollection = "application/geo+json"), (doc::UploadCsv = "text/csv")),
+            headers(("ETag" = String, description = "The dataset version, quoted (strong), then `-` and the state digest when any \
+                    station has state: the token of `GET /api/v1/changes`. The CSV's is the same with `.csv` appended."),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"stations-<version>.geojson\"` (`.csv`)."))),
         (status = 304, response = doc::NotModified),
+        (status = 400, response = doc::BadRequest),
         (status = 500, response = doc::InternalError),
         (status = 507, response = doc::InsufficientStorage),
         (status = 503, response = doc::Unavailable))
@@ -357,14 +363,29 @@ pub async fn delete(
 pub async fn download(
     State(app): State<AppState>,
     inm: super::respond::IfNoneMatch,
+    RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
+    let p = Params::parse(q.as_deref())?;
+    p.only(&["format"])?;
+    let csv = match p.get("format").map(str::trim) {
+        None | Some("geojson") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::param(
+                "format",
+                format!("format must be geojson (the default) or csv, got {other:?}"),
+            ))
+        }
+    };
     let cur = app.live.current();
     let ds = cur.snapshot.clone();
-    let tag = match cur.states.digest() {
-        0 => ds.version().to_owned(),
-        d => format!("{}-{d:016x}", ds.version()),
+    let tag = cur.token();
+    let etag = if csv {
+        format!("{tag}.csv")
+    } else {
+        tag.clone()
     };
-    if let Some(r) = super::respond::not_modified(&inm, &tag) {
+    if let Some(r) = super::respond::not_modified(&inm, &etag) {
         return Ok(r);
     }
     // A stalled client holds a slot (and at most a few buffers), never a copy of the file.
@@ -373,8 +394,11 @@ pub async fn download(
         .clone()
         .try_acquire_owned()
         .map_err(|_| super::guard::busy("too many dataset downloads are running"))?;
+    if csv {
+        return Ok(super::export::csv(cur, &tag, permit));
+    }
     if !cur.states.is_empty() {
-        return Ok(with_state(cur, &tag, permit));
+        return Ok(super::export::with_state(cur, &tag, permit));
     }
     let live = app.live.clone();
     let version = ds.version().to_owned();
@@ -383,7 +407,7 @@ pub async fn download(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
-    let mut r = Body::new(Held {
+    let mut r = Body::new(super::export::Held {
         inner: Body::from_stream(stream),
         len: Some(len),
         _permit: permit,
@@ -404,89 +428,6 @@ pub async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
-}
-
-/// Stations written per piece of a download with state: ≈ 100 KB.
-const DOWNLOAD_PIECE: usize = 256;
-
-/// The dataset with its stations' state, written from the snapshot in memory piece by piece as the client
-/// reads (no copy of the file, and a stalled client stops the writing).
-fn with_state(cur: Arc<Current>, tag: &str, permit: tokio::sync::OwnedSemaphorePermit) -> Response {
-    let len = cur.snapshot.len();
-    let pieces = futures_util::stream::unfold(Some(0usize), move |from| {
-        let cur = cur.clone();
-        async move {
-            let from = from?;
-            let mut buf = Vec::with_capacity(DOWNLOAD_PIECE * 512);
-            let ds = &cur.snapshot;
-            let state_of = |i: usize| {
-                cur.states.get(i as u32).map(|st| StateOut {
-                    status: st.status,
-                    status_note: st.status_note.as_deref(),
-                    reopens_on: st.reopens_on,
-                    verified_at: st.verified_at,
-                    open_reports: None,
-                })
-            };
-            write_collection_part(ds.stations(), state_of, from, DOWNLOAD_PIECE, &mut buf);
-            let next = from + DOWNLOAD_PIECE;
-            let more = (next < len).then_some(next);
-            Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), more))
-        }
-    });
-    // Fused: the stream ends once, whoever polls it after.
-    let body = Body::from_stream(futures_util::StreamExt::fuse(pieces));
-    let mut r = Body::new(Held {
-        inner: body,
-        len: None,
-        _permit: permit,
-    })
-    .into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/geo+json"),
-    );
-    if let Some(v) = super::etag::header_value(tag) {
-        h.insert(header::ETAG, v);
-    }
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("attachment; filename=\"stations-{tag}.geojson\""))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
-}
-
-/// A body that holds a download slot until it is finished or dropped.
-struct Held {
-    inner: Body,
-    /// The file's length: the response keeps its `Content-Length`. `None` when written as it goes.
-    len: Option<u64>,
-    _permit: tokio::sync::OwnedSemaphorePermit,
-}
-
-impl hyper::body::Body for Held {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        match self.len {
-            Some(n) => hyper::body::SizeHint::with_exact(n),
-            None => self.inner.size_hint(),
-        }
-    }
 }
 
 #[utoipa::path(

@@ -18,6 +18,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// What the client asks about is no longer kept (a change-feed token too old): 410.
+    #[error("{0}")]
+    Gone(String),
     #[error("missing or wrong admin token: send Authorization: Bearer <token>")]
     Unauthorized,
     #[error("admin endpoints are disabled: start the server with YIZHAN_ADMIN_TOKEN=<secret> or --admin-token-file FILE to enable them")]
@@ -74,6 +77,7 @@ impl ApiError {
             ApiError::BadParam { .. } | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::AdminDisabled | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -99,6 +103,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "/problems/bad-request",
             ApiError::NotFound(_) => "/problems/not-found",
             ApiError::MethodNotAllowed(_) => "/problems/method-not-allowed",
+            ApiError::Gone(_) => "/problems/gone",
             ApiError::Unauthorized => "/problems/unauthorized",
             ApiError::AdminDisabled => "/problems/admin-disabled",
             ApiError::Forbidden(_) => "/problems/forbidden",
@@ -153,6 +158,7 @@ impl From<LiveError> for ApiError {
                 ApiError::InsufficientStorage
             }
             LiveError::Store(_) => ApiError::Internal(e.to_string()),
+            LiveError::Gone(_) => ApiError::Gone(e.to_string()),
         }
     }
 }

@@ -159,6 +159,10 @@ pub const LIST_PARAMS: [&str; 10] = concat_params(["crs", "bbox", "limit", "offs
 pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
 /// The admins' "needs attention" list (not a station read: no filters).
 pub const ATTENTION_PARAMS: [&str; 3] = ["unconfirmed_days", "district", "limit"];
+/// OGC API – Features: the metadata resources and one item take the format only; the items also page and filter
+/// (`datetime` is part of Core; stations have no time, so it filters nothing).
+pub const OGC_PARAMS: [&str; 1] = ["f"];
+pub const OGC_ITEMS_PARAMS: [&str; 5] = ["f", "bbox", "limit", "offset", "datetime"];
 
 /// `own` followed by [`FILTER_PARAMS`].
 const fn concat_params<const N: usize, const M: usize>(

@@ -6,20 +6,24 @@ mod attention;
 mod body;
 mod calendar;
 mod cases;
+mod changes;
 mod confirm;
 mod edit;
 mod error;
 mod etag;
+mod export;
 pub mod extract;
 pub mod guard;
 mod lang;
 mod metrics;
+mod ogc;
 pub mod openapi;
 mod pages;
 pub mod params;
 mod ratelimit;
 mod reports;
 mod respond;
+mod station_page;
 mod stations;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,6 +108,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/amenities"),
     ("GET", "/api/v1/dataset"),
     ("GET", "/api/v1/dataset/versions"),
+    ("GET", "/api/v1/changes"),
+    ("GET", "/ogc"),
+    ("GET", "/ogc/conformance"),
+    ("GET", "/ogc/collections"),
+    ("GET", "/ogc/collections/stations"),
+    ("GET", "/ogc/collections/stations/items"),
+    ("GET", "/ogc/collections/stations/items/{id}"),
+    ("GET", "/s/{id}"),
     ("POST", "/api/v1/dataset/rollback"),
     ("GET", "/api/v1/config"),
     ("GET", "/api/v1/calendar"),
@@ -220,6 +232,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/amenities", get(stations::amenities))
         .route("/api/v1/dataset", get(admin::download))
         .route("/api/v1/dataset/versions", get(admin::versions))
+        .route("/api/v1/changes", get(changes::changes))
+        .route("/ogc", get(ogc::landing))
+        .route("/ogc/conformance", get(ogc::conformance))
+        .route("/ogc/collections", get(ogc::collections))
+        .route("/ogc/collections/stations", get(ogc::stations))
+        .route("/ogc/collections/stations/items", get(ogc::items))
+        .route("/ogc/collections/stations/items/{id}", get(ogc::item))
+        .route("/s/{id}", get(station_page::page))
         .route("/api/v1/dataset/rollback", post(admin::rollback))
         .route("/api/v1/config", get(config))
         .route("/api/v1/calendar", get(calendar::get).put(calendar::put))

@@ -23,6 +23,20 @@ const REQUIRED: [&str; 4] = ["id", "name", "lon", "lat"];
 /// marks that Chinese spreadsheets produce.
 const AMENITY_SEPARATORS: [char; 3] = [';', '；', '、'];
 
+/// The first characters that make a spreadsheet run a cell as a formula: the CSV download (`wire::csv`) writes a
+/// text cell that begins with one of them with a leading apostrophe, which is removed here.
+const FORMULA_STARTS: [char; 4] = ['=', '+', '-', '@'];
+
+/// A cell without the apostrophe that protects it in a spreadsheet: exactly one leading `'` is removed when
+/// what follows it (after any further apostrophes) begins with `=`, `+`, `-` or `@`. So `'=SUM(A1)` reads as
+/// `=SUM(A1)` and `''=x` as `'=x`, while `'s Hertogenbosch` keeps its apostrophe. Not applied to lon and lat.
+fn unprotected(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 fn number(s: &str, what: &str) -> Result<f64, String> {
     let t = s.trim();
     if t.is_empty() {
@@ -59,6 +73,7 @@ pub fn drafts(bytes: &[u8]) -> Result<Vec<Draft>, ImportError> {
         for (field, col) in StateDraft::FIELDS.iter().zip(&state_cols) {
             if let Some(v) = col
                 .and_then(|c| rec.get(c))
+                .map(unprotected)
                 .filter(|v| !v.trim().is_empty())
             {
                 d.state.set(field, Some(v.to_owned()));
@@ -119,6 +134,7 @@ fn draft(index: usize, rec: &csv::StringRecord, cols: &[Option<usize>], width: u
     let get = |i: usize| {
         cols[i]
             .and_then(|c| rec.get(c))
+            .map(|v| if i == 2 || i == 3 { v } else { unprotected(v) })
             .map(str::to_owned)
             .filter(|s| !s.trim().is_empty())
     };

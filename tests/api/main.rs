@@ -17,6 +17,7 @@ mod helpers;
 mod hostile;
 mod lang;
 mod openapi;
+mod opendata;
 mod ops;
 mod params;
 mod reads;

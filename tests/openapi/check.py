@@ -252,6 +252,28 @@ check("healthz never 304", "GET", "/healthz", 200, headers={"If-None-Match": "*"
 s, h, ds = check("dataset", "GET", "/api/v1/dataset", 200)
 check("dataset revalidated", "GET", "/api/v1/dataset", 304, headers={"If-None-Match": h.get("etag", "")})
 dataset_bytes = http("GET", "/api/v1/dataset")[2]
+check("dataset csv", "GET", "/api/v1/dataset?format=csv", 200)
+check("dataset unknown format", "GET", "/api/v1/dataset?format=xlsx", 400)
+
+# Open data: the change feed, OGC API – Features, the station page.
+token = h.get("etag", '""').strip('"')
+s, h, cs = check("changes none", "GET", f"/api/v1/changes?since={token}", 200)
+ok("changes none: empty", cs is not None and cs["upserted"]["features"] == [] and cs["removed"] == [], cs)
+check("changes gone", "GET", "/api/v1/changes?since=0123456789abcdef", 410)
+check("changes bad since", "GET", "/api/v1/changes?since=x", 400)
+check("ogc landing", "GET", "/ogc", 200)
+check("ogc conformance", "GET", "/ogc/conformance?f=json", 200)
+check("ogc collections", "GET", "/ogc/collections", 200)
+check("ogc collection", "GET", "/ogc/collections/stations", 200)
+s, h, items = check("ogc items", "GET", "/ogc/collections/stations/items?limit=2&bbox=116,39,117,41", 200)
+ok("ogc items: numberReturned", items is not None and items["numberReturned"] == len(items["features"]) <= 2, items and items.get("numberReturned"))
+check("ogc items unknown parameter", "GET", "/ogc/collections/stations/items?crs=gcj02", 400)
+if first_id:
+    qid = urllib.parse.quote(first_id, safe="")
+    check("ogc item", "GET", f"/ogc/collections/stations/items/{qid}", 200)
+    check("station page", "GET", f"/s/{qid}", 200)
+check("ogc item unknown", "GET", "/ogc/collections/stations/items/no-such-station", 404)
+check("station page unknown", "GET", "/s/no-such-station", 404)
 
 check("reports without token", "GET", "/api/v1/reports", 401)
 check("reports wrong token", "GET", "/api/v1/reports", 401, headers={"Authorization": "Bearer wrong"})

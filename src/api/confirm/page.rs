@@ -154,7 +154,7 @@ fn html(status: StatusCode, body: String) -> Response {
 
 /// Replaces each `{{name}}` of `template` with its value, HTML-escaped, in one pass (so a value that contains
 /// `{{…}}` is never expanded); an unknown name is left empty.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 256);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {

@@ -7,7 +7,10 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, attention, calendar, cases, confirm, edit, metrics, pages, reports, stations};
+use super::{
+    admin, attention, calendar, cases, changes, confirm, edit, metrics, ogc, pages, reports,
+    station_page, stations,
+};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -41,13 +44,15 @@ fn description() -> String {
         stations::along, reports::create, cases::list, cases::ticket, cases::update, attention::attention, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
-        pages::admin_qr, calendar::get, calendar::put),
+        pages::admin_qr, calendar::get, calendar::put, changes::changes,
+        ogc::landing, ogc::conformance, ogc::collections, ogc::stations, ogc::items, ogc::item, station_page::page),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
-        MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
+        MethodNotAllowed, Gone, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
     tags((name = "stations", description = "Public read API (no key needed)."),
         (name = "reports", description = "Rider problem reports."),
         (name = "admin", description = "Dataset management; `Authorization: Bearer <token>`."),
+        (name = "data", description = "Open data: incremental sync, OGC API – Features, station pages."),
         (name = "meta", description = "Health, metrics, configuration, this document."),
         (name = "pages", description = "HTML pages."),
         (name = "confirm", description = "Hosts confirm their own station (未诉先办): signed links, the host page, the QR sheet."))

@@ -327,6 +327,7 @@ responses! {
         or `--admin-token-file`.", true);
     NotFound => problem("No station (or version) with that id.", true);
     MethodNotAllowed => problem("The path exists but not with this method.", true);
+    Gone => problem("No longer known (a change-feed token too old): download `/api/v1/dataset` again.", true);
     PayloadTooLarge => problem("The body is larger than the limit (after decompression).", true);
     UnsupportedMediaType => problem("Unsupported `Content-Type` or `Content-Encoding`; `detail` lists what is accepted.", true);
     Unprocessable => problem("The upload was read but cannot be accepted: `errors` lists every problem (all at \
