@@ -19,6 +19,7 @@ SRC = os.path.join(ROOT, "src")
 ALLOWED = {
     "geodesy": set(),
     "domain": set(),
+    "insights": set(),
     "index": {"domain", "geodesy"},
     "wire": {"domain", "geodesy"},
     "import": {"domain", "geodesy"},
@@ -29,7 +30,7 @@ ALLOWED = {
     "settings": set(),
     "cli": {"settings", "geodesy"},
     "check": {"cli", "import"},
-    "api": {"domain", "geodesy", "import", "index", "live", "overlay", "settings", "snapshot", "store", "wire"},
+    "api": {"domain", "geodesy", "import", "index", "insights", "live", "overlay", "settings", "snapshot", "store", "wire"},
     "serve": {"api"},
     "app": {"api", "live", "serve", "settings", "store"},
     "main": {"app", "check", "cli"},

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod geodesy;
 pub mod import;
 pub mod index;
+pub mod insights;
 pub mod live;
 pub mod overlay;
 pub mod serve;
