@@ -100,6 +100,17 @@ pub struct ServeArgs {
     /// links and printed QR codes; without it, the `Host` of the admin's request is used.
     #[arg(long, env = "YIZHAN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Demand insights: `on` counts each nearest/along search in its H3 cell and hour (no position kept);
+    /// `off` records nothing (the insights endpoints then show what was stored before).
+    #[arg(long, env = "YIZHAN_INSIGHTS", value_enum, default_value_t = Switch::On)]
+    pub insights: Switch,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 impl Default for ServeArgs {
@@ -158,6 +169,7 @@ impl ServeArgs {
             trust_forwarded_for: self.trust_forwarded_for,
             limits: crate::settings::Limits::default(),
             public_url,
+            insights: self.insights == Switch::On,
         })
     }
 }
@@ -191,6 +203,7 @@ mod tests {
         assert_eq!(got.request_timeout, want.request_timeout);
         assert_eq!(got.concurrency_limit, want.concurrency_limit);
         assert_eq!(got.reports_per_minute, want.reports_per_minute);
+        assert_eq!(got.insights, want.insights);
         assert_eq!(got.tiles_crs, want.tiles_crs);
         assert_eq!(got.cors_origins, want.cors_origins);
     }

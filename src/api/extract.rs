@@ -157,6 +157,10 @@ pub const NEAREST_PARAMS: [&str; 11] = concat_params(["crs", "lat", "lon", "k", 
 pub const ALONG_PARAMS: [&str; 10] = concat_params(["crs", "path", "max_distance_m", "limit"]);
 pub const LIST_PARAMS: [&str; 10] = concat_params(["crs", "bbox", "limit", "offset"]);
 pub const ONE_PARAMS: [&str; 2] = ["crs", "at"];
+/// `GET /api/v1/insights/demand` (admin).
+pub const INSIGHTS_DEMAND_PARAMS: [&str; 5] = ["from", "to", "min_count", "hour_of_week", "format"];
+/// `GET /api/v1/insights/coverage` (admin).
+pub const INSIGHTS_COVERAGE_PARAMS: [&str; 3] = ["from", "to", "format"];
 
 /// `own` followed by [`FILTER_PARAMS`].
 const fn concat_params<const N: usize, const M: usize>(

@@ -34,3 +34,28 @@ pub fn cell_centre(cell: u64) -> Option<(f64, f64)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Which counts a summary adds up: local days `[first_day, last_day]` (days since 1970-01-01), optionally one
+/// hour of the week.
+#[derive(Clone, Copy, Debug)]
+pub struct Range {
+    pub first_day: u32,
+    pub last_day: u32,
+    pub hour_of_week: Option<u16>,
+}
+
+/// Counts per cell over `r`, ordered by cell.
+pub fn by_cell(a: &Aggregate, r: &Range) -> Vec<(u64, Counts)> {
+    let mut cells: std::collections::BTreeMap<u64, Counts> = std::collections::BTreeMap::new();
+    for (k, c) in a.iter() {
+        let day = k.day();
+        if day < r.first_day || day > r.last_day {
+            continue;
+        }
+        if r.hour_of_week.is_some_and(|h| h != k.hour_of_week()) {
+            continue;
+        }
+        cells.entry(k.cell).or_default().add(c);
+    }
+    cells.into_iter().collect()
+}

@@ -130,3 +130,78 @@ fn the_districts_file_has_16_districts_with_population() {
         .iter()
         .all(|d| d.population > 100_000 && d.name.ends_with('区')));
 }
+
+#[test]
+fn by_cell_adds_hours_within_the_days_and_the_hour_of_week() {
+    let mut a = Aggregate::with_cap(100);
+    // Day 20,000 (2024-10-04) is a Friday: weekday 4, so hour 10 of it is hour of week 106.
+    let day = 20_000u32;
+    a.add(
+        key(7, day * 24 + 10),
+        Counts {
+            searches: 3,
+            unmet: 1,
+        },
+    );
+    a.add(
+        key(7, day * 24 + 11),
+        Counts {
+            searches: 2,
+            unmet: 0,
+        },
+    );
+    a.add(
+        key(7, (day + 1) * 24 + 10),
+        Counts {
+            searches: 100,
+            unmet: 0,
+        },
+    );
+    a.add(
+        key(8, day * 24 + 10),
+        Counts {
+            searches: 1,
+            unmet: 1,
+        },
+    );
+    assert_eq!(key(7, day * 24 + 10).hour_of_week(), 106);
+    let r = Range {
+        first_day: day,
+        last_day: day,
+        hour_of_week: None,
+    };
+    assert_eq!(
+        by_cell(&a, &r),
+        vec![
+            (
+                7,
+                Counts {
+                    searches: 5,
+                    unmet: 1
+                }
+            ),
+            (
+                8,
+                Counts {
+                    searches: 1,
+                    unmet: 1
+                }
+            )
+        ]
+    );
+    let r = Range {
+        first_day: day,
+        last_day: day + 1,
+        hour_of_week: Some(106),
+    };
+    assert_eq!(
+        by_cell(&a, &r)[0],
+        (
+            7,
+            Counts {
+                searches: 3,
+                unmet: 1
+            }
+        )
+    );
+}

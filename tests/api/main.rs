@@ -14,6 +14,7 @@ mod etag;
 mod golden;
 mod helpers;
 mod hostile;
+mod insights;
 mod openapi;
 mod ops;
 mod params;

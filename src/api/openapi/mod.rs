@@ -7,7 +7,7 @@ use axum::{http::header, response::IntoResponse, response::Response, Json};
 use serde_json::{json, Value};
 use utoipa::OpenApi;
 
-use super::{admin, calendar, cases, confirm, edit, metrics, pages, reports, stations};
+use super::{admin, calendar, cases, confirm, edit, insights, metrics, pages, reports, stations};
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
 pub use schemas::*;
@@ -41,13 +41,14 @@ fn description() -> String {
         stations::along, reports::create, cases::list, cases::ticket, cases::update, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
-        pages::admin_qr, calendar::get, calendar::put),
+        pages::admin_qr, calendar::get, calendar::put, insights::reports::demand, insights::reports::coverage),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
     tags((name = "stations", description = "Public read API (no key needed)."),
         (name = "reports", description = "Rider problem reports."),
         (name = "admin", description = "Dataset management; `Authorization: Bearer <token>`."),
+        (name = "insights", description = "Demand and coverage for planners (admin; counts per H3 cell and hour, never positions)."),
         (name = "meta", description = "Health, metrics, configuration, this document."),
         (name = "pages", description = "HTML pages."),
         (name = "confirm", description = "Hosts confirm their own station (未诉先办): signed links, the host page, the QR sheet."))
