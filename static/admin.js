@@ -9,6 +9,7 @@
 import { h } from './js/h.js';
 import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
 import './js/i18n-admin.js'; // this page's strings (the rider's are not loaded here)
+import { initInsights } from './js/admin-insights.js';
 
 // ---------------------------------------------------------------------------------------------
 // 1. constants + small helpers
@@ -91,7 +92,7 @@ function parseJson(text) {
   try { return JSON.parse(text); } catch (_) { return null; }
 }
 
-async function call(path, { method = 'GET', admin = true } = {}) {
+async function call(path, { method = 'GET', admin = true, raw = false } = {}) {
   const headers = { Accept: 'application/json, application/problem+json', ...(admin ? authHeaders() : {}) };
   let res;
   try {
@@ -99,7 +100,9 @@ async function call(path, { method = 'GET', admin = true } = {}) {
   } catch (_) {
     throw new ApiError(0, { title: t('up.network') });
   }
-  const data = parseJson(await res.text().catch(() => ''));
+  const text = await res.text().catch(() => '');
+  if (raw && res.ok) return text; // a CSV download
+  const data = parseJson(text);
   if (!res.ok) {
     const e = new ApiError(res.status, data);
     if (e.status === 401 || e.status === 403) tokenProblem(e);
@@ -179,6 +182,7 @@ async function checkToken() {
     $('#token').removeAttribute('aria-invalid');
     renderVersions(v);
     loadReports();
+    insights.load();
     return true;
   } catch (e) {
     if (e.status !== 401 && e.status !== 403) say(msg, 'error', () => problemText(e));
@@ -713,6 +717,8 @@ function initDelete() {
   });
 }
 
+let insights = { load() {}, retranslate() {} };
+
 function boot() {
   setTitle((tr) => `${tr('page.title')} · yizhan`);
   applyI18n(document);
@@ -725,6 +731,7 @@ function boot() {
     if (errs.all.length) { renderFieldFilter(); renderErrorRows(); }
     renderVersions();
     renderReports();
+    insights.retranslate();
     if (!getToken()) showNeedToken();
   });
   $('#ds-refresh').addEventListener('click', refreshDataset);
@@ -734,6 +741,7 @@ function boot() {
   initErrorTable();
   initVersions();
   initDelete();
+  insights = initInsights({ call, say, problemText, getToken });
   refreshDataset();
   if (getToken()) checkToken();
   else showNeedToken();
