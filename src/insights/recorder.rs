@@ -17,7 +17,7 @@ use super::aggregate::{Aggregate, Counts, Key};
 const SHARDS: usize = 8;
 
 /// Keys one shard holds between flushes (a minute); past it, counts go to the overflow. With
-/// [`super::aggregate::MAX_KEYS`] this bounds the whole: 600k + 8 × 32,768 keys, ≈ 35 MiB at worst.
+/// [`super::aggregate::MAX_KEYS`] this bounds the whole: 600k + 8 × 32,768 keys (docs/PRIVACY.md has the figure).
 pub const MAX_PENDING_KEYS: usize = 32_768;
 
 /// How long hour buckets are kept: 90 days.
