@@ -7,7 +7,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::api::{
-    AdminToken, App, AppState, Calendars, Confirm, Metrics, Pool, ReportLimiter, Reports,
+    AdminToken, App, AppState, Calendars, Confirm, Insights, Metrics, Pool, ReportLimiter, Reports,
 };
 use crate::live::Live;
 use crate::settings::Settings;
@@ -24,6 +24,8 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let secret = ConfirmSecret::load_or_create(&settings.data_dir)
         .context("loading the confirmation-link secret")?;
     let calendar = Calendars::open(&settings.data_dir).context("loading the holiday calendar")?;
+    let insights = Insights::open(&settings.data_dir, settings.timezone, settings.insights)
+        .context("loading the insights counts")?;
     let admin = AdminToken::new(settings.admin_token.as_deref());
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
@@ -44,6 +46,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         )),
         confirm: Confirm::new(secret),
         calendar: Arc::new(calendar),
+        insights: Arc::new(insights),
         settings: Arc::new(settings),
     }))
 }
@@ -102,6 +105,27 @@ impl Application {
     ) -> anyhow::Result<()> {
         let addr = self.addr();
         tracing::info!(%addr, stations = self.state.live.snapshot().len(), "serving: open http://{addr}/");
-        crate::serve::serve_on(self.listener, self.state, shutdown).await
+        let insights = self.state.insights.clone();
+        let flusher = tokio::spawn(flush_every(insights.clone(), INSIGHTS_FLUSH));
+        let served = crate::serve::serve_on(self.listener, self.state, shutdown).await;
+        flusher.abort();
+        // The last minute's counts, after the requests in flight finished.
+        let _ = tokio::task::spawn_blocking(move || insights.persist()).await;
+        served
+    }
+}
+
+/// How often the demand counts are written to the store.
+pub const INSIGHTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Writes the demand counts every `period` (off the async threads) until aborted.
+async fn flush_every(insights: Arc<Insights>, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let i = insights.clone();
+        let _ = tokio::task::spawn_blocking(move || i.persist()).await;
     }
 }

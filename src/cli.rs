@@ -103,6 +103,17 @@ pub struct ServeArgs {
     /// Close a connection (HTTP/2: with GOAWAY) after this many seconds with no request in flight.
     #[arg(long, env = "YIZHAN_IDLE_TIMEOUT_SECS", default_value_t = DEFAULT_IDLE_TIMEOUT_SECS)]
     pub idle_timeout_secs: u64,
+    /// Demand insights: `on` counts each nearest/along search in its H3 cell and hour (no position kept);
+    /// `off` records nothing (the insights endpoints then show what was stored before).
+    #[arg(long, env = "YIZHAN_INSIGHTS", value_enum, default_value_t = Switch::On)]
+    pub insights: Switch,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 impl Default for ServeArgs {
@@ -164,6 +175,7 @@ impl ServeArgs {
                 ..crate::settings::Limits::default()
             },
             public_url,
+            insights: self.insights == Switch::On,
         })
     }
 }
@@ -201,6 +213,7 @@ mod tests {
         assert_eq!(got.concurrency_limit, want.concurrency_limit);
         assert_eq!(got.reports_per_minute, want.reports_per_minute);
         assert_eq!(got.limits.idle_timeout, want.limits.idle_timeout);
+        assert_eq!(got.insights, want.insights);
         assert_eq!(got.tiles_crs, want.tiles_crs);
         assert_eq!(got.cors_origins, want.cors_origins);
     }

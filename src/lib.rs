@@ -15,6 +15,7 @@ pub mod geodesy;
 pub mod i18n;
 pub mod import;
 pub mod index;
+pub mod insights;
 pub mod live;
 pub mod overlay;
 pub mod serve;

@@ -64,6 +64,8 @@ pub struct Settings {
     /// The public address of the service (`https://yizhan.example.cn`), the base of the hosts' confirmation
     /// links and QR codes; `None`: taken from each request's `Host` header.
     pub public_url: Option<String>,
+    /// Count searches per H3 cell and hour for the planners' insights (issue 18); off: nothing is recorded.
+    pub insights: bool,
 }
 
 /// Caps that keep slow or heavy clients from starving the others. Not on the command line yet: the defaults
@@ -126,6 +128,7 @@ impl Default for Settings {
             trust_forwarded_for: false,
             limits: Limits::default(),
             public_url: None,
+            insights: true,
         }
     }
 }

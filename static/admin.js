@@ -11,6 +11,7 @@ import { h } from './js/h.js';
 import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18n.js';
 import './js/i18n-admin.js'; // this page's strings (the rider's are not loaded here)
 import { initCases, loadReports, renderReports, clearReports, loadAttention, renderAttention } from './js/admin-cases.js';
+import { initInsights } from './js/admin-insights.js';
 
 // ---------------------------------------------------------------------------------------------
 // 1. constants + small helpers
@@ -93,8 +94,9 @@ function parseJson(text) {
 }
 
 /** An API call; `body` (JSON-encoded here) is sent as `type`. */
-async function call(path, { method = 'GET', admin = true, body, type = 'application/json' } = {}) {
-  const headers = { Accept: 'application/json, application/problem+json', ...(admin ? authHeaders() : {}) };
+async function call(path, { method = 'GET', admin = true, body, type = 'application/json', raw = false } = {}) {
+  // Problems (validation errors included) come back in the page's language.
+  const headers = { Accept: 'application/json, application/problem+json', 'Accept-Language': getLang(), ...(admin ? authHeaders() : {}) };
   if (body !== undefined) headers['Content-Type'] = type;
   let res;
   try {
@@ -104,7 +106,9 @@ async function call(path, { method = 'GET', admin = true, body, type = 'applicat
   } catch (_) {
     throw new ApiError(0, { title: t('up.network') });
   }
-  const data = parseJson(await res.text().catch(() => ''));
+  const text = await res.text().catch(() => '');
+  if (raw && res.ok) return text; // a CSV download
+  const data = parseJson(text);
   if (!res.ok) {
     const e = new ApiError(res.status, data);
     if (e.status === 401 || e.status === 403) tokenProblem(e);
@@ -131,6 +135,7 @@ function sendUpload({ method, query, body, contentType, gzip }, { onProgress, on
     xhr.open(method, `/api/v1/stations?${query}`);
     xhr.setRequestHeader('Content-Type', contentType);
     xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+    xhr.setRequestHeader('Accept-Language', getLang());
     if (gzip) xhr.setRequestHeader('Content-Encoding', 'gzip');
     const auth = authHeaders().Authorization;
     if (auth) xhr.setRequestHeader('Authorization', auth);
@@ -183,6 +188,7 @@ async function checkToken() {
     renderVersions(v);
     loadReports();
     loadAttention();
+    insights.load();
     return true;
   } catch (e) {
     if (e.status !== 401 && e.status !== 403) say(msg, 'error', () => problemText(e));
@@ -654,6 +660,8 @@ function initDelete() {
   });
 }
 
+let insights = { load() {}, retranslate() {} };
+
 function boot() {
   setTitle((tr) => `${tr('page.title')} · yizhan`);
   applyI18n(document);
@@ -667,6 +675,7 @@ function boot() {
     renderVersions();
     renderReports();
     renderAttention();
+    insights.retranslate();
     if (!getToken()) showNeedToken();
   });
   $('#ds-refresh').addEventListener('click', refreshDataset);
@@ -676,6 +685,7 @@ function boot() {
   initVersions();
   initDelete();
   initCases({ call, say, problemText, fmtTime, fmtCount, getToken });
+  insights = initInsights({ call, say, problemText, getToken });
   refreshDataset();
   if (getToken()) checkToken();
   else showNeedToken();

@@ -163,6 +163,10 @@ pub const ATTENTION_PARAMS: [&str; 3] = ["unconfirmed_days", "district", "limit"
 /// (`datetime` is part of Core; stations have no time, so it filters nothing).
 pub const OGC_PARAMS: [&str; 1] = ["f"];
 pub const OGC_ITEMS_PARAMS: [&str; 5] = ["f", "bbox", "limit", "offset", "datetime"];
+/// `GET /api/v1/insights/demand` (admin).
+pub const INSIGHTS_DEMAND_PARAMS: [&str; 5] = ["from", "to", "min_count", "hour_of_week", "format"];
+/// `GET /api/v1/insights/coverage` (admin).
+pub const INSIGHTS_COVERAGE_PARAMS: [&str; 3] = ["from", "to", "format"];
 
 /// `own` followed by [`FILTER_PARAMS`].
 const fn concat_params<const N: usize, const M: usize>(

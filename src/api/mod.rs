@@ -15,6 +15,7 @@ mod export;
 pub mod extract;
 pub mod guard;
 mod lang;
+mod insights;
 mod metrics;
 mod ogc;
 pub mod openapi;
@@ -50,6 +51,7 @@ pub use calendar::Calendars;
 pub use confirm::Confirm;
 use error::ApiError;
 pub use guard::Pool;
+pub use insights::Insights;
 pub use metrics::Metrics;
 pub use ratelimit::ReportLimiter;
 pub use reports::Reports;
@@ -87,6 +89,8 @@ pub struct App {
     pub confirm: Confirm,
     /// The holiday calendar in force (every read's `open_now` takes it).
     pub calendar: Arc<Calendars>,
+    /// The demand counts (issue 18).
+    pub insights: Arc<Insights>,
 }
 
 /// Every route the router serves, as `(method, path template)`: the OpenAPI test checks the spec against it
@@ -130,6 +134,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/qr-sheet"),
     ("GET", "/c/{id}"),
     ("GET", "/admin/qr"),
+    ("GET", "/api/v1/insights/demand"),
+    ("GET", "/api/v1/insights/coverage"),
 ];
 
 /// Request ids: a process-unique counter is enough to correlate logs; clients may send their own.
@@ -253,6 +259,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/qr-sheet", get(confirm::qr_sheet))
         .route("/c/{id}", get(confirm::host_page))
         .route("/admin/qr", get(pages::admin_qr))
+        .route("/api/v1/insights/demand", get(insights::demand))
+        .route("/api/v1/insights/coverage", get(insights::coverage))
         .fallback(pages::asset_or_404)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))

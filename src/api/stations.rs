@@ -163,6 +163,7 @@ fn nearest_now(app: &App, cur: &Current, q: &NearestQuery, tag: &str) -> Respons
     let point = q.crs.to_wgs84(q.lon, q.lat);
     let f = &q.filtered;
     let hits = ds.nearest(point, q.k, q.max_distance_m, &f.filter, &f.at, &cur.states);
+    super::insights::record_nearest(app, cur, point, q.max_distance_m, &f.filter, &f.at, &hits);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
     let features = Shown::new(app, cur).features(rows, q.crs, &f.at);
     geojson_bytes(
@@ -218,6 +219,7 @@ pub async fn along(
                 &f.at,
                 &cur.states,
             );
+            super::insights::record_along(&a, &cur, &q.path, &f.filter, &f.at);
             let rows = hits
                 .iter()
                 .map(|h| (h.idx, Some(h.distance_m), Some(h.along_m)));

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub mod calendar;
+pub mod insights;
 pub mod journal;
 pub mod reports;
 pub mod secret;

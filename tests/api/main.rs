@@ -16,6 +16,7 @@ mod golden;
 mod helpers;
 mod hostile;
 mod lang;
+mod insights;
 mod openapi;
 mod opendata;
 mod ops;

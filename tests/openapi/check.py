@@ -324,6 +324,15 @@ check("rollback without version", "POST", "/api/v1/dataset/rollback", 400, heade
 check("rollback unknown version", "POST", "/api/v1/dataset/rollback?version=0000000000000000", 404, headers=AUTH)
 
 # The holiday calendar: read, revalidate, replace one year (admin), refuse bad dates.
+# Demand and coverage insights (issue 18): the nearest queries above were counted.
+for _ in range(5):
+    check("nearest for insights", "GET", "/api/v1/stations/nearest?lat=39.9&lon=116.4", 200)
+check("insights demand", "GET", "/api/v1/insights/demand", 200, headers=AUTH)
+check("insights demand by hour", "GET", "/api/v1/insights/demand?hour_of_week=0&min_count=5", 200, headers=AUTH)
+check("insights demand floor", "GET", "/api/v1/insights/demand?min_count=2", 400, headers=AUTH)
+check("insights demand without token", "GET", "/api/v1/insights/demand", 401)
+check("insights coverage", "GET", "/api/v1/insights/coverage", 200, headers=AUTH)
+check("insights coverage unknown parameter", "GET", "/api/v1/insights/coverage?lat=1", 400, headers=AUTH)
 s, h, cal = check("calendar", "GET", "/api/v1/calendar", 200)
 check("calendar revalidated", "GET", "/api/v1/calendar", 304, headers={"If-None-Match": h.get("etag", "")})
 js = {"Content-Type": "application/json"}

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 use super::{
-    admin, attention, calendar, cases, changes, confirm, edit, metrics, ogc, pages, reports,
-    station_page, stations,
+    admin, attention, calendar, cases, changes, confirm, edit, insights, metrics, ogc, pages,
+    reports, station_page, stations,
 };
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
@@ -45,7 +45,8 @@ fn description() -> String {
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
         pages::admin_qr, calendar::get, calendar::put, changes::changes,
-        ogc::landing, ogc::conformance, ogc::collections, ogc::stations, ogc::items, ogc::item, station_page::page),
+        ogc::landing, ogc::conformance, ogc::collections, ogc::stations, ogc::items, ogc::item, station_page::page,
+        insights::reports::demand, insights::reports::coverage),
     components(schemas(Problem, VersionInfo), responses(BadRequest, Unauthorized, AdminDisabled, NotFound,
         MethodNotAllowed, Gone, PayloadTooLarge, UnsupportedMediaType, Unprocessable, InternalError,
         InsufficientStorage, TooManyRequests, Unavailable, RequestTimeout, NotModified)),
@@ -53,6 +54,7 @@ fn description() -> String {
         (name = "reports", description = "Rider problem reports."),
         (name = "admin", description = "Dataset management; `Authorization: Bearer <token>`."),
         (name = "data", description = "Open data: incremental sync, OGC API – Features, station pages."),
+        (name = "insights", description = "Demand and coverage for planners (admin; counts per H3 cell and hour, never positions)."),
         (name = "meta", description = "Health, metrics, configuration, this document."),
         (name = "pages", description = "HTML pages."),
         (name = "confirm", description = "Hosts confirm their own station (未诉先办): signed links, the host page, the QR sheet."))
