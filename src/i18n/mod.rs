@@ -261,6 +261,11 @@ mod tests {
     /// The files whose messages reach clients (problem details, upload reports, `yizhan validate`).
     const SOURCES: &[&str] = &[
         "api/admin.rs",
+        "api/attention.rs",
+        "api/changes.rs",
+        "api/export.rs",
+        "api/insights.rs",
+        "api/insights/reports.rs",
         "api/body.rs",
         "api/calendar.rs",
         "api/cases.rs",
