@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{io, write_atomic, StoreError};
+use super::{write_atomic, StoreError};
 
 /// The calendar file: absent until an admin first changes the calendar (then the built-in one is in force).
 pub fn path(dir: &Path) -> PathBuf {
@@ -12,12 +12,7 @@ pub fn path(dir: &Path) -> PathBuf {
 
 /// The stored calendar, or `None` if none was ever stored.
 pub fn read(dir: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    let p = path(dir);
-    match std::fs::read(&p) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io(&p)(e)),
-    }
+    super::read_if_present(&path(dir))
 }
 
 /// Replaces the stored calendar, durably (fsynced file and directory) before returning.

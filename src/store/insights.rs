@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{io, write_atomic, StoreError};
+use super::{write_atomic, StoreError};
 
 pub fn path(dir: &Path) -> PathBuf {
     dir.join("insights.txt")
@@ -13,12 +13,7 @@ pub fn path(dir: &Path) -> PathBuf {
 
 /// The stored counts, or `None` before the first flush.
 pub fn read(dir: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    let p = path(dir);
-    match std::fs::read(&p) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io(&p)(e)),
-    }
+    super::read_if_present(&path(dir))
 }
 
 /// Replaces the stored counts, durably, before returning.

@@ -62,6 +62,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
+/// A whole small file of the data directory (the calendar, the demand counts), or `None` if it was never
+/// written: those files start absent and are only ever replaced whole through [`write_atomic`].
+fn read_if_present(p: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match std::fs::read(p) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(p)(e)),
+    }
+}
+
 /// The content hash that names a dataset version: 16 hex digits of SHA-256 (64 bits: collisions among the
 /// versions of one deployment are out of the question, and the string stays short in ETags and logs).
 pub fn version_of(bytes: &[u8]) -> String {
