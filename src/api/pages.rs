@@ -17,6 +17,23 @@ struct Assets;
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https: http:; \
 connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// A page rendered on the server (the host's `/c/{id}`, the station page `/s/{id}`): HTML under the pages' CSP,
+/// never framed. Each caller adds its own caching and referrer rules.
+pub fn server_page(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
 fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     let file = Assets::get(path)?;
     let tag: String = file

@@ -7,14 +7,14 @@
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 use super::confirm::page::fill;
 use super::extract::StationIdPath;
 use super::ogc::base;
-use super::pages::CSP;
+use super::pages::server_page;
 use super::params::Params;
 use super::AppState;
 use crate::domain::{Station, StationState, Status};
@@ -408,17 +408,8 @@ fn message(status: StatusCode, zh: &str, en: &str) -> Response {
 }
 
 fn html(status: StatusCode, body: String, l: Option<Lang>) -> Response {
-    let mut r = (status, body).into_response();
+    let mut r = server_page(status, body);
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),

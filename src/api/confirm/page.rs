@@ -4,13 +4,13 @@
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use chrono::NaiveDate;
 
 use super::post::MAX_CLOSURE_DAYS;
 use crate::api::extract::StationIdPath;
-use crate::api::pages::CSP;
+use crate::api::pages::server_page;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::state::{StationState, Status};
@@ -131,17 +131,8 @@ fn message(status: StatusCode, zh: &str, en: &str) -> Response {
 }
 
 fn html(status: StatusCode, body: String) -> Response {
-    let mut r = (status, body).into_response();
+    let mut r = server_page(status, body);
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // The key is in the address: no cache may keep the page, and no link may carry it away.
     h.insert(
         header::REFERRER_POLICY,
