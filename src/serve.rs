@@ -193,7 +193,7 @@ async fn handle(
     open: Open,
 ) -> Result<axum::response::Response, std::convert::Infallible> {
     let res = respond(app, client, max_in_flight, deadlines, req).await?;
-    Ok(res.map(|body| axum::body::Body::new(Tracked { body, _open: open })))
+    Ok(res.map(|body| axum::body::Body::new(crate::api::Guarded::streaming(body, open))))
 }
 
 /// One request: counted against its client's in-flight cap (503 over it), its body under a read deadline
@@ -370,31 +370,5 @@ impl Drop for Open {
         // The time first, so that a check that sees `open` at 0 also sees when it got there.
         a.quiet_since_ms.fetch_max(ms, Ordering::AcqRel);
         a.open.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// A response body that keeps its request counted as in flight until hyper has sent (or dropped) it.
-struct Tracked {
-    body: axum::body::Body,
-    _open: Open,
-}
-
-impl hyper::body::Body for Tracked {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.body.size_hint()
     }
 }

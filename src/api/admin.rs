@@ -407,10 +407,10 @@ pub async fn download(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
-    let mut r = Body::new(super::export::Held {
+    let mut r = Body::new(super::respond::Guarded {
         inner: Body::from_stream(stream),
         len: Some(len),
-        _permit: permit,
+        _guard: permit,
     })
     .into_response();
     let h = r.headers_mut();

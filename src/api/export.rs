@@ -32,7 +32,7 @@ pub fn csv(cur: Arc<Current>, tag: &str, permit: tokio::sync::OwnedSemaphorePerm
         }
     });
     let body = Body::from_stream(futures_util::StreamExt::fuse(pieces));
-    let mut r = Body::new(Held::new(body, permit)).into_response();
+    let mut r = Body::new(super::respond::Guarded::streaming(body, permit)).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -82,12 +82,7 @@ pub fn with_state(
     });
     // Fused: the stream ends once, whoever polls it after.
     let body = Body::from_stream(futures_util::StreamExt::fuse(pieces));
-    let mut r = Body::new(Held {
-        inner: body,
-        len: None,
-        _permit: permit,
-    })
-    .into_response();
+    let mut r = Body::new(super::respond::Guarded::streaming(body, permit)).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -102,46 +97,4 @@ pub fn with_state(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     r
-}
-
-/// A body that holds a download slot until it is finished or dropped.
-pub(super) struct Held {
-    pub(super) inner: Body,
-    /// The file's length: the response keeps its `Content-Length`. `None` when written as it goes.
-    pub(super) len: Option<u64>,
-    pub(super) _permit: tokio::sync::OwnedSemaphorePermit,
-}
-
-impl Held {
-    /// A body written as it goes (no `Content-Length`).
-    pub(super) fn new(inner: Body, permit: tokio::sync::OwnedSemaphorePermit) -> Self {
-        Held {
-            inner,
-            len: None,
-            _permit: permit,
-        }
-    }
-}
-
-impl hyper::body::Body for Held {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        match self.len {
-            Some(n) => hyper::body::SizeHint::with_exact(n),
-            None => self.inner.size_hint(),
-        }
-    }
 }

@@ -55,6 +55,7 @@ pub use insights::Insights;
 pub use metrics::Metrics;
 pub use ratelimit::ReportLimiter;
 pub use reports::Reports;
+pub use respond::Guarded;
 
 /// What every handler shares, behind one `Arc`: axum clones the state for each request (and each extractor
 /// that asks for it), and one reference count is cheaper than one per field.

@@ -76,3 +76,46 @@ pub fn private(r: impl IntoResponse) -> Response {
     );
     r
 }
+
+/// A response body that holds `G` (a download slot, the request's place among those in flight) until hyper has
+/// sent it or dropped it: what the guard stands for ends with the bytes, not with the handler.
+pub struct Guarded<G> {
+    pub inner: Body,
+    /// The length when known (a stored file keeps its `Content-Length`); `None`: the inner body's own hint.
+    pub len: Option<u64>,
+    pub _guard: G,
+}
+
+impl<G> Guarded<G> {
+    /// A body written as it goes (or whose own size hint is right).
+    pub fn streaming(inner: Body, guard: G) -> Self {
+        Guarded {
+            inner,
+            len: None,
+            _guard: guard,
+        }
+    }
+}
+
+impl<G: Unpin> hyper::body::Body for Guarded<G> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self.len {
+            Some(n) => hyper::body::SizeHint::with_exact(n),
+            None => self.inner.size_hint(),
+        }
+    }
+}
