@@ -8,6 +8,8 @@
 #
 # Knobs: ROUNDS (5), DURATION (5 s), CONNS (32), THREADS (2), POINTS (a lon lat file; default: the points
 # bench/compare.sh caches), QUERIES ("healthz nearest"), PORT_A (18181), PORT_B (18182).
+# PIN=1 measures the server's own capacity: both servers on CPU 0 with one HTTP thread, wrk (one thread) on CPU 1,
+# so the client's cost of reading larger responses does not come out of the server's CPU time.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,10 @@ ROUNDS="${ROUNDS:-5}" DURATION="${DURATION:-5}" CONNS="${CONNS:-32}" THREADS="${
 POINTS="${POINTS:-${CARGO_TARGET_DIR:-$ROOT/target}/compare/data/points-10000-s4242.txt}"
 QUERIES="${QUERIES:-healthz nearest}"
 PORT_A="${PORT_A:-18181}" PORT_B="${PORT_B:-18182}"
+SERVER_PREFIX="" SERVER_ARGS="" CLIENT_PREFIX=""
+if [ -n "${PIN:-}" ]; then
+  SERVER_PREFIX="taskset -c 0" SERVER_ARGS="--http-threads 1" CLIENT_PREFIX="taskset -c 1" THREADS=1
+fi
 mkdir -p "$(dirname "$POINTS")"
 [ -f "$POINTS" ] || python3 "$ROOT/bench/prep.py" points 10000 "$POINTS" --seed 4242
 
@@ -27,7 +33,7 @@ trap cleanup EXIT
 start() { # binary port dir
   local token=ab-token
   mkdir -p "$3"
-  YIZHAN_ADMIN_TOKEN=$token RUST_LOG=warn "$1" serve --addr "127.0.0.1:$2" --data-dir "$3" --max-upload-mb 4096 \
+  YIZHAN_ADMIN_TOKEN=$token RUST_LOG=warn $SERVER_PREFIX "$1" serve $SERVER_ARGS --addr "127.0.0.1:$2" --data-dir "$3" --max-upload-mb 4096 \
     >"$3.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 300); do curl -fsS -o /dev/null "http://127.0.0.1:$2/healthz" 2>/dev/null && break; sleep 0.1; done
@@ -41,7 +47,7 @@ one() { # port query -> "req/s p50 p99"
   local args=(healthz)
   [ "$2" = nearest ] && args=(nearest "$POINTS")
   [ "$2" = rare ] && args=(nearest "$POINTS" "&amenities=discount_meal")
-  wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/nearest.lua" \
+  $CLIENT_PREFIX wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$ROOT/bench/nearest.lua" \
     "http://127.0.0.1:$1" -- "${args[@]}" | awk '/^RESULT/ { print $2, $3, $4 }'
 }
 
