@@ -29,7 +29,7 @@ import { initMap } from './js/map.js';
 import { saveArea, renderAreaStatus, updateOfflineBanner, registerServiceWorker } from './js/offline.js';
 import { select, openDetails, closeDetails, closeReport, submitReport, mergeAmenityLabels } from './js/details.js';
 import {
-  refresh, resultStatus, firstListShown, renderList, renderChips, setStatus, locate, setPosition, tapEnabled, updatePickUi,
+  refresh, networkBack, resultStatus, firstListShown, renderList, renderChips, setStatus, locate, setPosition, tapEnabled, updatePickUi,
 } from './js/list.js';
 import { setMode, updateModeUi, setDestination, clearRoute, applyPaste, setDetour } from './js/route.js';
 
@@ -119,7 +119,7 @@ function boot() {
   els.routeClear.addEventListener('click', clearRoute);
   $('paste-go').addEventListener('click', applyPaste);
   els.btnSave.addEventListener('click', () => saveArea());
-  window.addEventListener('online', () => { updateOfflineBanner(); refresh(); });
+  window.addEventListener('online', () => { updateOfflineBanner(); networkBack(); });
   window.addEventListener('offline', () => { updateOfflineBanner(); if (state.mode === 'near') refresh(); });
   updateOfflineBanner();
   els.reportForm.addEventListener('submit', submitReport);

@@ -12,7 +12,7 @@
 //                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-02.1';
+const VERSION = '2026-12-02.2';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
@@ -82,7 +82,8 @@ async function put(request, response) {
 async function networkFirst(request, fallbackKey) {
   try {
     const res = await fetch(request);
-    if (res.ok) await put(fallbackKey || request, res.clone());
+    // A page with a first answer (a shared link's place and stations) is no-store: never kept, offline or not.
+    if (res.ok && !/no-store/.test(res.headers.get('cache-control') || '')) await put(fallbackKey || request, res.clone());
     return res;
   } catch (e) {
     const cache = await caches.open(CACHE);

@@ -188,6 +188,15 @@ const fn concat_params<const N: usize, const M: usize>(
 /// Implements `FromRequestParts` for a query type from a function of the parsed parameters and the state.
 macro_rules! query_extractor {
     ($ty:ty, $known:expr, $parse:expr) => {
+        impl $ty {
+            /// The query from a raw query string, exactly as the endpoint would read it.
+            pub fn from_query(raw: Option<&str>, app: &AppState) -> ApiResult<Self> {
+                let p = Params::parse(raw)?;
+                p.only(&$known)?;
+                $parse(&p, app)
+            }
+        }
+
         impl FromRequestParts<AppState> for $ty {
             type Rejection = ApiError;
 
@@ -195,9 +204,7 @@ macro_rules! query_extractor {
                 parts: &mut Parts,
                 app: &AppState,
             ) -> Result<Self, ApiError> {
-                let p = Params::parse(parts.uri.query())?;
-                p.only(&$known)?;
-                $parse(&p, app)
+                Self::from_query(parts.uri.query(), app)
             }
         }
     };

@@ -13,6 +13,8 @@ mod error;
 mod etag;
 mod export;
 pub mod extract;
+mod first_answer;
+mod first_list;
 pub mod guard;
 mod insights;
 mod lang;

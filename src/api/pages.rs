@@ -2,12 +2,16 @@
 //! deployment (in debug builds rust-embed reads `static/` from disk, so edits show without rebuilding).
 
 use axum::body::Body;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use super::error::ApiError;
 use super::etag::{self, IfNoneMatch};
+use super::first_answer;
+use super::first_list;
+use super::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -31,6 +35,19 @@ pub fn server_page(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static(CSP),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
+/// A server-rendered page that holds something personal (a confirmation key, a rider's place): no cache may
+/// keep it and no link may carry its address away.
+pub fn private_page(status: StatusCode, body: String) -> Response {
+    let mut r = server_page(status, body);
+    let h = r.headers_mut();
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -91,16 +108,32 @@ fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     get, path = "/", operation_id = "mapPage", tag = "pages",
     summary = "The rider map page (骑手地图)",
     description = "A phone page: nearest stations, filters, details, reports. A shareable link `/?lat=&lon=&amenities=&open_now=` centres \
-        there (WGS-84) and lists the nearest matches without asking for the device's location. The parameters are read by the page, not the server.",
+        there (WGS-84) and lists the nearest matches without asking for the device's location. With a position in the link the server puts \
+        the page's first nearest answer into the page (`<script type=\"application/json\" id=\"first-answer\">`, the request it answers and \
+        the GeoJSON), saving the page a round trip; such a page is `Cache-Control: no-store` and carries no ETag. Parameters the API would \
+        refuse only mean no first answer: the page then asks the API and shows its problem.",
     params(("lat" = Option<f64>, Query, minimum = -90, maximum = 90, description = "Centre latitude, WGS-84."),
         ("lon" = Option<f64>, Query, minimum = -180, maximum = 180, description = "Centre longitude, WGS-84."),
         ("amenities" = Option<String>, Query, description = "As in the read API."),
         ("open_now" = Option<bool>, Query, description = "As in the read API.")),
-    responses((status = 200, description = "HTML (with a strict Content-Security-Policy; `Cache-Control: no-cache`).",
-            content_type = "text/html", body = String, headers(("ETag" = String, description = "Hash of the page."))),
+    responses((status = 200, description = "HTML (with a strict Content-Security-Policy; `Cache-Control: no-cache`, or `no-store` with a first answer).",
+            content_type = "text/html", body = String, headers(("ETag" = String, description = "Hash of the page (not sent with a first answer)."))),
         (status = 304, description = "The page has not changed."))
 )]
-pub async fn index(headers: HeaderMap) -> Response {
+pub async fn index(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(first) = first_answer::for_page(&app, query.as_deref()) {
+        if let Some(page) = Assets::get("index.html") {
+            let html = String::from_utf8_lossy(&page.data)
+                .replacen(first_answer::SLOT, &first.block, 1)
+                .replacen(first_list::SLOT, &first.items, 1);
+            // The page now holds a place and its answer: personal, and stale within minutes.
+            return private_page(StatusCode::OK, html);
+        }
+    }
     serve("index.html", &headers).unwrap_or_else(|| {
         ApiError::NotFound("the map page is not built in".into()).into_response()
     })

@@ -159,6 +159,11 @@ pub async fn nearest(
 }
 
 fn nearest_now(app: &App, cur: &Current, q: &NearestQuery, tag: &str) -> Response {
+    geojson_bytes(tag, nearest_body(app, cur, q))
+}
+
+/// The nearest answer's GeoJSON bytes: the endpoint's body, and the first answer the map page carries.
+pub(super) fn nearest_body(app: &App, cur: &Current, q: &NearestQuery) -> Vec<u8> {
     let ds = &*cur.snapshot;
     let point = q.crs.to_wgs84(q.lon, q.lat);
     let f = &q.filtered;
@@ -166,10 +171,7 @@ fn nearest_now(app: &App, cur: &Current, q: &NearestQuery, tag: &str) -> Respons
     super::insights::record_nearest(app, cur, point, q.max_distance_m, &f.filter, &f.at, &hits);
     let rows = hits.iter().map(|h| (h.idx, Some(h.distance_m), None));
     let features = Shown::new(app, cur).features(rows, q.crs, &f.at);
-    geojson_bytes(
-        tag,
-        write_response_collection(&features, None, ds.version(), q.crs),
-    )
+    write_response_collection(&features, None, ds.version(), q.crs)
 }
 
 /// Along a route: up to a few thousand points times a corridor, so it runs on the bounded pool (its cost is

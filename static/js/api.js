@@ -60,16 +60,33 @@ function filterParams(params, { amenities = [], openNow = false, openFor = 0 } =
   return params;
 }
 
+function nearestParams({ lat, lon, k = K, amenities, openNow, openFor }) {
+  return filterParams(new URLSearchParams({ lat: String(lat), lon: String(lon), k: String(k) }), { amenities, openNow, openFor });
+}
+
+// A shared link's first answer, put into the page by the server (src/api/first_answer.rs) so that the list
+// needs no request of its own: {request: the nearest query string it answers, answer: the FeatureCollection}.
+let firstAnswer = (() => {
+  try {
+    const el = document.getElementById('first-answer');
+    return el ? JSON.parse(el.textContent) : null;
+  } catch (_) { return null; }
+})();
+
+/** The page's first answer when it answers exactly this nearest query; used once, then only the API answers. */
+export function takeFirstAnswer(query) {
+  const f = firstAnswer;
+  firstAnswer = null;
+  return f && f.answer && f.request === nearestParams(query).toString() ? f.answer : null;
+}
+
 export const api = {
   /** GET /api/v1/config → {tiles:{url,attribution,crs,max_zoom}} (optional endpoint). */
   config: () => request('/config', { timeoutMs: 8000 }),
   /** GET /api/v1/amenities → [{key,label_zh,label_en,count}] */
   amenities: () => request('/amenities', { timeoutMs: 8000 }),
   /** GET /api/v1/stations/nearest → FeatureCollection, nearest first. Coordinates WGS-84. */
-  nearest: ({ lat, lon, k = K, amenities, openNow, openFor }, signal) => {
-    const q = filterParams(new URLSearchParams({ lat: String(lat), lon: String(lon), k: String(k) }), { amenities, openNow, openFor });
-    return request(`/stations/nearest?${q}`, { signal });
-  },
+  nearest: (query, signal) => request(`/stations/nearest?${nearestParams(query)}`, { signal }),
   /** GET /api/v1/stations/along — "on my way" mode. path: [[lng,lat],…] WGS-84. */
   along: ({ path, maxDistanceM, amenities, openNow, openFor, limit }, signal) => {
     const q = filterParams(new URLSearchParams({ path: path.map((p) => `${p[0]},${p[1]}`).join(';') }), { amenities, openNow, openFor });

@@ -20,6 +20,7 @@ mod lang;
 mod openapi;
 mod opendata;
 mod ops;
+mod pages;
 mod params;
 mod reads;
 mod starve;

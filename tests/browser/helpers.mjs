@@ -60,7 +60,9 @@ export async function waitForList(page, expected, timeout = 10000) {
   await page.waitForFunction(
     (exp) => {
       const ids = [...document.querySelectorAll('#list .item')].map((e) => e.dataset.id);
-      return document.querySelector('#list').getAttribute('aria-busy') !== 'true'
+      // data-query: the script's own list, not the server's first-answer markup (whose buttons do nothing yet)
+      const list = document.querySelector('#list');
+      return list.getAttribute('aria-busy') !== 'true' && list.dataset.query !== undefined
         && ids.length === exp.length && ids.every((id, i) => id === exp[i]);
     },
     expected,
@@ -69,4 +71,9 @@ export async function waitForList(page, expected, timeout = 10000) {
     const got = await listIds(page);
     throw new Error(`list never matched.\nexpected ${JSON.stringify(expected)}\ngot      ${JSON.stringify(got)}\n${e.message}`);
   });
+}
+
+/** No page errors or CSP violations were collected by `newPage`. */
+export function assertClean(problems) {
+  if (problems.length) throw new Error(`page problems:\n${problems.join('\n')}`);
 }

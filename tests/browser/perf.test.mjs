@@ -6,8 +6,9 @@
 // Speed is a measurement, not a pass/fail test on a shared CI machine: the time-to-list budget is asserted
 // only with YZ_PERF_STRICT=1 (bench/page-perf.sh); otherwise it is printed. The page weight is deterministic
 // and always asserted.
-// The DevTools "Fast 3G" preset (562.5 ms added to every request) is measured and printed too; the page
-// needs three requests in a row (HTML → app.js → API), so that figure is at least 3 × 562.5 ms.
+// The DevTools "Fast 3G" preset (562.5 ms added to every request) is measured and printed too. A shared link's
+// page carries its first answer as list markup (src/api/first_answer.rs, first_list.rs), so the list shows once
+// the HTML and its stylesheets are in (two requests in a row, not HTML → app.js → modules → API).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
@@ -31,7 +32,14 @@ async function firstListMs(profile) {
     page.on('response', (r) => { if (r.url().startsWith(BASE)) urls.add(r.url()); });
     await page.goto(`${BASE}${LINK}`, { waitUntil: 'load', timeout: 60000 });
     await page.waitForSelector('#list .item', { timeout: 60000 });
-    const ms = await page.evaluate(() => performance.getEntriesByName('yizhan:first-list')[0]?.startTime ?? NaN);
+    // When the first list was painted: Element Timing on its first name (the server's markup or the script's).
+    const ms = await page.evaluate(() => new Promise((resolve) => {
+      new PerformanceObserver((l) => {
+        const e = l.getEntries().find((x) => x.identifier === 'first-list');
+        if (e) resolve(e.renderTime || e.loadTime);
+      }).observe({ type: 'element', buffered: true });
+      setTimeout(() => resolve(NaN), 5000);
+    }));
     return { ms, urls: [...urls] };
   } finally { await context.close(); }
 }
@@ -48,7 +56,7 @@ test('page weight without tiles is at most 250 KB gzip', async () => {
   }
   console.log(`page weight (gzip -9): ${total} bytes\n${rows.join("\n")}`);
   assert.ok(urls.some((u) => u.includes('/vendor/leaflet/leaflet.js')), 'Leaflet was loaded');
-  assert.ok(urls.some((u) => u.includes('/api/v1/stations/nearest')), 'the list was fetched');
+  assert.ok(!urls.some((u) => u.includes('/api/v1/stations/nearest')), 'the first list came with the page, not from the API');
   assert.ok(total <= 250 * 1024, `page weight ${total} B > 250 KB`);
 });
 
@@ -60,5 +68,8 @@ test('first list is visible within 1.5 s on emulated Fast 3G (150 ms RTT, 1.6 Mb
   const devtools = await firstListMs({ latency: 562.5, downloadThroughput: (1.44 * 1024 * 1024) / 8, uploadThroughput: (675 * 1024) / 8 });
   console.log(`first list (ms): Fast 3G 150 ms RTT runs ${runs.map(Math.round).join(', ')}; DevTools preset (562.5 ms/request) ${Math.round(devtools.ms)}`);
   assert.ok(Number.isFinite(best), 'the list never appeared');
-  if (process.env.YZ_PERF_STRICT === '1') assert.ok(best <= 1500, `first list after ${Math.round(best)} ms`);
+  if (process.env.YZ_PERF_STRICT === '1') {
+    assert.ok(best <= 1500, `first list after ${Math.round(best)} ms`);
+    assert.ok(devtools.ms <= 1500, `first list after ${Math.round(devtools.ms)} ms on the DevTools preset`);
+  }
 });

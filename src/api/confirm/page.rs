@@ -3,14 +3,14 @@
 //! static/confirm.js, which posts to `/api/v1/stations/{id}/confirm` with the key from the address bar.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
 use chrono::NaiveDate;
 
 use super::post::MAX_CLOSURE_DAYS;
 use crate::api::extract::StationIdPath;
-use crate::api::pages::server_page;
+use crate::api::pages::private_page;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::state::{StationState, Status};
@@ -130,16 +130,11 @@ fn message(status: StatusCode, zh: &str, en: &str) -> Response {
     html(status, body)
 }
 
+/// The key is in the address: a private page, never indexed.
 fn html(status: StatusCode, body: String) -> Response {
-    let mut r = server_page(status, body);
-    let h = r.headers_mut();
-    // The key is in the address: no cache may keep the page, and no link may carry it away.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    let mut r = private_page(status, body);
+    r.headers_mut()
+        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
     r
 }
 
