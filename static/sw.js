@@ -32,6 +32,7 @@ const PRECACHE = [
   '/js/details.js',
   '/js/list.js',
   '/js/route.js',
+  '/js/locate-on-load.js',
   '/js/links.js', // loaded on the first pasted route
   '/js/tickets.js', // loaded for "My reports" and follow links
   '/manifest.webmanifest',

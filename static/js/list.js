@@ -243,7 +243,7 @@ export function locate() {
   );
 }
 
-function geoFailed(key) {
+export function geoFailed(key) {
   state.geoFailed = true;
   state.geoMessage = key;
   showBanner(t(key), 'warn');
