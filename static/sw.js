@@ -19,6 +19,7 @@ const PREFIX = 'yizhan-';
 const PRECACHE = [
   '/',
   '/app.css',
+  '/elder.css',
   '/app.js',
   '/js/i18n.js',
   '/js/i18n-rider.js',
@@ -33,6 +34,7 @@ const PRECACHE = [
   '/js/list.js',
   '/js/route.js',
   '/js/locate-on-load.js',
+  '/js/elder.js',
   '/js/links.js', // loaded on the first pasted route
   '/js/tickets.js', // loaded for "My reports" and follow links
   '/manifest.webmanifest',
