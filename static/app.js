@@ -99,7 +99,7 @@ function boot() {
   renderChips();
   updateModeUi();
   renderAreaStatus();
-  if (!fromUrl.pos) locateOnLoad();
+  locateOnLoad(!fromUrl.pos);
 
   api.amenities().then((list) => { mergeAmenityLabels(list); renderChips(); }).catch(() => { /* built-in labels */ });
 

@@ -243,7 +243,7 @@ export function locate() {
   );
 }
 
-export function geoFailed(key) {
+function geoFailed(key) {
   state.geoFailed = true;
   state.geoMessage = key;
   showBanner(t(key), 'warn');
