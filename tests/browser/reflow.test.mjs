@@ -20,7 +20,7 @@ after(async () => { await browser?.close(); });
  * A 320×640 page (device scale factor 1) that only talks to the server under test; with `large`, Chromium's
  * default font sizes are doubled (16 → 32 px, monospace 13 → 26 px) before the page loads.
  */
-async function narrowPage({ large, locale = 'zh-CN' }) {
+async function narrowPage({ large, elder = false, locale = 'zh-CN' }) {
   const context = await browser.newContext({
     viewport: NARROW, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale, timezoneId: 'Asia/Shanghai',
   });
@@ -28,6 +28,7 @@ async function narrowPage({ large, locale = 'zh-CN' }) {
   await context.route('**/*', (route) => (new URL(route.request().url()).hostname === allowed
     ? route.continue() : route.abort('blockedbyclient')));
   const page = await context.newPage();
+  await page.addInitScript((on) => localStorage.setItem('yz.elder', on ? '1' : '0'), elder);
   if (large) {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Page.setFontSizes', { fontSizes: { standard: 32, fixed: 26 } });
@@ -131,3 +132,20 @@ for (const large of [false, true]) {
   });
 }
 
+
+test('长辈版 at 320 px with text at 200 %: list and details reflow', async () => {
+  const { page, context } = await narrowPage({ large: true, elder: true });
+  try {
+    await page.goto(`${BASE}/?lat=${TIANANMEN.latitude}&lon=${TIANANMEN.longitude}`);
+    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list:not([aria-busy="true"])');
+    assert.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')));
+    const found = [...await check(page, 'elder list 200 %')];
+    await page.click('#btn-elder-map');
+    found.push(...await check(page, 'elder list + map 200 %'));
+    await page.click('#list .item:nth-child(1) .item-btn');
+    await page.waitForSelector('#details:not([hidden])');
+    found.push(...await check(page, 'elder details 200 %'));
+    assert.deepEqual(found, [], found.join('\n'));
+  } finally { await context.close(); }
+});
