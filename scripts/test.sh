@@ -12,6 +12,8 @@ need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v ogr2ogr >/dev/null 2>&1 || need_apt+=(gdal-bin)
 if [ -z "${SKIP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+# a CJK font, or the page's Chinese renders as boxes in the screenshots (tests/browser/a11y-screenshots.mjs)
+if [ -z "${SKIP_BROWSER:-}" ] && ! fc-list :lang=zh 2>/dev/null | grep -q .; then need_apt+=(fontconfig fonts-wqy-zenhei); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]} (Debian packages)"
   export DEBIAN_FRONTEND=noninteractive

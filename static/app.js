@@ -17,6 +17,7 @@
 //   station-state.js  a station's closure, confirmation, open reports and next opening/closing as text
 //   list.js        position, filter chips, asking for the list, the list, the status line
 //   route.js       "on my way" (顺路): mode, destination, pasted routes (links.js, loaded on first paste)
+//   locate-on-load.js  locating as the page opens only when already allowed, else a big button
 //   tickets.js     "My reports" (我的反馈): the rider's tickets kept on the device, a case's status and history
 // index.html preloads all of them except links.js and tickets.js (loaded when needed), so they arrive in
 // parallel with the page.
@@ -32,6 +33,7 @@ import {
   refresh, networkBack, resultStatus, firstListShown, renderList, renderChips, setStatus, locate, setPosition, tapEnabled, updatePickUi,
 } from './js/list.js';
 import { setMode, updateModeUi, setDestination, clearRoute, applyPaste, setDetour } from './js/route.js';
+import { locateOnLoad } from './js/locate-on-load.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -97,7 +99,7 @@ function boot() {
   renderChips();
   updateModeUi();
   renderAreaStatus();
-  if (!fromUrl.pos) locate();
+  locateOnLoad(!fromUrl.pos);
 
   api.amenities().then((list) => { mergeAmenityLabels(list); renderChips(); }).catch(() => { /* built-in labels */ });
 

@@ -12,13 +12,14 @@
 //                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-02.2';
+const VERSION = '2026-12-02.3';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
 const PRECACHE = [
   '/',
   '/app.css',
+  '/elder.css',
   '/app.js',
   '/js/i18n.js',
   '/js/i18n-rider.js',
@@ -32,6 +33,8 @@ const PRECACHE = [
   '/js/details.js',
   '/js/list.js',
   '/js/route.js',
+  '/js/locate-on-load.js',
+  '/js/elder.js',
   '/js/links.js', // loaded on the first pasted route
   '/js/tickets.js', // loaded for "My reports" and follow links
   '/manifest.webmanifest',

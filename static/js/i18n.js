@@ -10,7 +10,7 @@ const STRINGS = {
   zh: {
     // both pages (the report reasons: the rider's report dialog, the admin's report list)
     'btn.lang': 'EN',
-    'btn.lang.aria': 'Switch to English',
+    'btn.lang.aria': 'EN · Switch to English',
     'reason.closed': '已关闭',
     'reason.moved': '已搬迁',
     'reason.amenity_missing': '设施缺失',
@@ -25,7 +25,7 @@ const STRINGS = {
   },
   en: {
     'btn.lang': '中文',
-    'btn.lang.aria': '切换到中文',
+    'btn.lang.aria': '中文 · 切换到中文',
     'reason.closed': 'Closed',
     'reason.moved': 'Moved',
     'reason.amenity_missing': 'Amenity missing',

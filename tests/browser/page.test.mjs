@@ -191,8 +191,8 @@ test('a shared link /?lat=&lon=&amenities= lists matches without asking for the 
 test('denied geolocation shows a clear message, and tapping the map sets the position', async () => {
   const { page, context, problems } = await newPage(browser, {});
   try {
-    // No permission granted: headless Chromium denies the request, as when a rider taps "Block".
-    await context.clearPermissions();
+    // No permission granted: a new context answers "denied", as after a rider tapped "Block" (a cleared
+    // permission is "not asked yet", where the page waits for a tap: locate.test.mjs).
     await page.goto(`${BASE}/`);
     await page.waitForSelector('#banner:not([hidden])');
     assert.match(await page.textContent('#banner-text'), /定位|位置/);

@@ -15,7 +15,8 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
   echo "run.sh: /usr/bin/chromium is missing (apt-get install -y chromium)" >&2
   exit 2
 fi
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jsqr ] || [ ! -d node_modules/pngjs ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jsqr ] || [ ! -d node_modules/pngjs ] \
+  || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/lighthouse ] || [ ! -d node_modules/chrome-launcher ]; then
   npm ci --no-audit --no-fund
 fi
 
