@@ -12,14 +12,13 @@
 //                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-02.3';
+const VERSION = '2026-12-02.4';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
 const PRECACHE = [
   '/',
   '/app.css',
-  '/elder.css',
   '/app.js',
   '/js/i18n.js',
   '/js/i18n-rider.js',

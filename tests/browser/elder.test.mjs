@@ -1,4 +1,4 @@
-// 长辈版 (js/elder.js, elder.css): the header toggle turns on larger text, wider line spacing, high contrast and a
+// 长辈版 (js/elder.js, the 长辈版 part of app.css): the header toggle turns on larger text, wider line spacing, high contrast and a
 // simple one-column layout with the map hidden until asked; the choice survives a reload (applied before the
 // first paint), axe finds nothing serious in it, and the toggle turns it off again.
 import { test, before, after } from 'node:test';

@@ -20,14 +20,14 @@ after(async () => { await browser?.close(); });
 
 const LINK = '/?lat=39.9087&lon=116.3975';
 
-async function firstListMs(profile) {
+async function firstListMs(profile, cpu = 4) {
   const { page, context } = await newPage(browser, {});
   try {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     await cdp.send('Network.emulateNetworkConditions', { offline: false, ...profile });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpu });
     const urls = new Set();
     page.on('response', (r) => { if (r.url().startsWith(BASE)) urls.add(r.url()); });
     await page.goto(`${BASE}${LINK}`, { waitUntil: 'load', timeout: 60000 });
@@ -65,8 +65,12 @@ test('first list is visible within 1.5 s on emulated Fast 3G (150 ms RTT, 1.6 Mb
   const runs = [];
   for (let i = 0; i < 3; i++) runs.push((await firstListMs(fast3g)).ms);
   const best = Math.min(...runs);
-  const devtools = await firstListMs({ latency: 562.5, downloadThroughput: (1.44 * 1024 * 1024) / 8, uploadThroughput: (675 * 1024) / 8 });
-  console.log(`first list (ms): Fast 3G 150 ms RTT runs ${runs.map(Math.round).join(', ')}; DevTools preset (562.5 ms/request) ${Math.round(devtools.ms)}`);
+  // The DevTools "Fast 3G" preset throttles the network only; it is also measured with the 4× CPU slowdown.
+  const preset = { latency: 562.5, downloadThroughput: (1.44 * 1024 * 1024) / 8, uploadThroughput: (675 * 1024) / 8 };
+  const devtools = await firstListMs(preset, 1);
+  const devtools4x = await firstListMs(preset, 4);
+  console.log(`first list (ms): Fast 3G 150 ms RTT + 4× CPU runs ${runs.map(Math.round).join(', ')}; `
+    + `DevTools Fast 3G preset (562.5 ms/request) ${Math.round(devtools.ms)}, with 4× CPU ${Math.round(devtools4x.ms)}`);
   assert.ok(Number.isFinite(best), 'the list never appeared');
   if (process.env.YZ_PERF_STRICT === '1') {
     assert.ok(best <= 1500, `first list after ${Math.round(best)} ms`);
