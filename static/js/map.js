@@ -63,19 +63,23 @@ const LEAFLET_CSS = ['/vendor/leaflet/leaflet.css', '/vendor/leaflet.markerclust
   '/vendor/leaflet.markercluster/MarkerCluster.Default.css'];
 const LEAFLET_JS = ['/vendor/leaflet/leaflet.js', '/vendor/leaflet.markercluster/leaflet.markercluster.js'];
 
-/** Loads Leaflet and its cluster plugin; true when Leaflet itself is usable (the clusters are optional). */
+/** Loads Leaflet and its cluster plugin; true when Leaflet itself is usable (the clusters are optional). Waits
+ * for the stylesheets too: a map built before its styles arrive jumps when they do (a layout shift). */
 function leafletReady() {
   if (window.L && window.L.map) return Promise.resolve(true);
-  for (const href of LEAFLET_CSS) document.head.append(h('link', { rel: 'stylesheet', href }));
-  const load = (src) => new Promise((resolve) => {
+  const loaded = (el) => new Promise((resolve) => {
+    el.onload = () => resolve(true);
+    el.onerror = () => resolve(false);
+    document.head.append(el);
+  });
+  const css = LEAFLET_CSS.map((href) => loaded(h('link', { rel: 'stylesheet', href })));
+  const js = LEAFLET_JS.map((src) => {
     const s = document.createElement('script');
     s.src = src;
     s.async = false;
-    s.onload = () => resolve(true);
-    s.onerror = () => resolve(false);
-    document.head.append(s);
+    return loaded(s);
   });
-  return Promise.all(LEAFLET_JS.map(load)).then(([leaflet]) => leaflet && !!(window.L && window.L.map));
+  return Promise.all([...js, ...css]).then(([leaflet]) => leaflet && !!(window.L && window.L.map));
 }
 
 /**
