@@ -7,7 +7,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::admin::Admin;
+use super::auth::Admin;
 use super::error::{blocking, ApiResult};
 use super::extract::ATTENTION_PARAMS;
 use super::openapi as doc;

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, Uri};
 use axum::response::Response;
 use axum::Json;
 
-use crate::api::admin::Admin;
+use crate::api::auth::Admin;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::StationIdPath;
 use crate::api::ratelimit::AuthFailures;

@@ -14,7 +14,7 @@ use qrcode::{EcLevel, QrCode};
 use serde::Serialize;
 
 use super::{base_url, link_url};
-use crate::api::admin::Admin;
+use crate::api::auth::Admin;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::params::Params;
 use crate::api::respond::private;
