@@ -45,6 +45,8 @@ pub enum LiveError {
     Gone(String),
     #[error("stored dataset {version} is damaged and cannot be loaded: {reason}")]
     Unloadable { version: String, reason: String },
+    #[error("the upload would remove every station of {0}; add ?allow_empty=true if that is really intended")]
+    EmptyDistricts(String),
     /// Rows or stations outside the writer's districts: nothing was changed.
     #[error("{} station(s) are outside this token's districts; nothing was changed", .0.len())]
     OutOfScope(Vec<OutOfScope>),
@@ -477,6 +479,7 @@ impl Live {
             states: patches,
         } = import::parse(u.body, u.format, u.crs, &base.hours_in_use())?;
         scope::check_upload(&u.scope, &base, &uploaded)?;
+        scope::check_not_emptied(&u, uploaded.is_empty())?;
         let (stations, counts) = scope::combine(u.mode, &u.scope, &base, uploaded);
         if stations.is_empty() && !u.allow_empty {
             return Err(LiveError::Empty);

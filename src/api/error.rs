@@ -29,7 +29,7 @@ pub enum ApiError {
     #[error("this token is read-only: it may read the admin endpoints but change nothing")]
     ReadOnly,
     /// A district token asked for a change that concerns every district (rollback, calendar…).
-    #[error("this token may only change stations of its districts ({0}); this change needs a token for every district")]
+    #[error("this token is limited to its districts ({0}); this request needs a token for every district")]
     AllDistrictsOnly(String),
     /// Rows or stations outside a district token's districts: 403 naming each; nothing changed.
     #[error("{} station(s) are outside this token's districts; nothing was changed", .0.len())]
@@ -163,7 +163,9 @@ impl From<LiveError> for ApiError {
     fn from(e: LiveError) -> Self {
         match e {
             LiveError::Import(e) => e.into(),
-            LiveError::Empty => ApiError::Unprocessable(e.to_string()),
+            LiveError::Empty | LiveError::EmptyDistricts(_) => {
+                ApiError::Unprocessable(e.to_string())
+            }
             LiveError::NotFound(_) | LiveError::UnknownVersion(_) => {
                 ApiError::NotFound(e.to_string())
             }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::domain::Station;
 use crate::snapshot::Snapshot;
 
-use super::{LiveError, Mode};
+use super::{LiveError, Mode, Upload};
 
 /// Whose stations a change may touch.
 #[derive(Debug, Clone, Copy, Default)]
@@ -112,6 +112,17 @@ pub fn check_upload(
         Ok(())
     } else {
         Err(LiveError::OutOfScope(out))
+    }
+}
+
+/// A district `PUT` with no rows would empty its districts: like an upload that empties the dataset, only with
+/// `?allow_empty=true`.
+pub fn check_not_emptied(u: &Upload<'_>, no_rows: bool) -> Result<(), LiveError> {
+    match u.scope {
+        Scope::Districts(ds) if no_rows && u.mode == Mode::Replace && !u.allow_empty => {
+            Err(LiveError::EmptyDistricts(ds.join(", ")))
+        }
+        _ => Ok(()),
     }
 }
 

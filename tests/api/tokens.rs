@@ -177,6 +177,43 @@ async fn a_district_token_cannot_touch_other_districts_and_nothing_changes() {
         "a refused change changed the dataset"
     );
 
+    // A confirmation link confirms a station: only its own districts' links, and QR sheets.
+    let (status, p) = send(
+        &app,
+        &cy,
+        Method::GET,
+        "/api/v1/stations/hd-1/confirm-link",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{p}");
+    assert_eq!(named(&p["errors"]), [("hd-1".to_owned(), HD.to_owned())]);
+    let (status, _) = send(
+        &app,
+        &cy,
+        Method::GET,
+        "/api/v1/stations/cy-1/confirm-link",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let q = format!("/api/v1/qr-sheet?district={HD}");
+    let (status, p) = send(&app, &cy, Method::GET, &q, None).await;
+    assert_eq!(
+        (status, p["type"].as_str()),
+        (403, Some("/problems/out-of-scope")),
+        "{p}"
+    );
+    let (status, sheet) = send(&app, &cy, Method::GET, "/api/v1/qr-sheet", None).await;
+    assert_eq!(status, 200, "{sheet}");
+    let ids: Vec<&str> = sheet["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cy-1", "cy-2", "cy-3"]);
+
     // Chinese, on request.
     let r = app
         .client
@@ -280,6 +317,23 @@ async fn a_district_put_replaces_only_its_districts_and_leaves_the_rest_byte_ide
         "{e}"
     );
     assert_eq!(e["dataset_version"], p["dataset_version"]);
+
+    // An empty district PUT would empty its districts: only with allow_empty, and the rest stays.
+    let empty = json!({"type": "FeatureCollection", "features": []});
+    let (status, p) = send(&app, &cy, Method::PUT, "/api/v1/stations", geo(&empty)).await;
+    assert_eq!(status, 422, "{p}");
+    let (status, p) = send(
+        &app,
+        &cy,
+        Method::PUT,
+        "/api/v1/stations?allow_empty=true",
+        geo(&empty),
+    )
+    .await;
+    assert_eq!((status, p["count"].as_u64()), (200, Some(3)), "{p}");
+    let last = lines_by_district(&app).await;
+    assert_eq!(last[HD], before[HD]);
+    assert!(!last.contains_key(CY));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
