@@ -521,6 +521,17 @@ async fn the_audit_lists_every_change_with_its_actor_newest_first() {
         ["cy-1"],
         "a district token sees only its districts' reports"
     );
+    let (_, att) = send(&app, &cy, Method::GET, "/api/v1/attention", None).await;
+    let listed: Vec<&str> = att["unconfirmed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !listed.is_empty() && listed.iter().all(|id| id.starts_with("cy-")),
+        "{att}"
+    );
     let (status, _) = send(
         &app,
         &cy,
