@@ -35,7 +35,8 @@ ALLOWED = {
     "api": {"domain", "feed", "geodesy", "i18n", "import", "index", "insights", "live", "overlay", "settings", "snapshot", "store", "wire"},
     "serve": {"api"},
     "app": {"api", "live", "serve", "settings", "store"},
-    "main": {"app", "check", "cli"},
+    "token_cmd": {"cli", "store"},
+    "main": {"app", "check", "cli", "token_cmd"},
     "lib": set(),
 }
 MAX_FILE_LINES = 600

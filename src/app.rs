@@ -26,7 +26,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let calendar = Calendars::open(&settings.data_dir).context("loading the holiday calendar")?;
     let insights = Insights::open(&settings.data_dir, settings.timezone, settings.insights)
         .context("loading the insights counts")?;
-    let admin = AdminToken::new(settings.admin_token.as_deref());
+    let admin = AdminToken::new(settings.admin_token.as_deref(), &settings.data_dir);
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
     }
@@ -35,6 +35,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         metrics: Arc::new(Metrics::new(live.clone())),
         live,
         admin,
+        audit: Arc::new(crate::store::audit::AuditLog::open(&settings.data_dir)),
         reports: Arc::new(Reports {
             log: reports,
             limiter: ReportLimiter::per_minute(settings.reports_per_minute),

@@ -31,6 +31,42 @@ pub enum Command {
     /// Replace the secret behind the hosts' confirmation links: every link and printed QR code made before stops
     /// working once the server is restarted. Print and hand out new QR codes afterwards.
     RotateConfirmSecret(DataDirArgs),
+    /// Admin tokens beside YIZHAN_ADMIN_TOKEN: add (prints the secret once), list, revoke. A running server
+    /// picks the change up within a second, without a restart.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Add a token and print its secret (only its SHA-256 hash is stored: copy it now).
+    Add(TokenAddArgs),
+    /// List the tokens: name, scope, created, revoked (never the secrets).
+    List(DataDirArgs),
+    /// Revoke a token: the server refuses it (401) within a second.
+    Revoke(TokenNameArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenAddArgs {
+    /// The token's name: letters, digits, '.', '_' or '-'; it is the actor in the audit log.
+    pub name: String,
+    /// A district whose stations it may change (repeat for several); none = every district.
+    #[arg(long = "district", value_name = "DISTRICT")]
+    pub districts: Vec<String>,
+    /// It may read the admin endpoints but change nothing.
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(flatten)]
+    pub dir: DataDirArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenNameArgs {
+    /// The token's name, as `yizhan token list` shows it.
+    pub name: String,
+    #[command(flatten)]
+    pub dir: DataDirArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]

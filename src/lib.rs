@@ -22,6 +22,7 @@ pub mod serve;
 pub mod settings;
 pub mod snapshot;
 pub mod store;
+pub mod token_cmd;
 pub mod wire;
 
 /// The bundled synthetic sample, seeded into an empty data directory on first start.

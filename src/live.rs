@@ -19,6 +19,12 @@ use crate::store::journal::Journal;
 use crate::store::{Store, StoreError, VersionInfo};
 use crate::wire::geojson::{write_collection, Feature};
 
+mod patch;
+pub mod scope;
+
+use patch::merge_patch;
+pub use scope::{Counts, OutOfScope, Scope};
+
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error(transparent)]
@@ -39,6 +45,11 @@ pub enum LiveError {
     Gone(String),
     #[error("stored dataset {version} is damaged and cannot be loaded: {reason}")]
     Unloadable { version: String, reason: String },
+    #[error("the upload would remove every station of {0}; add ?allow_empty=true if that is really intended")]
+    EmptyDistricts(String),
+    /// Rows or stations outside the writer's districts: nothing was changed.
+    #[error("{} station(s) are outside this token's districts; nothing was changed", .0.len())]
+    OutOfScope(Vec<OutOfScope>),
 }
 
 impl From<StoreError> for LiveError {
@@ -68,6 +79,8 @@ pub struct Upload<'a> {
     pub mode: Mode,
     pub dry_run: bool,
     pub allow_empty: bool,
+    /// Whose stations it may touch; a district scope's `Replace` keeps every other district's stations.
+    pub scope: Scope<'a>,
 }
 
 /// What an accepted (or dry-run) upload did.
@@ -78,6 +91,9 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
+    /// Stations added, updated, removed: for the audit log, not the answer.
+    #[serde(skip)]
+    pub counts: Counts,
 }
 
 /// What readers see: a snapshot and its stations' state, published together.
@@ -143,32 +159,6 @@ pub struct Edited {
     pub dataset_version: String,
     pub warnings: Vec<String>,
 }
-
-/// RFC 7396: objects merge key by key, `null` removes a key, anything else replaces.
-fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
-    let serde_json::Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = serde_json::Value::Object(Default::default());
-    }
-    if let serde_json::Value::Object(t) = target {
-        for (k, v) in p {
-            if v.is_null() && !STATE_FIELDS.contains(&k.as_str()) {
-                t.remove(k);
-            } else if v.is_null() {
-                // A state field's null must reach the importer: there it means "clear".
-                t.insert(k.clone(), serde_json::Value::Null);
-            } else {
-                merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-            }
-        }
-    }
-}
-
-/// The property names that are station state rather than the station.
-const STATE_FIELDS: [&str; 4] = ["status", "status_note", "reopens_on", "verified_at"];
 
 /// The state view of `ds`'s stations.
 fn view_of(ds: &Snapshot, map: &HashMap<String, StationState>) -> StateView {
@@ -417,6 +407,7 @@ impl Live {
         &self,
         id: &str,
         patch: &serde_json::Map<String, serde_json::Value>,
+        scope: Scope<'_>,
     ) -> Result<Edited, LiveError> {
         let mut states = self.lock();
         let base = self.snapshot();
@@ -447,6 +438,7 @@ impl Live {
             &base.hours_in_use(),
         )?;
         let edited = stations.into_iter().next();
+        scope::check_station(&scope, station, edited.as_ref())?;
         let mut version = base.version().to_owned();
         if let Some(s) = edited
             .filter(|s| encode(std::slice::from_ref(s)) != encode(std::slice::from_ref(station)))
@@ -486,20 +478,9 @@ impl Live {
             warnings,
             states: patches,
         } = import::parse(u.body, u.format, u.crs, &base.hours_in_use())?;
-        let stations = match u.mode {
-            Mode::Replace => uploaded,
-            Mode::Upsert => {
-                let mut by_id: std::collections::BTreeMap<_, _> = base
-                    .stations()
-                    .iter()
-                    .map(|s| (s.id().to_owned(), s.clone()))
-                    .collect();
-                for s in uploaded {
-                    by_id.insert(s.id().to_owned(), s);
-                }
-                by_id.into_values().collect()
-            }
-        };
+        scope::check_upload(&u.scope, &base, &uploaded)?;
+        scope::check_not_emptied(&u, uploaded.is_empty())?;
+        let (stations, counts) = scope::combine(u.mode, &u.scope, &base, uploaded);
         if stations.is_empty() && !u.allow_empty {
             return Err(LiveError::Empty);
         }
@@ -511,6 +492,7 @@ impl Live {
                 count,
                 warnings,
                 dry_run: true,
+                counts,
             });
         }
         // The dataset first: a crash between the two leaves the new stations with their old state, and the
@@ -522,16 +504,18 @@ impl Live {
             count,
             warnings,
             dry_run: false,
+            counts,
         })
     }
 
-    /// Removes one station.
-    pub fn delete(&self, id: &str) -> Result<Outcome, LiveError> {
+    /// Removes one station (inside `scope`).
+    pub fn delete(&self, id: &str, scope: Scope<'_>) -> Result<Outcome, LiveError> {
         let states = self.lock();
         let base = self.snapshot();
-        if base.get(id).is_none() {
-            return Err(LiveError::NotFound(id.to_owned()));
-        }
+        let old = base
+            .get(id)
+            .ok_or_else(|| LiveError::NotFound(id.to_owned()))?;
+        scope::check_station(&scope, old, None)?;
         let stations: Vec<Station> = base
             .stations()
             .iter()
@@ -545,6 +529,10 @@ impl Live {
             count,
             warnings: Vec::new(),
             dry_run: false,
+            counts: Counts {
+                removed: 1,
+                ..Counts::default()
+            },
         })
     }
 
@@ -564,6 +552,7 @@ impl Live {
             count,
             warnings: Vec::new(),
             dry_run: false,
+            counts: Counts::default(),
         })
     }
 

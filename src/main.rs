@@ -30,6 +30,9 @@ fn main() -> std::process::ExitCode {
         Some(Command::Validate(args)) => {
             yizhan::check::run(&args).map(|valid| valid.then_some(()).ok_or(1))
         }
+        Some(Command::Token(cmd)) => {
+            yizhan::token_cmd::run(&cmd, &mut std::io::stdout().lock()).map(Ok)
+        }
         Some(Command::RotateConfirmSecret(args)) => {
             yizhan::app::rotate_confirm_secret(&args.data_dir).map(|()| {
                 eprintln!("a new confirmation-link secret is in {}; restart the server, then print new QR codes (old links no longer work)", args.data_dir.display());

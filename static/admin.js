@@ -12,6 +12,7 @@ import { t, getLang, setLang, onLangChange, applyI18n, setTitle } from './js/i18
 import './js/i18n-admin.js'; // this page's strings (the rider's are not loaded here)
 import { initCases, loadReports, renderReports, clearReports, loadAttention, renderAttention } from './js/admin-cases.js';
 import { initInsights } from './js/admin-insights.js';
+import { initAudit } from './js/admin-audit.js';
 
 // ---------------------------------------------------------------------------------------------
 // 1. constants + small helpers
@@ -71,6 +72,7 @@ class ApiError extends Error {
     this.title = title;
     this.detail = detail;
     this.errors = Array.isArray(p.errors) ? p.errors : null;
+    this.type = typeof p.type === 'string' ? p.type : '';
   }
 }
 
@@ -79,7 +81,12 @@ function problemText(e) {
   if (!(e instanceof ApiError)) return String(e && e.message ? e.message : e);
   if (e.status === 0) return t('up.network');
   if (e.status === 401) return t('token.wrong');
-  if (e.status === 403) return t('token.disabled') + (e.detail || e.title);
+  if (e.status === 403 && e.type === '/problems/admin-disabled') return t('token.disabled') + (e.detail || e.title);
+  if (e.status === 403) {
+    // A read-only or district token: say why, and name the rows outside its districts.
+    const rows = (e.errors || []).slice(0, 10).map((r) => `${r.id} (${r.district ?? '—'})`).join(', ');
+    return `${e.detail || e.title}${rows ? `: ${rows}` : ''}`;
+  }
   return e.detail ? `${e.title} (HTTP ${e.status}): ${e.detail}` : `${e.title} (HTTP ${e.status})`;
 }
 
@@ -189,6 +196,7 @@ async function checkToken() {
     loadReports();
     loadAttention();
     insights.load();
+    audit.load();
     return true;
   } catch (e) {
     if (e.status !== 401 && e.status !== 403) say(msg, 'error', () => problemText(e));
@@ -661,6 +669,7 @@ function initDelete() {
 }
 
 let insights = { load() {}, retranslate() {} };
+let audit = { load() {}, retranslate() {} };
 
 function boot() {
   setTitle((tr) => `${tr('page.title')} · yizhan`);
@@ -676,6 +685,7 @@ function boot() {
     renderReports();
     renderAttention();
     insights.retranslate();
+    audit.retranslate();
     if (!getToken()) showNeedToken();
   });
   $('#ds-refresh').addEventListener('click', refreshDataset);
@@ -686,6 +696,7 @@ function boot() {
   initDelete();
   initCases({ call, say, problemText, fmtTime, fmtCount, getToken });
   insights = initInsights({ call, say, problemText, getToken });
+  audit = initAudit({ call, say, problemText, fmtTime, getToken });
   refreshDataset();
   if (getToken()) checkToken();
   else showNeedToken();

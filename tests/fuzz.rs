@@ -1289,8 +1289,9 @@ fn two_versions() -> &'static TwoVersions {
                     format: Format::GeoJson,
                     crs: Crs::Wgs84,
                     mode: Mode::Replace,
-                    dry_run: false,
                     allow_empty: false,
+                    scope: Default::default(),
+                    dry_run: false,
                 })
                 .expect("upload")
                 .dataset_version

@@ -2,103 +2,23 @@
 
 use std::io::Read;
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
+use super::audit::{record, Change};
+use super::auth::{Admin, DistrictAdmin, Principal};
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::extract::ClientAddr;
 use super::metrics::UploadOutcome;
 use super::openapi as doc;
 use super::params::Params;
-use super::ratelimit::AuthFailures;
 use super::respond::private_json;
 use super::AppState;
 use crate::import::Format;
 use crate::live::{Mode, Outcome, Upload};
-
-/// Failed authentications a client may make in a minute before it is refused for the rest of it.
-pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
-
-/// The admin token, kept only as its hash so that comparison time says nothing about it, and the brake on
-/// clients that keep guessing it.
-#[derive(Clone)]
-pub struct AdminToken(Option<[u8; 32]>, Arc<AuthFailures>);
-
-impl AdminToken {
-    pub fn new(token: Option<&str>) -> Self {
-        AdminToken(
-            token
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|t| Sha256::digest(t.as_bytes()).into()),
-            Arc::new(AuthFailures::per_minute(AUTH_FAILURES_PER_MINUTE)),
-        )
-    }
-
-    pub fn is_enabled(&self) -> bool {
-        self.0.is_some()
-    }
-
-    /// [`check`](Self::check) for `client`: a client that failed too often lately gets 429 whatever it sends;
-    /// a failure is logged (the client's address, never the token) and counted.
-    pub fn authorize(&self, headers: &HeaderMap, client: IpAddr) -> ApiResult<()> {
-        if self.0.is_some() {
-            self.1
-                .check_at(client, Instant::now())
-                .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
-        }
-        let result = self.check(headers);
-        if let Err(ApiError::Unauthorized) = &result {
-            tracing::warn!(client = %client, "admin authentication failed");
-            self.1.fail_at(client, Instant::now());
-        }
-        result
-    }
-
-    /// 403 when admin is disabled, 401 when the bearer token is missing or wrong.
-    fn check(&self, headers: &HeaderMap) -> ApiResult<()> {
-        let Some(want) = &self.0 else {
-            return Err(ApiError::AdminDisabled);
-        };
-        // Bytes, not `to_str`: a token may contain non-ASCII characters (sent as UTF-8).
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .map(|v| v.as_bytes())
-            .and_then(|v| {
-                v.strip_prefix(b"Bearer ")
-                    .or_else(|| v.strip_prefix(b"bearer "))
-            })
-            .map(|v| v.trim_ascii())
-            .ok_or(ApiError::Unauthorized)?;
-        let got: [u8; 32] = Sha256::digest(given).into();
-        if bool::from(got.ct_eq(want)) {
-            Ok(())
-        } else {
-            Err(ApiError::Unauthorized)
-        }
-    }
-}
-
-/// An authorised admin request: extracting it answers 403, 401 or 429 otherwise (see
-/// [`AdminToken::authorize`]). Put it first among a handler's extractors, so nothing else is looked at before.
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let Ok(ClientAddr(client)) = ClientAddr::from_request_parts(parts, app).await;
-        app.admin.authorize(&parts.headers, client).map(|()| Admin)
-    }
-}
 
 fn format_of(headers: &HeaderMap) -> ApiResult<Format> {
     let essence = super::body::media_type(headers).unwrap_or_default();
@@ -166,6 +86,7 @@ fn gunzip_all(raw: &[u8], limit: usize) -> ApiResult<Vec<u8>> {
 
 async fn upload(
     app: AppState,
+    who: &Principal,
     headers: HeaderMap,
     q: Option<String>,
     body: Body,
@@ -178,6 +99,7 @@ async fn upload(
     let format = format_of(&headers)?;
     let bytes = read_body(&headers, body, app.settings.max_upload_bytes, &app.heavy).await?;
     let live = app.live.clone();
+    let districts = who.districts.clone();
     let result = blocking("upload", move || {
         live.upload(Upload {
             body: &bytes,
@@ -186,6 +108,9 @@ async fn upload(
             mode,
             dry_run,
             allow_empty,
+            scope: districts
+                .as_deref()
+                .map_or(crate::live::Scope::All, crate::live::Scope::Districts),
         })
     })
     .await?;
@@ -271,14 +196,21 @@ macro_rules! upload_handler {
                 (status = 503, response = doc::Unavailable))
         )]
         pub async fn $name(
-            _: Admin,
+            DistrictAdmin(who): DistrictAdmin,
             ClientAddr(client): ClientAddr,
             State(app): State<AppState>,
             headers: HeaderMap,
             RawQuery(q): RawQuery,
             body: Body,
         ) -> ApiResult<Response> {
-            let result = upload(app, headers, q, body, $mode).await;
+            let result = upload(app.clone(), &who, headers, q, body, $mode).await;
+            if let Some(o) = result.as_ref().ok().filter(|o| !o.dry_run) {
+                let detail = match &who.districts {
+                    Some(d) => format!("{} stations of {}", o.count, d.join(", ")),
+                    None => format!("{} stations", o.count),
+                };
+                record(&app, &who, $action, Change::of(o), detail).await;
+            }
             logged($action, client, result)
         }
     };
@@ -322,17 +254,25 @@ upload_handler!(
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn delete(
-    _: Admin,
+    DistrictAdmin(who): DistrictAdmin,
     ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> ApiResult<Response> {
-    let result = async {
-        let id = path_id(id)?;
-        let live = app.live.clone();
-        Ok(blocking("delete", move || live.delete(&id)).await??)
+    let id = path_id(id)?;
+    let live = app.live.clone();
+    let (target, districts) = (id.clone(), who.districts.clone());
+    let result = blocking("delete", move || {
+        let scope = districts
+            .as_deref()
+            .map_or(crate::live::Scope::All, crate::live::Scope::Districts);
+        live.delete(&target, scope)
+    })
+    .await?
+    .map_err(ApiError::from);
+    if let Ok(o) = &result {
+        record(&app, &who, "delete", Change::of(o), id).await;
     }
-    .await;
     logged("delete", client, result)
 }
 
@@ -471,12 +411,17 @@ pub async fn versions(_: Admin, State(app): State<AppState>) -> ApiResult<Respon
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn rollback(
-    _: Admin,
+    Admin(who): Admin,
     ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
+    let before = app.live.snapshot().version().to_owned();
     let result = rollback_to(&app, q).await;
+    if let Ok(o) = &result {
+        let detail = format!("from {before} to {}", o.dataset_version);
+        record(&app, &who, "rollback", Change::of(o), detail).await;
+    }
     logged("rollback", client, result)
 }
 

@@ -7,7 +7,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::admin::Admin;
+use super::auth::Admin;
 use super::error::{blocking, ApiResult};
 use super::extract::ATTENTION_PARAMS;
 use super::openapi as doc;
@@ -82,7 +82,7 @@ struct Attention {
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn attention(
-    _: Admin,
+    Admin(who): Admin,
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
@@ -103,7 +103,10 @@ pub async fn attention(
     let cur = app.live.current();
     let body = blocking("attention", move || {
         let snap = &cur.snapshot;
-        let in_district = |d: Option<&str>| district.as_deref().is_none_or(|want| d == Some(want));
+        // A district token sees only its districts' stations (and their reports).
+        let in_district = |d: Option<&str>| {
+            who.covers(d) && district.as_deref().is_none_or(|want| d == Some(want))
+        };
         let since = Utc::now() - chrono::Duration::days(days as i64);
         let mut stale: Vec<(Option<DateTime<Utc>>, u32)> = (0..snap.len() as u32)
             .filter(|&i| in_district(snap.station(i).district()))

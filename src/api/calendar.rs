@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::admin::Admin;
+use super::auth::Admin;
 use super::error::{blocking, ApiError, ApiResult};
 use super::extract::ClientAddr;
 use super::openapi as doc;
@@ -190,7 +190,7 @@ pub async fn get(State(app): State<AppState>, inm: IfNoneMatch) -> Response {
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn put(
-    _: Admin,
+    Admin(who): Admin,
     ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -216,6 +216,8 @@ pub async fn put(
     let rules = Arc::new(rules);
     cal.current.store(rules.clone());
     tracing::info!(%client, years = rules.calendar().years().len(), "calendar replaced");
+    let detail = format!("{} year(s) in force", rules.calendar().years().len());
+    super::audit::record(&app, &who, "calendar", Default::default(), detail).await;
     Ok(super::respond::private(respond(&app, &rules, None)))
 }
 

@@ -7,7 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 
-use super::admin::Admin;
+use super::audit::{record, Change};
+use super::auth::DistrictAdmin;
 use super::body::{read_limited, require_json};
 use super::error::{blocking, ApiError, ApiResult};
 use super::openapi as doc;
@@ -212,7 +213,7 @@ fn statuses(p: &Params) -> ApiResult<Vec<Status>> {
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn list(
-    _: Admin,
+    DistrictAdmin(who): DistrictAdmin,
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
@@ -233,7 +234,9 @@ pub async fn list(
     let (reports, filter_snap) = (app.reports.clone(), snap.clone());
     let (total, page) = blocking("list reports", move || {
         let keep = |c: &Case| {
-            statuses.contains(&c.status)
+            let of = || filter_snap.get(&c.station_id).and_then(|s| s.district());
+            who.covers(of())
+                && statuses.contains(&c.status)
                 && station.as_ref().is_none_or(|s| *s == c.station_id)
                 && district.as_ref().is_none_or(|d| {
                     filter_snap.get(&c.station_id).and_then(|s| s.district()) == Some(d.as_str())
@@ -300,7 +303,7 @@ fn parse_patch(bytes: &[u8]) -> ApiResult<Patch> {
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn update(
-    _: Admin,
+    DistrictAdmin(who): DistrictAdmin,
     State(app): State<AppState>,
     id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -315,11 +318,32 @@ pub async fn update(
     })
     .await?;
     let patch = parse_patch(&bytes)?;
+    let snap = app.live.snapshot();
+    if who.districts.is_some() {
+        // A district token moves only its districts' cases; another district's case is as good as unknown.
+        let reports = app.reports.clone();
+        let target = id.clone();
+        let station = blocking("find report", move || {
+            let (_, page) = reports.log.list(|c| c.id == target, 0, 1);
+            page.into_iter().next().map(|c| c.station_id)
+        })
+        .await?;
+        let district = station.as_deref().and_then(|s| snap.get(s)?.district());
+        if station.is_none() || !who.covers(district) {
+            return Err(ApiError::NotFound(format!("no report with id {id:?}")));
+        }
+    }
     let reports = app.reports.clone();
     let case = blocking("update report", move || reports.log.update(&id, &patch))
         .await?
         .map_err(store_error)?;
-    let snap = app.live.snapshot();
+    let detail = format!(
+        "report {} of {}: {}",
+        case.id,
+        case.station_id,
+        case.status.key()
+    );
+    record(&app, &who, "case", Change::default(), detail).await;
     Ok(private(axum::Json(case_view(&case, &snap))))
 }
 

@@ -6,7 +6,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::admin::Admin;
+use super::audit::{record, Change};
+use super::auth::DistrictAdmin;
 use super::body::{read_limited, require_json};
 use super::error::{blocking, path_id, ApiError, ApiResult};
 use super::extract::ClientAddr;
@@ -91,7 +92,7 @@ fn properties_patch(body: &[u8]) -> ApiResult<Map<String, Value>> {
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn patch(
-    _: Admin,
+    DistrictAdmin(who): DistrictAdmin,
     ClientAddr(client): ClientAddr,
     State(app): State<AppState>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
@@ -109,7 +110,15 @@ pub async fn patch(
     let patch = properties_patch(&bytes)?;
     let live = app.live.clone();
     let target = id.clone();
-    let result = blocking("patch", move || live.patch_station(&target, &patch)).await?;
+    let districts = who.districts.clone();
+    let keys: Vec<String> = patch.keys().cloned().collect();
+    let result = blocking("patch", move || {
+        let scope = districts
+            .as_deref()
+            .map_or(crate::live::Scope::All, crate::live::Scope::Districts);
+        live.patch_station(&target, &patch, scope)
+    })
+    .await?;
     match &result {
         Ok(e) => {
             tracing::info!(action = "patch", client = %client, version = %e.dataset_version, "admin action done")
@@ -118,7 +127,16 @@ pub async fn patch(
             tracing::info!(action = "patch", client = %client, error = %e, "admin action refused")
         }
     }
-    result?;
+    let edited = result?;
+    let detail = format!("{id}: {}", keys.join(", "));
+    record(
+        &app,
+        &who,
+        "patch",
+        Change::one_updated(&edited.dataset_version),
+        detail,
+    )
+    .await;
     let at = crate::domain::OpenAt::new(
         chrono::Utc::now(),
         app.settings.timezone,

@@ -25,6 +25,15 @@ pub enum ApiError {
     Unauthorized,
     #[error("admin endpoints are disabled: start the server with YIZHAN_ADMIN_TOKEN=<secret> or --admin-token-file FILE to enable them")]
     AdminDisabled,
+    /// A read-only token asked for a change.
+    #[error("this token is read-only: it may read the admin endpoints but change nothing")]
+    ReadOnly,
+    /// A district token asked for a change that concerns every district (rollback, calendar…).
+    #[error("this token is limited to its districts ({0}); this request needs a token for every district")]
+    AllDistrictsOnly(String),
+    /// Rows or stations outside a district token's districts: 403 naming each; nothing changed.
+    #[error("{} station(s) are outside this token's districts; nothing was changed", .0.len())]
+    OutOfScope(Vec<crate::live::OutOfScope>),
     /// The request is understood and authenticated (or needs no token) but not allowed, e.g. a wrong
     /// confirmation key.
     #[error("{0}")]
@@ -79,7 +88,11 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::AdminDisabled | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::AdminDisabled
+            | ApiError::Forbidden(_)
+            | ApiError::ReadOnly
+            | ApiError::AllDistrictsOnly(_)
+            | ApiError::OutOfScope(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) | ApiError::Unprocessable(_) | ApiError::InvalidCalendar(_) => {
@@ -107,6 +120,8 @@ impl ApiError {
             ApiError::Unauthorized => "/problems/unauthorized",
             ApiError::AdminDisabled => "/problems/admin-disabled",
             ApiError::Forbidden(_) => "/problems/forbidden",
+            ApiError::ReadOnly => "/problems/read-only",
+            ApiError::AllDistrictsOnly(_) | ApiError::OutOfScope(_) => "/problems/out-of-scope",
             ApiError::PayloadTooLarge(_) => "/problems/payload-too-large",
             ApiError::UnsupportedMediaType(_) => "/problems/unsupported-media-type",
             ApiError::Invalid(_) => "/problems/invalid-stations",
@@ -148,7 +163,9 @@ impl From<LiveError> for ApiError {
     fn from(e: LiveError) -> Self {
         match e {
             LiveError::Import(e) => e.into(),
-            LiveError::Empty => ApiError::Unprocessable(e.to_string()),
+            LiveError::Empty | LiveError::EmptyDistricts(_) => {
+                ApiError::Unprocessable(e.to_string())
+            }
             LiveError::NotFound(_) | LiveError::UnknownVersion(_) => {
                 ApiError::NotFound(e.to_string())
             }
@@ -159,6 +176,7 @@ impl From<LiveError> for ApiError {
             }
             LiveError::Store(_) => ApiError::Internal(e.to_string()),
             LiveError::Gone(_) => ApiError::Gone(e.to_string()),
+            LiveError::OutOfScope(rows) => ApiError::OutOfScope(rows),
         }
     }
 }
@@ -183,6 +201,7 @@ impl IntoResponse for ApiError {
             ApiError::BadParam { param, .. } => body["parameter"] = json!(param),
             ApiError::Invalid(errors) => body["errors"] = json!(errors),
             ApiError::InvalidCalendar(errors) => body["errors"] = json!(errors),
+            ApiError::OutOfScope(errors) => body["errors"] = json!(errors),
             _ => {}
         }
         let mut res = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use super::admin::Admin;
+use super::auth::Admin;
 use super::error::{blocking, ApiError, ApiResult};
 use super::extract::{INSIGHTS_COVERAGE_PARAMS, INSIGHTS_DEMAND_PARAMS};
 use super::openapi as doc;

@@ -3,6 +3,8 @@
 
 mod admin;
 mod attention;
+mod audit;
+mod auth;
 mod body;
 mod calendar;
 mod cases;
@@ -48,7 +50,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::live::Live;
 use crate::settings::Settings;
-pub use admin::AdminToken;
+pub use auth::AdminToken;
 pub use calendar::Calendars;
 pub use confirm::Confirm;
 use error::ApiError;
@@ -82,6 +84,8 @@ pub struct App {
     pub live: Arc<Live>,
     pub settings: Arc<Settings>,
     pub admin: AdminToken,
+    /// The audit trail: every change appends to it (`GET /api/v1/audit`).
+    pub audit: Arc<crate::store::audit::AuditLog>,
     pub metrics: Arc<Metrics>,
     pub reports: Arc<Reports>,
     /// The bounded pool for heavy work (along, text search, gzip decoding).
@@ -111,6 +115,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/reports"),
     ("PATCH", "/api/v1/reports/{id}"),
     ("GET", "/api/v1/attention"),
+    ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/tickets/{ticket}"),
     ("GET", "/api/v1/amenities"),
     ("GET", "/api/v1/dataset"),
@@ -237,6 +242,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reports", get(cases::list))
         .route("/api/v1/reports/{id}", patch(cases::update))
         .route("/api/v1/attention", get(attention::attention))
+        .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/tickets/{ticket}", get(cases::ticket))
         .route("/api/v1/amenities", get(stations::amenities))
         .route("/api/v1/dataset", get(admin::download))

@@ -262,6 +262,8 @@ mod tests {
     const SOURCES: &[&str] = &[
         "api/admin.rs",
         "api/attention.rs",
+        "api/audit.rs",
+        "api/auth.rs",
         "api/changes.rs",
         "api/export.rs",
         "api/insights.rs",
@@ -288,6 +290,7 @@ mod tests {
         "import/mod.rs",
         "import/rules.rs",
         "live.rs",
+        "live/scope.rs",
         "store/reports/mod.rs",
     ];
 
@@ -311,6 +314,11 @@ mod tests {
         "discounted meals",
         // Log lines, keys, internal causes (sent as the generic internal-error detail, which is translated).
         "admin action done",
+        // Audit-log details (data, read by admins in the audit panel, not problem details) and task names.
+        "{} stations of {}",
+        "from {} to {}",
+        "report {} of {}: {}",
+        "find report",
         "admin action refused",
         "list reports",
         "update report",

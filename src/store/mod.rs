@@ -9,11 +9,13 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod audit;
 pub mod calendar;
 pub mod insights;
 pub mod journal;
 pub mod reports;
 pub mod secret;
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -25,4 +25,5 @@ mod params;
 mod reads;
 mod starve;
 mod state;
+mod tokens;
 mod uploads;

@@ -330,3 +330,31 @@ test('the reports table shows a report posted by a rider, with the reason in zh 
     assertClean(problems);
   } finally { await context.close(); }
 });
+
+test('the audit panel lists the newest change first, with who made it, in zh and en', async () => {
+  const { page, context, problems } = await newPage(browser, { viewport: DESKTOP });
+  try {
+    const id = `audit-${Date.now()}`;
+    await apiUpsertCsv(`${CSV_HEADER}\n${id},审计测试驿站,116.41,39.92,station,bank,,朝阳区,water,24/7,\n`);
+    await login(page);
+    const top = page.locator('#aud-table tbody tr').first();
+    await top.waitFor();
+    assert.equal(await top.locator('.actor').textContent(), '管理员（总令牌）');
+    assert.equal(await top.locator('.action').textContent(), '增量上传');
+    assert.match(await top.textContent(), /新增 1/);
+    // the page's own change shows up after a refresh
+    const res = await fetch(`${BASE}/api/v1/stations/${id}`, { method: 'DELETE', headers: AUTH });
+    assert.equal(res.status, 200, await res.text());
+    await page.click('#aud-refresh');
+    await page.waitForFunction((x) => {
+      const tr = document.querySelector('#aud-table tbody tr');
+      return tr && tr.querySelector('.detail').textContent === x;
+    }, id);
+    await page.click('#btn-lang');
+    await page.waitForFunction(() => document.querySelector('#aud-table tbody tr .action')?.textContent === 'Station deleted');
+    assert.equal(await page.textContent('#h-audit'), 'Audit trail');
+    assert.equal(await top.locator('.actor').textContent(), 'admin (full token)');
+    await page.click('#btn-lang');
+    assertClean(problems);
+  } finally { await context.close(); }
+});

@@ -424,6 +424,15 @@ if first_id:
     if ok("report rate limit reached", limited):
         s, h, p = check("report rate-limited", "POST", rpath, 429, b'{"reason":"other"}', js)
 
+# The audit trail: the changes above are in it, newest first. (Its 401 is checked in tests/api/tokens.rs: the
+# stranger address has used its 10 failed logins a minute by now.)
+s, h, aud = check("audit", "GET", "/api/v1/audit?limit=5", 200, headers=AUTH)
+ok("audit: newest first, at most limit, with actors", isinstance(aud, list) and 0 < len(aud) <= 5
+   and all(e.get("actor") for e in aud) and aud == sorted(aud, key=lambda e: e["at"], reverse=True), aud)
+check("audit since", "GET", "/api/v1/audit?since=2000-01-01T00:00:00Z&actor=admin&offset=1", 200, headers=AUTH)
+check("audit bad since", "GET", "/api/v1/audit?since=yesterday", 400, headers=AUTH)
+check("audit unknown parameter", "GET", "/api/v1/audit?who=admin", 400, headers=AUTH)
+
 # ---------------------------------------------------------------------------------------------------------------
 # 5. coverage
 

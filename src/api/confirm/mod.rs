@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, Uri};
 use axum::response::Response;
 use axum::Json;
 
-use crate::api::admin::Admin;
+use crate::api::auth::Admin;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::StationIdPath;
 use crate::api::ratelimit::AuthFailures;
@@ -77,15 +77,18 @@ pub struct ConfirmLink {
         (status = 503, response = crate::api::openapi::Unavailable))
 )]
 pub async fn link(
-    _: Admin,
+    Admin(who): Admin,
     State(app): State<AppState>,
     StationIdPath(id): StationIdPath,
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult<Response> {
-    if app.live.snapshot().get(&id).is_none() {
+    let snap = app.live.snapshot();
+    let Some(station) = snap.get(&id) else {
         return Err(ApiError::NotFound(format!("no station with id {id:?}")));
-    }
+    };
+    // The link confirms the station: a district token gets only its own districts' links.
+    crate::live::scope::check_station(&who.scope(), station, None)?;
     let url = link_url(&app, &base_url(&app.settings, &headers, &uri), &id);
     Ok(private(Json(ConfirmLink { url })))
 }

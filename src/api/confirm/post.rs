@@ -124,6 +124,10 @@ pub async fn confirm(
     let key_id = id.clone();
     let state = blocking("confirm", move || apply(&live, &key_id, patch)).await??;
     tracing::info!(station = %id, status = state.status.key(), "station confirmed by its host");
+    let version = app.live.snapshot().version().to_owned();
+    let change = crate::api::audit::Change::one_updated(&version);
+    let detail = format!("{id}: {}", state.status.key());
+    crate::api::audit::record_as(&app, format!("host:{id}"), "confirm", change, detail).await;
     Ok(private(Json(Confirmed {
         id,
         status: state.status.key(),

@@ -14,7 +14,7 @@ use qrcode::{EcLevel, QrCode};
 use serde::Serialize;
 
 use super::{base_url, link_url};
-use crate::api::admin::Admin;
+use crate::api::auth::Admin;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::params::Params;
 use crate::api::respond::private;
@@ -73,7 +73,7 @@ pub struct QrCard {
         (status = 503, response = crate::api::openapi::Unavailable))
 )]
 pub async fn qr_sheet(
-    _: Admin,
+    Admin(who): Admin,
     State(app): State<AppState>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
@@ -86,6 +86,13 @@ pub async fn qr_sheet(
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
+    // The links confirm stations: a district token prints only its own districts' (its only one by default).
+    let district = match (&who.districts, district) {
+        (None, d) => d,
+        (Some(ds), None) if ds.len() == 1 => Some(ds[0].clone()),
+        (Some(ds), Some(d)) if ds.contains(&d) => Some(d),
+        (Some(ds), _) => return Err(ApiError::AllDistrictsOnly(ds.join(", "))),
+    };
     let offset = p.usize_in("offset", 0, usize::MAX, 0)?;
     let limit = p.usize_in("limit", 1, MAX_LIMIT, DEFAULT_LIMIT)?;
     let base = base_url(&app.settings, &headers, &uri);

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use utoipa::OpenApi;
 
 use super::{
-    admin, attention, calendar, cases, changes, confirm, edit, insights, metrics, ogc, pages,
-    reports, station_page, stations,
+    admin, attention, audit, calendar, cases, changes, confirm, edit, insights, metrics, ogc,
+    pages, reports, station_page, stations,
 };
 use crate::domain::{Amenity, Hours};
 use crate::settings as cfg;
@@ -41,7 +41,7 @@ fn description() -> String {
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")),
     servers((url = "/", description = "The server that serves this document.")),
     paths(stations::nearest, stations::list, admin::replace, admin::upsert, stations::one, admin::delete, edit::patch,
-        stations::along, reports::create, cases::list, cases::ticket, cases::update, attention::attention, admin::download, admin::versions, admin::rollback,
+        stations::along, reports::create, cases::list, cases::ticket, cases::update, attention::attention, audit::list, admin::download, admin::versions, admin::rollback,
         stations::amenities, super::config, stations::healthz, metrics::endpoint, endpoint, pages::index,
         pages::admin, confirm::link, confirm::post::confirm, confirm::sheet::qr_sheet, confirm::page::host_page,
         pages::admin_qr, calendar::get, calendar::put, changes::changes,

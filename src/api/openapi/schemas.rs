@@ -277,7 +277,8 @@ pub struct Problem {
     /// On `/problems/invalid-parameter`: the query parameter (or `id`, `reason`, `comment`) at fault.
     #[schema(required = false)]
     parameter: String,
-    /// On `/problems/invalid-stations`: every problem in the upload.
+    /// On `/problems/invalid-stations`: every problem in the upload; on `/problems/out-of-scope`: every row or
+    /// station outside the token's districts.
     #[schema(required = false)]
     errors: Vec<RowError>,
 }
@@ -291,9 +292,13 @@ pub struct RowError {
     line: u64,
     #[schema(required = false)]
     id: String,
-    /// e.g. `geometry`, `id`, `name`, `kind`, `host_type`, `amenities`, `opening_hours`, `row`.
+    /// e.g. `geometry`, `id`, `name`, `kind`, `host_type`, `amenities`, `opening_hours`, `row`; `district` on
+    /// `/problems/out-of-scope`.
     field: String,
     message: String,
+    /// On `/problems/out-of-scope`: the district outside the token's (`null`: the station has none).
+    #[schema(required = false)]
+    district: Option<String>,
 }
 
 /// Reusable responses: the problem+json errors and 304.
@@ -323,8 +328,10 @@ responses! {
     BadRequest => problem("Bad input: a query parameter (named in `parameter`) is unknown, missing, malformed, out of range \
         or given twice; or the body cannot be parsed. `detail` says what is accepted.", true);
     Unauthorized => problem("Missing or wrong admin token: send `Authorization: Bearer <token>`.", true).header("WWW-Authenticate", header("`Bearer realm=\"yizhan\"`.", typed(Type::String, "")));
-    AdminDisabled => problem("Admin endpoints are disabled: the server was started without `YIZHAN_ADMIN_TOKEN` \
-        or `--admin-token-file`.", true);
+    AdminDisabled => problem("Forbidden. `/problems/admin-disabled`: no admin token is configured (`YIZHAN_ADMIN_TOKEN`, \
+        `--admin-token-file` or `yizhan token add`). `/problems/read-only`: the token may only read. `/problems/out-of-scope`: \
+        a district token touched stations of other districts (`errors` names each, with its `district`) or asked for a change \
+        that needs every district. Nothing was changed.", true);
     NotFound => problem("No station (or version) with that id.", true);
     MethodNotAllowed => problem("The path exists but not with this method.", true);
     Gone => problem("No longer known (a change-feed token too old): download `/api/v1/dataset` again.", true);

@@ -1,0 +1,86 @@
+//! `yizhan token add|list|revoke`: the admins' tokens in the data directory, without a server (a running one
+//! re-reads the file within a second). Each change is written to the audit log too, by `admin` (whoever can
+//! run this holds the data directory, so the full admin).
+
+use std::io::Write;
+
+use crate::cli::TokenCommand;
+use crate::store::audit::{AuditEntry, AuditLog};
+use crate::store::tokens::{self, TokenRecord};
+
+/// Runs one token command, writing to `out` (the secret of `add`, the table of `list`).
+pub fn run(cmd: &TokenCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Add(a) => {
+            std::fs::create_dir_all(&a.dir.data_dir)?;
+            let secret = tokens::add(&a.dir.data_dir, &a.name, &a.districts, a.read_only)?;
+            let scope = tokens::read(&a.dir.data_dir)?
+                .iter()
+                .find(|t| t.name == a.name)
+                .map(scope_of)
+                .unwrap_or_default();
+            audit(
+                &a.dir.data_dir,
+                "token add",
+                format!("{} ({scope})", a.name),
+            )?;
+            writeln!(out, "{secret}")?;
+            eprintln!(
+                "token {:?} added ({scope}); the line above is its secret, shown only this once: send it as \
+                 Authorization: Bearer <secret>",
+                a.name
+            );
+        }
+        TokenCommand::List(d) => {
+            let all = tokens::read(&d.data_dir)?;
+            writeln!(
+                out,
+                "{:<24} {:<32} {:<26} REVOKED",
+                "NAME", "SCOPE", "CREATED"
+            )?;
+            for t in &all {
+                writeln!(
+                    out,
+                    "{:<24} {:<32} {:<26} {}",
+                    t.name,
+                    scope_of(t),
+                    t.created_at,
+                    t.revoked_at.as_deref().unwrap_or("-")
+                )?;
+            }
+        }
+        TokenCommand::Revoke(a) => {
+            tokens::revoke(&a.dir.data_dir, &a.name)?;
+            audit(&a.dir.data_dir, "token revoke", a.name.clone())?;
+            eprintln!(
+                "token {:?} revoked; a running server refuses it within a second",
+                a.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `all districts` or the districts, and `read-only` when it is.
+fn scope_of(t: &TokenRecord) -> String {
+    let districts = if t.districts.is_empty() {
+        "all districts".to_owned()
+    } else {
+        t.districts.join(",")
+    };
+    if t.read_only {
+        format!("{districts}, read-only")
+    } else {
+        districts
+    }
+}
+
+fn audit(dir: &std::path::Path, action: &str, detail: String) -> anyhow::Result<()> {
+    AuditLog::open(dir).append(AuditEntry {
+        actor: "admin".into(),
+        action: action.into(),
+        detail,
+        ..Default::default()
+    })?;
+    Ok(())
+}
