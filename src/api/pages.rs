@@ -116,8 +116,9 @@ fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
         ("lon" = Option<f64>, Query, minimum = -180, maximum = 180, description = "Centre longitude, WGS-84."),
         ("amenities" = Option<String>, Query, description = "As in the read API."),
         ("open_now" = Option<bool>, Query, description = "As in the read API.")),
-    responses((status = 200, description = "HTML (with a strict Content-Security-Policy; `Cache-Control: no-cache`, or `no-store` with a first answer).",
-            content_type = "text/html", body = String, headers(("ETag" = String, description = "Hash of the page (not sent with a first answer)."))),
+    responses((status = 200, description = "HTML (with a strict Content-Security-Policy). Without a first answer: `Cache-Control: no-cache` \
+            and an `ETag` (the page's hash) for `If-None-Match`; with one: `Cache-Control: no-store`, `Referrer-Policy: no-referrer`, no `ETag`.",
+            content_type = "text/html", body = String),
         (status = 304, description = "The page has not changed."))
 )]
 pub async fn index(
