@@ -14,6 +14,8 @@ command -v ogr2ogr >/dev/null 2>&1 || need_apt+=(gdal-bin)
 if [ -z "${SKIP_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 # a CJK font, or the page's Chinese renders as boxes in the screenshots (tests/browser/a11y-screenshots.mjs)
 if [ -z "${SKIP_BROWSER:-}" ] && ! fc-list :lang=zh 2>/dev/null | grep -q .; then need_apt+=(fontconfig fonts-wqy-zenhei); fi
+# and an emoji font, or the page's icons (💧 🔌 🚶) render as boxes there
+if [ -z "${SKIP_BROWSER:-}" ] && ! fc-list 2>/dev/null | grep -qi emoji; then need_apt+=(fonts-noto-color-emoji); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]} (Debian packages)"
   export DEBIAN_FRONTEND=noninteractive
