@@ -33,7 +33,7 @@ async function open(browser, { lang, large = false, elder = false }) {
   }
   await page.goto(`${BASE}/`);
   if ((await page.getAttribute('html', 'lang')) !== (lang === 'en' ? 'en' : 'zh-CN')) await page.click('#btn-lang');
-  await page.waitForSelector('#list .item');
+  await page.waitForSelector('#list[data-query] .item');
   await page.waitForSelector('#list:not([aria-busy="true"])');
   await page.waitForTimeout(500);
   return { page, context };

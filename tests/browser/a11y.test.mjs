@@ -32,7 +32,7 @@ for (const lang of ['zh', 'en']) {
     try {
       await page.goto(`${BASE}/`);
       if (lang === 'en') await page.click('#btn-lang');
-      await page.waitForSelector('#list .item');
+      await page.waitForSelector('#list[data-query] .item');
       await page.waitForSelector('#list:not([aria-busy="true"])');
       await audit(page, `list ${lang}`);
 
@@ -52,7 +52,7 @@ test('rider page: "on my way" mode with a route has no serious/critical axe viol
   const { page, context } = await newPage(browser, { geolocation: TIANANMEN, permissions: ['geolocation'] });
   try {
     await page.goto(`${BASE}/?to=116.4737,39.9928&max_distance_m=1000`);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     await page.waitForSelector('#route-panel:not([hidden])');
     await page.click('.paste summary');
     await audit(page, 'route');

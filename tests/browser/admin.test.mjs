@@ -4,7 +4,7 @@
 // share the server see the same data whatever the order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newPage, apiGet } from './helpers.mjs';
+import { BASE, launch, newPage, apiGet, assertClean } from './helpers.mjs';
 
 const TOKEN = process.env.YZ_ADMIN_TOKEN || 'test-token';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -40,10 +40,6 @@ after(async () => {
     await browser?.close();
   }
 });
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], `page problems:\n${problems.join('\n')}`);
-}
 
 async function health() { return apiGet('/healthz'); }
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { BASE, launch, newPage, apiGet } from './helpers.mjs';
+import { BASE, launch, newPage, apiGet, assertClean } from './helpers.mjs';
 
 const TOKEN = process.env.YZ_ADMIN_TOKEN || 'test-token';
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -19,10 +19,6 @@ const DISTRICT = '朝阳区';
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], `page problems:\n${problems.join('\n')}`);
-}
 
 async function confirmLink(id) {
   const r = await fetch(`${BASE}/api/v1/stations/${encodeURIComponent(id)}/confirm-link`, { headers: AUTH });

@@ -38,7 +38,7 @@ test('长辈版: on, remembered across a reload, larger text and line spacing, m
   const { page, context, problems } = await newPage(browser, { geolocation: TIANANMEN, permissions: ['geolocation'] });
   try {
     await page.goto(`${BASE}/`);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     const before = await looks(page);
     assert.equal(before.elder, false);
     assert.equal(before.pressed, 'false');
@@ -65,7 +65,7 @@ test('长辈版: on, remembered across a reload, larger text and line spacing, m
       }).observe(document, { childList: true, subtree: true });
     });
     await page.reload();
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     assert.equal(await page.evaluate(() => window.__elderAtParse), true, 'elder class set before <body> is parsed');
     const again = await looks(page);
     assert.equal(again.elder, true, 'still on after a reload');
@@ -96,7 +96,7 @@ test('长辈版: on, remembered across a reload, larger text and line spacing, m
     assert.equal(off.root, before.root);
     assert.ok(off.mapShown && off.legendShown);
     await page.reload();
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     assert.equal((await looks(page)).elder, false, 'off is remembered too');
     assert.deepEqual(problems, []);
   } finally { await context.close(); }

@@ -50,7 +50,7 @@ test('permission not decided: a tap on the map also hides the big button', async
     await page.waitForSelector('#map[data-ready="true"]');
     const box = await page.locator('#map').boundingBox();
     await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     await page.waitForSelector('#btn-locate-big', { state: 'hidden' });
   } finally { await context.close(); }
 });

@@ -2,7 +2,7 @@
 // with no network (DevTools offline emulation), filters offline, and the way back online. Also the PWA manifest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newPage, apiGet, nearestIds, listIds, waitForList } from './helpers.mjs';
+import { BASE, launch, newPage, apiGet, nearestIds, listIds, waitForList, assertClean } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -10,10 +10,6 @@ after(async () => { await browser?.close(); });
 
 const WANGJING = { latitude: 39.9928, longitude: 116.4737 };
 const R = 6371008.8;
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], `page problems:\n${problems.join('\n')}`);
-}
 
 function haversine(lat1, lon1, lat2, lon2) {
   const r = Math.PI / 180;
@@ -151,7 +147,7 @@ test('save my area, go offline, reload: the page comes from the SW cache and lis
       };
     }));
     await page.reload();
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     const deadline = Date.now() + 10000;
     let again = await readSaved(page);
     while (again.datasetVersion !== health.dataset_version && Date.now() < deadline) {
@@ -168,7 +164,7 @@ test('offline without a saved area says so; "on my way" asks for the network', a
   const { page, context } = await newPage(browser, { geolocation: WANGJING, permissions: ['geolocation'] });
   try {
     await page.goto(`${BASE}/`);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     await page.evaluate(async () => { await navigator.serviceWorker.ready; });
     await context.setOffline(true);
     await page.reload({ waitUntil: 'domcontentloaded' });

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE, TIANANMEN, launch, newPage, apiGet, nearestIds, listIds, waitForList,
+  assertClean,
 } from './helpers.mjs';
 import { wgsToGcj } from './crs-ref.mjs';
 
@@ -15,10 +16,6 @@ after(async () => { await browser?.close(); });
 const WANGJING = { latitude: 39.9928, longitude: 116.4737 };
 
 /** Fail on page errors or CSP violations collected during a test. */
-function assertClean(problems) {
-  assert.deepEqual(problems, [], `page problems:\n${problems.join('\n')}`);
-}
-
 test('with geolocation allowed, the list equals GET /stations/nearest for that point (ids in order)', async () => {
   const { page, context, problems } = await newPage(browser, { geolocation: WANGJING, permissions: ['geolocation'] });
   try {
@@ -309,7 +306,7 @@ test('English toggle translates the page and is remembered', async () => {
     assert.match(await page.textContent('#chips .chip[data-key="water"]'), /Water/i);
     assert.match(await page.textContent('#status'), /nearest/);
     await page.reload();
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
     assert.match(await page.textContent('#btn-locate'), /Locate me/);
     assertClean(problems);
@@ -322,7 +319,7 @@ test('touch targets are at least 44 px and the page sends no request off the ser
     const offsite = [];
     page.on('request', (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith('data:')) offsite.push(r.url()); });
     await page.goto(`${BASE}/?lat=39.9087&lon=116.3975`);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     const small = await page.$$eval('button, .chip, .item-btn, .act-btn', (els) => els
       .filter((e) => e.offsetParent !== null)
       .map((e) => ({ id: e.id || e.className, h: e.getBoundingClientRect().height, w: e.getBoundingClientRect().width }))

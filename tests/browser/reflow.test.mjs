@@ -85,7 +85,7 @@ for (const large of [false, true]) {
     const found = [];
     try {
       await page.goto(`${BASE}/?lat=${TIANANMEN.latitude}&lon=${TIANANMEN.longitude}`);
-      await page.waitForSelector('#list .item');
+      await page.waitForSelector('#list[data-query] .item');
       await page.waitForSelector('#list:not([aria-busy="true"])');
       const root = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
       if (large) assert.ok(root >= 32, `the text-size setting reaches the page: root font ${root}px`);
@@ -94,7 +94,7 @@ for (const large of [false, true]) {
       await page.click('.paste summary');
       found.push(...await check(page, `route ${label}`));
       await page.click('#mode-near');
-      await page.waitForSelector('#list .item');
+      await page.waitForSelector('#list[data-query] .item');
 
       await page.click('#list .item:nth-child(1) .item-btn');
       await page.waitForSelector('#details:not([hidden])');
@@ -137,7 +137,7 @@ test('长辈版 at 320 px with text at 200 %: list and details reflow', async ()
   const { page, context } = await narrowPage({ large: true, elder: true });
   try {
     await page.goto(`${BASE}/?lat=${TIANANMEN.latitude}&lon=${TIANANMEN.longitude}`);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     await page.waitForSelector('#list:not([aria-busy="true"])');
     assert.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')));
     const found = [...await check(page, 'elder list 200 %')];

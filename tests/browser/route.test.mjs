@@ -2,7 +2,7 @@
 // path (ids in order), the along/detour figures shown are the API's, and the hand-off links carry GCJ-02.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, TIANANMEN, launch, newPage, apiGet, listIds } from './helpers.mjs';
+import { BASE, TIANANMEN, launch, newPage, apiGet, listIds, assertClean } from './helpers.mjs';
 import { wgsToGcj } from './crs-ref.mjs';
 import { parseRouteInput } from '../../static/js/links.js';
 
@@ -11,10 +11,6 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const WANGJING = [116.4737, 39.9928]; // lng, lat
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], `page problems:\n${problems.join('\n')}`);
-}
 
 /** The page's last query (data-query on the list) once it is a route query. */
 async function routeQuery(page, timeout = 10000) {
@@ -59,7 +55,7 @@ test('tapping a destination on the map lists GET /stations/along for rider → d
   const { page, context, problems } = await newPage(browser, { geolocation: TIANANMEN, permissions: ['geolocation'] });
   try {
     await page.goto(`${BASE}/`);
-    await page.waitForSelector('#list .item');
+    await page.waitForSelector('#list[data-query] .item');
     await page.click('#mode-route');
     assert.equal(await page.getAttribute('#mode-route', 'aria-pressed'), 'true');
     await page.waitForSelector('#tap-hint:not([hidden])');

@@ -9,7 +9,7 @@
 // The dataset and the station state are put back in after(), so the other files see the data they expect.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, newPage, apiGet, nearestIds, waitForList } from './helpers.mjs';
+import { BASE, launch, newPage, apiGet, nearestIds, waitForList, assertClean } from './helpers.mjs';
 import { openAt, closedOn, nearestOffline } from '../../static/js/offline.js';
 
 const TOKEN = process.env.YZ_ADMIN_TOKEN || 'test-token';
@@ -43,10 +43,6 @@ after(async () => {
     }
   } finally { await browser?.close(); }
 });
-
-function assertClean(problems) {
-  assert.deepEqual(problems, [], `page problems:\n${problems.join('\n')}`);
-}
 
 async function send(method, path, body, type = 'application/merge-patch+json') {
   const res = await fetch(`${BASE}${path}`, { method, headers: { ...AUTH, 'Content-Type': type }, body: JSON.stringify(body) });
