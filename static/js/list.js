@@ -215,6 +215,10 @@ export function renderList() {
 // ---------------------------------------------------------------------------------------------
 // the filter chips (open now, amenities): they change the state and the URL, then the list is asked again
 // ---------------------------------------------------------------------------------------------
+/** Amenity chips shown before "more" (index.html draws the same chips, so the first paint does not shift). */
+const PRIMARY_CHIPS = ['24h', 'water', 'charging', 'rest'];
+let chipsExpanded = false;
+
 export function renderChips() {
   const chips = [
     h('button', {
@@ -226,11 +230,21 @@ export function renderChips() {
       onclick: () => { state.openFor = state.openFor > 0 ? 0 : OPEN_FOR_CHIP; filtersChanged(); },
     }, h('span', { 'aria-hidden': 'true', text: '⏳' }), ' ', t('filter.open_for', { n: state.openFor || OPEN_FOR_CHIP })),
   ];
+  // The six a rider needs most are always there; the rest wait behind "more" (unless one of them is on), so
+  // that on a phone the list starts above the fold instead of under five rows of chips.
+  const hidden = AMENITIES.filter((a) => !PRIMARY_CHIPS.includes(a.key) && !state.amenities.includes(a.key));
   for (const a of AMENITIES) {
+    if (!chipsExpanded && hidden.includes(a)) continue;
     chips.push(h('button', {
       type: 'button', class: 'chip', 'aria-pressed': String(state.amenities.includes(a.key)), dataset: { key: a.key },
       onclick: () => toggleAmenity(a.key),
     }, h('span', { 'aria-hidden': 'true', text: a.icon }), ' ', amenityLabel(a.key)));
+  }
+  if (hidden.length) {
+    chips.push(h('button', {
+      type: 'button', class: 'chip chip-more', 'aria-expanded': String(chipsExpanded), dataset: { key: 'more' },
+      onclick: () => { chipsExpanded = !chipsExpanded; renderChips(); },
+    }, chipsExpanded ? t('filter.fewer') : t('filter.more', { n: hidden.length })));
   }
   fill(els.chips, chips);
 }
