@@ -22,7 +22,7 @@ use super::extract::ClientAddr;
 use super::ratelimit::AuthFailures;
 use super::AppState;
 use crate::live::Scope;
-use crate::store::tokens;
+use crate::store::{hex, tokens};
 
 /// Failed authentications a client may make in a minute before it is refused for the rest of it.
 pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
@@ -76,26 +76,13 @@ struct TokenBook {
     cache: Mutex<Cache>,
 }
 
-fn unhex(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks(2).enumerate() {
-        let hex = std::str::from_utf8(pair).ok()?;
-        out[i] = u8::from_str_radix(hex, 16).ok()?;
-    }
-    Some(out)
-}
-
 impl TokenBook {
     fn load(dir: &std::path::Path) -> Arc<[Known]> {
         match tokens::read(dir) {
             Ok(list) => list
                 .into_iter()
                 .filter_map(|t| {
-                    let hash = unhex(&t.sha256).or_else(|| {
+                    let hash = hex::decode_32(&t.sha256).or_else(|| {
                         tracing::error!(token = %t.name, "a token's hash in tokens.json is damaged; it is refused");
                         None
                     })?;

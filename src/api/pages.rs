@@ -12,6 +12,7 @@ use super::etag::{self, IfNoneMatch};
 use super::first_answer;
 use super::first_list;
 use super::AppState;
+use crate::store::hex;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -53,13 +54,7 @@ pub fn private_page(status: StatusCode, body: String) -> Response {
 
 fn serve(path: &str, headers: &HeaderMap) -> Option<Response> {
     let file = Assets::get(path)?;
-    let tag: String = file
-        .metadata
-        .sha256_hash()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let tag = hex::encode(&file.metadata.sha256_hash()[..8]);
     let is_html = path.ends_with(".html");
     // Pages and the service worker must be revalidated so that a deploy shows at once; assets may be cached a while.
     let cache = if is_html || path == "sw.js" {

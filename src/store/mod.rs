@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod audit;
 pub mod calendar;
+pub mod hex;
 pub mod insights;
 pub mod journal;
 pub mod reports;
@@ -77,8 +78,7 @@ fn read_if_present(p: &Path) -> Result<Option<Vec<u8>>, StoreError> {
 /// The content hash that names a dataset version: 16 hex digits of SHA-256 (64 bits: collisions among the
 /// versions of one deployment are out of the question, and the string stays short in ETags and logs).
 pub fn version_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    hex::encode(&Sha256::digest(bytes)[..8])
 }
 
 /// What is known of a stored version without reading the dataset itself.

@@ -72,7 +72,7 @@ impl ConfirmSecret {
     }
 
     fn store(&self, path: &Path) -> Result<(), SecretError> {
-        let mut text: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+        let mut text = super::hex::encode(&self.0);
         text.push('\n');
         write_atomic_mode(path, text.as_bytes(), 0o600).map_err(|e| SecretError::Io {
             path: path.to_owned(),
@@ -111,14 +111,7 @@ fn parse(bytes: &[u8]) -> Option<ConfirmSecret> {
         .strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))
         .unwrap_or(text);
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(ConfirmSecret(out))
+    super::hex::decode_32(text).map(ConfirmSecret)
 }
 
 /// RFC 4648 base32, lowercase, without padding.

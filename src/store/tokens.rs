@@ -97,10 +97,7 @@ fn write(dir: &Path, tokens: &[TokenRecord]) -> Result<(), TokenError> {
 
 /// The hex SHA-256 of a secret as sent (surrounding whitespace removed).
 pub fn hash_hex(secret: &[u8]) -> String {
-    Sha256::digest(secret.trim_ascii())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::hex::encode(&Sha256::digest(secret.trim_ascii()))
 }
 
 fn valid_name(name: &str) -> bool {
@@ -138,8 +135,7 @@ pub fn add(
     }
     let mut random = [0u8; SECRET_BYTES];
     getrandom::fill(&mut random).map_err(|e| TokenError::Random(e.to_string()))?;
-    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let secret = format!("{SECRET_PREFIX}{hex}");
+    let secret = format!("{SECRET_PREFIX}{}", super::hex::encode(&random));
     all.push(TokenRecord {
         name: name.to_owned(),
         sha256: hash_hex(secret.as_bytes()),

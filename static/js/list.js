@@ -121,8 +121,9 @@ export async function refresh({ fit = false } = {}) {
     if (!fc.offline) { retrySucceeded(); checkSavedVersion(fc.dataset_version); } else retryLater();
   } catch (e) {
     if (my !== seq || (e && e.name === 'AbortError')) return;
-    if (e instanceof ApiError && e.status === 0) retryLater();
-    if (e instanceof ApiError && e.status === 0 && (route || navigator.onLine === false)) {
+    const noNetwork = e instanceof ApiError && e.status === 0;
+    if (noNetwork) retryLater();
+    if (noNetwork && (route || navigator.onLine === false)) {
       state.offline = navigator.onLine === false;
       updateOfflineBanner();
       showBanner(route ? t('route.offline') : t('offline.none'), 'api');
