@@ -12,7 +12,7 @@
 //                                        own saved stations in IndexedDB, see js/offline.js).
 //   Cross-origin requests (map tiles) are left to the browser.
 
-const VERSION = '2026-12-02.4';
+const VERSION = '2026-12-02.5';
 const CACHE = `yizhan-${VERSION}`;
 const PREFIX = 'yizhan-';
 
