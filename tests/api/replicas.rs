@@ -64,6 +64,10 @@ fn with_database(url: &str, db: &str) -> String {
 }
 
 async fn replica(url: &str) -> TestApp {
+    replica_with_state(url).await.0
+}
+
+async fn replica_with_state(url: &str) -> (TestApp, yizhan::api::AppState) {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut s = settings(data_dir.path(), &Opts::default());
     s.database_url = Some(url.to_owned());
@@ -72,13 +76,15 @@ async fn replica(url: &str) -> TestApp {
         .await
         .expect("building a replica");
     let addr = app.addr();
+    let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp {
+    let app = TestApp {
         addr,
         client: client(),
         data_dir,
         token: TOKEN.to_owned(),
-    }
+    };
+    (app, state)
 }
 
 /// Polls `check` every 5 ms until it holds; how long that took, or a failure after `limit`.
@@ -612,4 +618,42 @@ async fn kill_9_of_a_replica_during_uploads_leaves_the_database_on_a_or_b() {
     eprintln!(
         "{rounds} kill -9 rounds on PostgreSQL: {completed} completed, {interrupted} interrupted"
     );
+}
+
+#[tokio::test]
+async fn demand_counts_of_every_replica_add_up() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let (a, sa) = replica_with_state(&url).await;
+    let (b, sb) = replica_with_state(&url).await;
+    a.put_ok(&dataset(&["s1"])).await;
+    let q = "/api/v1/stations/nearest?lat=39.95&lon=116.45&k=1";
+    for app in [&a, &a, &a, &a, &b, &b, &b] {
+        assert_eq!(app.get(q).await.status(), 200);
+    }
+    // The minute flush, now.
+    for s in [sa, sb] {
+        tokio::task::spawn_blocking(move || s.insights.persist())
+            .await
+            .unwrap();
+    }
+    for app in [&a, &b] {
+        let v: Value = app
+            .admin(Method::GET, "/api/v1/insights/demand?min_count=5")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let searches: Vec<u64> = v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["properties"]["searches"].as_u64())
+            .collect();
+        // 4 + 3: below the floor of 5 on either replica alone.
+        assert_eq!(searches, [7], "{v}");
+    }
 }
