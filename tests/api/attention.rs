@@ -8,18 +8,7 @@ use crate::helpers::*;
 
 /// Stations `a-000000`..`a-000003`; the first two in 朝阳区, the third in 海淀区, the last in none.
 async fn attention_app() -> TestApp {
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut s = settings(data_dir.path(), &Opts::default());
-    s.reports_per_minute = 10_000;
-    let app = yizhan::app::Application::build(s).await.unwrap();
-    let addr = app.addr();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let app = TestApp {
-        addr,
-        client: client(),
-        data_dir,
-        token: TOKEN.to_owned(),
-    };
+    let (app, _) = spawn_adjusted(|_| {}).await;
     let mut ds = fc(&bulk("a", 4, 7));
     for (i, d) in ["朝阳区", "朝阳区", "海淀区"].iter().enumerate() {
         ds["features"][i]["properties"]["district"] = json!(d);

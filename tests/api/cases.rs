@@ -22,18 +22,7 @@ fn dataset() -> Value {
 
 /// An app whose report quota does not get in the way of filing many reports.
 async fn cases_app() -> TestApp {
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut s = settings(data_dir.path(), &Opts::default());
-    s.reports_per_minute = 10_000;
-    let app = yizhan::app::Application::build(s).await.unwrap();
-    let addr = app.addr();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let app = TestApp {
-        addr,
-        client: client(),
-        data_dir,
-        token: TOKEN.to_owned(),
-    };
+    let (app, _) = spawn_adjusted(|_| {}).await;
     assert_eq!(app.put_geojson(&dataset()).await.status(), 200);
     app
 }

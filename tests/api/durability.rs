@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-pub(crate) async fn put(p: &Proc, body: Vec<u8>) -> Result<(u16, Option<String>), String> {
+async fn put(p: &Proc, body: Vec<u8>) -> Result<(u16, Option<String>), String> {
     let r = p
         .client
         .put(p.url("/api/v1/stations"))
@@ -26,6 +26,13 @@ pub(crate) async fn put(p: &Proc, body: Vec<u8>) -> Result<(u16, Option<String>)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_uploads_leaves_a_or_b() {
+    kill_9_during_uploads(&[], false).await;
+}
+
+/// Uploads A and B in turn to the binary started with `extra` arguments, kill -9 at random moments of each,
+/// restarts it (on a new, empty data directory each time when `fresh_dirs`: what it serves then comes from the
+/// database) and checks it serves exactly A or B, and the last acknowledged one.
+pub(crate) async fn kill_9_during_uploads(extra: &[&str], fresh_dirs: bool) {
     let _heavy = HEAVY.lock().await;
     let rounds: usize = std::env::var("YZ_KILL_ROUNDS")
         .ok()
@@ -53,9 +60,16 @@ async fn kill_9_during_uploads_leaves_a_or_b() {
     };
 
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let log = dir.path().join("yizhan.log");
-    let mut p = start_bin(&data, Some(TOKEN), &log);
+    let start = |n: usize| {
+        let data = dir.path().join(if fresh_dirs {
+            format!("d{n}")
+        } else {
+            "data".into()
+        });
+        start_bin_args(&data, Some(TOKEN), &log, extra)
+    };
+    let mut p = start(0);
     p.wait_ready().await.expect("first start");
     // The binary's own upload time sets the range of kill moments.
     let t = Instant::now();
@@ -92,7 +106,7 @@ async fn kill_9_during_uploads_leaves_a_or_b() {
         tokio::time::sleep(Duration::from_millis(delay as u64)).await;
         p.kill9();
         let (status, answer) = upload.await.unwrap();
-        p = start_bin(&data, Some(TOKEN), &log);
+        p = start(round + 1);
         if let Err(st) = p.wait_ready().await {
             panic!(
                 "round {round}: the binary exited with {st} after a kill -9:\n{}",

@@ -84,6 +84,31 @@ pub async fn serve_dir(dir: &Path, opts: &Opts) -> SocketAddr {
     addr
 }
 
+/// Serves an app whose settings `adjust` changes (from the defaults over a new data directory, a report quota
+/// that does not get in the way of filing many reports); the app and its state (to call what HTTP does not
+/// reach, such as the insights' flush).
+pub async fn spawn_adjusted(
+    adjust: impl FnOnce(&mut yizhan::settings::Settings),
+) -> (TestApp, yizhan::api::AppState) {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let mut s = settings(data_dir.path(), &Opts::default());
+    s.reports_per_minute = 10_000;
+    adjust(&mut s);
+    let app = yizhan::app::Application::build(s)
+        .await
+        .expect("building the app");
+    let addr = app.addr();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let app = TestApp {
+        addr,
+        client: client(),
+        data_dir,
+        token: TOKEN.to_owned(),
+    };
+    (app, state)
+}
+
 pub async fn spawn_app(dataset: Option<Value>) -> TestApp {
     spawn_app_with(Opts::default(), dataset).await
 }

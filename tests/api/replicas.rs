@@ -68,23 +68,7 @@ async fn replica(url: &str) -> TestApp {
 }
 
 async fn replica_with_state(url: &str) -> (TestApp, yizhan::api::AppState) {
-    let data_dir = tempfile::tempdir().expect("tempdir");
-    let mut s = settings(data_dir.path(), &Opts::default());
-    s.database_url = Some(url.to_owned());
-    s.reports_per_minute = 10_000;
-    let app = yizhan::app::Application::build(s)
-        .await
-        .expect("building a replica");
-    let addr = app.addr();
-    let state = app.state().clone();
-    tokio::spawn(app.run_until(std::future::pending()));
-    let app = TestApp {
-        addr,
-        client: client(),
-        data_dir,
-        token: TOKEN.to_owned(),
-    };
-    (app, state)
+    spawn_adjusted(|s| s.database_url = Some(url.to_owned())).await
 }
 
 /// Polls `check` every 5 ms until it holds; how long that took, or a failure after `limit`.
@@ -521,103 +505,7 @@ async fn kill_9_of_a_replica_during_uploads_leaves_the_database_on_a_or_b() {
     let Some(url) = fresh_database().await else {
         return;
     };
-    let _heavy = HEAVY.lock().await;
-    let (rounds, size) = (12, 20_000);
-    let a = serde_json::to_vec(&crate::support::model::fc(&crate::support::model::bulk(
-        "pa", size, 1,
-    )))
-    .unwrap();
-    let b = serde_json::to_vec(&crate::support::model::fc(&crate::support::model::bulk(
-        "pb",
-        size + 1,
-        2,
-    )))
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("yizhan.log");
-    // Each start has an empty data directory: what it serves comes from the database, not a cached file.
-    let start = |n: usize| {
-        start_bin_args(
-            &dir.path().join(format!("d{n}")),
-            Some(TOKEN),
-            &log,
-            &["--database-url", &url],
-        )
-    };
-    let mut p = start(0);
-    p.wait_ready().await.expect("first start");
-    let t = Instant::now();
-    let (_, vb) = crate::durability::put(&p, b.clone()).await.unwrap();
-    let upload_ms = t.elapsed().as_millis().max(20) as u64;
-    let (_, va) = crate::durability::put(&p, a.clone()).await.unwrap();
-    let (va, vb) = (va.unwrap(), vb.unwrap());
-    let (mut completed, mut interrupted) = (0, 0);
-    for round in 0..rounds {
-        let (body, want) = if round % 2 == 0 {
-            (b.clone(), &vb)
-        } else {
-            (a.clone(), &va)
-        };
-        let (client, put_url) = (p.client.clone(), p.url("/api/v1/stations"));
-        let upload = tokio::spawn(async move {
-            let r = client
-                .put(put_url)
-                .bearer_auth(TOKEN)
-                .header("content-type", "application/geo+json")
-                .body(body)
-                .send()
-                .await;
-            r.map_or(0, |r| r.status().as_u16())
-        });
-        // Spread over the upload's own duration, and a little past it.
-        let delay = upload_ms * (round as u64 % 6 + 1) / 5;
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        p.kill9();
-        let status = upload.await.unwrap();
-        p = start(round + 1);
-        if let Err(st) = p.wait_ready().await {
-            panic!(
-                "round {round}: exited with {st} after a kill -9:\n{}",
-                p.log_text()
-            );
-        }
-        let (v, n) = p.health().await;
-        let expected = if v == va {
-            size
-        } else if v == vb {
-            size + 1
-        } else {
-            0
-        };
-        assert_eq!(
-            n, expected as u64,
-            "round {round}: serving {v} ({n} stations), neither A ({va}) nor B ({vb})"
-        );
-        if status == 200 {
-            completed += 1;
-            assert_eq!(
-                &v, want,
-                "round {round}: a 200 was answered but the upload is not in the database"
-            );
-        } else {
-            interrupted += 1;
-        }
-        let body = p
-            .client
-            .get(p.url("/api/v1/stations?limit=5"))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = body.json().await.unwrap();
-        let prefix = if v == va { "pa-" } else { "pb-" };
-        assert!(
-            ids(&body).iter().all(|id| id.starts_with(prefix)),
-            "round {round}: a mix"
-        );
-    }
-    eprintln!(
-        "{rounds} kill -9 rounds on PostgreSQL: {completed} completed, {interrupted} interrupted"
-    );
+    crate::durability::kill_9_during_uploads(&["--database-url", &url], true).await;
 }
 
 #[tokio::test]
