@@ -145,8 +145,17 @@ def main():
             h = r.healthz()
             statuses[r.name].add(h["http_status"])
             return h.get("store") == "unavailable"
-        noticed = [poll(lambda r=r: unavailable(r), max(1.0, args.outage - 2)) for r in replicas]
-        for r, t in zip(replicas, noticed):
+        # Both replicas polled together, within the outage (leaving a second for the PATCHes below).
+        noticed = {}
+
+        def both():
+            for r in replicas:
+                if r.name not in noticed and unavailable(r):
+                    noticed[r.name] = time.perf_counter() - t_kill
+            return len(noticed) == len(replicas)
+        poll(both, max(0.5, args.outage - 1), 0.05)
+        for r in replicas:
+            t = noticed.get(r.name)
             checks.add(t is not None and statuses[r.name] == {200},
                        f"outage: {r.name} /healthz 200 with store unavailable",
                        f"after {t:.2f} s" if t is not None else f"never (statuses {sorted(statuses[r.name])})")
@@ -160,7 +169,7 @@ def main():
         time.sleep(max(0.0, t_kill + args.outage - time.perf_counter()))
         cluster.restart()
         t_restart = time.perf_counter()
-        print(f"{t_restart - t_wrk:5.1f} s  PostgreSQL restarted", flush=True)
+        print(f"{t_restart - t_wrk:5.1f} s  PostgreSQL restarted (down {t_restart - t_kill:.1f} s)", flush=True)
         for r, sid in ((r1, "cn-0000002"), (r2, "cn-0000003")):
             note = f"after the outage ({r.name})"
             t = poll(lambda: patch(r, sid, note, 5)[0] == 200, args.recover, 0.2)
