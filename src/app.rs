@@ -13,20 +13,27 @@ use crate::live::Live;
 use crate::settings::Settings;
 use crate::store::reports::ReportLog;
 use crate::store::secret::ConfirmSecret;
-use crate::store::Store;
+use crate::store::{open_backend, Store};
 
-/// Builds the application state: opens (or seeds) the data directory and loads the dataset. Blocking (disk).
+/// Builds the application state: opens the store (PostgreSQL or the data directory; seeded if empty) and
+/// loads the dataset. Blocking (disk, database).
 pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
-    let store = Store::open(&settings.data_dir)
-        .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))?;
-    let live = Live::open(store, crate::BUNDLED_SAMPLE).context("loading the dataset")?;
-    let reports = ReportLog::open(&settings.data_dir).context("loading the problem reports")?;
-    let secret = ConfirmSecret::load_or_create(&settings.data_dir)
-        .context("loading the confirmation-link secret")?;
-    let calendar = Calendars::open(&settings.data_dir).context("loading the holiday calendar")?;
+    let backend =
+        open_backend(&settings.data_dir, settings.database_url.as_deref()).with_context(|| {
+            match &settings.database_url {
+                Some(_) => "opening the PostgreSQL store (--database-url)".to_owned(),
+                None => format!("opening the data directory {}", settings.data_dir.display()),
+            }
+        })?;
+    let live = Live::open(Store::new(backend.clone()), crate::BUNDLED_SAMPLE)
+        .context("loading the dataset")?;
+    let reports = ReportLog::open(backend.clone()).context("loading the problem reports")?;
+    let secret =
+        ConfirmSecret::load_or_create(&*backend).context("loading the confirmation-link secret")?;
+    let calendar = Calendars::open(backend.clone()).context("loading the holiday calendar")?;
     let insights = Insights::open(&settings.data_dir, settings.timezone, settings.insights)
         .context("loading the insights counts")?;
-    let admin = AdminToken::new(settings.admin_token.as_deref(), &settings.data_dir);
+    let admin = AdminToken::new(settings.admin_token.as_deref(), backend.clone());
     if !admin.is_enabled() {
         tracing::warn!("no admin token configured: uploads are disabled (set YIZHAN_ADMIN_TOKEN or --admin-token-file)");
     }
@@ -35,7 +42,8 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         metrics: Arc::new(Metrics::new(live.clone())),
         live,
         admin,
-        audit: Arc::new(crate::store::audit::AuditLog::open(&settings.data_dir)),
+        audit: Arc::new(crate::store::audit::AuditLog::open(backend.clone())),
+        store: backend,
         reports: Arc::new(Reports {
             log: reports,
             limiter: ReportLimiter::per_minute(settings.reports_per_minute),
@@ -52,14 +60,57 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     }))
 }
 
-/// `yizhan rotate-confirm-secret`: a new secret in `data_dir`; a running server keeps the old one until it is
+/// `yizhan rotate-confirm-secret`: a new secret in the store; a running server keeps the old one until it is
 /// restarted (it reads the secret once, at start).
-pub fn rotate_confirm_secret(data_dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    ConfirmSecret::rotate(data_dir).context("replacing the confirmation-link secret")?;
+pub fn rotate_confirm_secret(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
+    let backend = open_backend(data_dir, database_url).context("opening the store")?;
+    ConfirmSecret::rotate(&*backend).context("replacing the confirmation-link secret")?;
     Ok(())
 }
+
+/// Follows a shared store: whenever another replica may have changed something (a notification, or once a
+/// second), takes in the dataset, station state, cases, calendar and tokens. A thread of its own (the
+/// store's client blocks); it ends with the application.
+fn watch(state: &AppState) {
+    if state.store.kind() == "dir" {
+        return;
+    }
+    let store = state.store.clone();
+    let live = Arc::downgrade(&state.live);
+    let reports = Arc::downgrade(&state.reports);
+    let calendar = Arc::downgrade(&state.calendar);
+    let admin = state.admin.clone();
+    let spawned = std::thread::Builder::new()
+        .name("store-watch".into())
+        .spawn(move || loop {
+            let _ = store.wait_for_change(WATCH_PERIOD);
+            let (Some(live), Some(reports), Some(calendar)) =
+                (live.upgrade(), reports.upgrade(), calendar.upgrade())
+            else {
+                return;
+            };
+            if !store.available() {
+                continue;
+            }
+            if let Err(e) = live.sync() {
+                tracing::warn!(error = %e, "could not take in the dataset's changes");
+            }
+            if let Err(e) = reports.log.sync() {
+                tracing::warn!(error = %e, "could not take in the reports' changes");
+            }
+            calendar.sync();
+            admin.refresh();
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start the store's watcher: other replicas' changes will not be seen");
+    }
+}
+
+/// The safety net under the notifications: how often a replica looks at the shared store anyway.
+const WATCH_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A loaded dataset and a bound listener, ready to serve.
 pub struct Application {
@@ -77,6 +128,7 @@ impl Application {
         }
         let addr = settings.addr;
         let state = tokio::task::spawn_blocking(move || build_state(settings)).await??;
+        watch(&state);
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;

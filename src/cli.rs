@@ -74,6 +74,9 @@ pub struct DataDirArgs {
     /// The server's data directory.
     #[arg(long, env = "YIZHAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// The servers' PostgreSQL, when they share one (then the data directory is not used for this).
+    #[arg(long, env = "YIZHAN_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,6 +94,11 @@ pub struct ServeArgs {
     /// on first start.
     #[arg(long, env = "YIZHAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// PostgreSQL shared by replicas (`postgres://user:password@host:port/db`): dataset versions, station
+    /// state, cases, calendar, tokens, audit and the confirmation secret live there (schema migrated on
+    /// start); the data directory then only caches dataset files and this replica's demand counts.
+    #[arg(long, env = "YIZHAN_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// File holding the admin bearer token (alternative to the YIZHAN_ADMIN_TOKEN environment variable, which is
     /// deliberately not a flag: flags show up in `ps`).
     #[arg(long, env = "YIZHAN_ADMIN_TOKEN_FILE")]
@@ -194,6 +202,7 @@ impl ServeArgs {
         Ok(Settings {
             addr: self.addr,
             data_dir: self.data_dir,
+            database_url: self.database_url.filter(|u| !u.trim().is_empty()),
             admin_token,
             timezone: self.timezone,
             max_upload_bytes: mib(self.max_upload_mb),

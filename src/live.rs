@@ -19,6 +19,7 @@ use crate::store::journal::Journal;
 use crate::store::{Store, StoreError, VersionInfo};
 use crate::wire::geojson::{write_collection, Feature};
 
+mod open;
 mod patch;
 pub mod scope;
 
@@ -122,8 +123,27 @@ struct States {
     journal: Journal,
 }
 
-/// The station-state journal in the data directory.
-const STATE_FILE: &str = "state.jsonl";
+/// The write lock held: the station states, and the store's lock for as long as the write takes.
+struct Writing<'a> {
+    states: std::sync::MutexGuard<'a, States>,
+    _held: Box<dyn crate::store::backend::Held + 'a>,
+}
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = States;
+    fn deref(&self) -> &States {
+        &self.states
+    }
+}
+
+impl std::ops::DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut States {
+        &mut self.states
+    }
+}
+
+/// The station-state journal (`state.jsonl` in the data directory).
+const STATE_LOG: &str = "state";
 
 pub struct Live {
     live: ArcSwap<Current>,
@@ -174,95 +194,6 @@ fn sorted(mut stations: Vec<Station>) -> Vec<Station> {
 }
 
 impl Live {
-    /// Opens the data directory: serves `CURRENT`; if it cannot be loaded, the newest stored version that can
-    /// (loudly logged); with nothing stored at all, seeds from `bundled`. A directory whose datasets are all
-    /// damaged is an error, never a silently empty service.
-    pub fn open(store: Store, bundled: &[u8]) -> Result<Live, LiveError> {
-        let current = store.current()?;
-        let stored = store.versions()?;
-        let mut candidates: Vec<String> = current.iter().cloned().collect();
-        candidates.extend(
-            stored
-                .iter()
-                .map(|i| i.version.clone())
-                .filter(|v| Some(v) != current.as_ref()),
-        );
-        let mut last_error = None;
-        let mut health = HashMap::new();
-        for v in &candidates {
-            match Self::load_version(&store, v) {
-                Ok(ds) => {
-                    if Some(v) != current.as_ref() {
-                        tracing::error!(version = %v, current = ?current, "the current dataset could not be loaded; serving the newest good version instead");
-                        store.set_current(v)?;
-                    }
-                    tracing::info!(version = %v, stations = ds.len(), "dataset loaded");
-                    health.insert(v.clone(), true);
-                    return Self::assemble(store, ds, health);
-                }
-                Err(e) => {
-                    tracing::error!(version = %v, error = %e, "stored dataset cannot be loaded");
-                    health.insert(v.clone(), false);
-                    last_error = Some(e);
-                }
-            }
-        }
-        if let Some(e) = last_error {
-            return Err(e);
-        }
-        if current.is_some() {
-            return Err(LiveError::UnknownVersion(current.unwrap_or_default()));
-        }
-        let parsed = import::parse(bundled, Format::GeoJson, Crs::Wgs84, &HashMap::new())?;
-        let stations = sorted(parsed.stations);
-        let bytes = encode(&stations);
-        let v = store.save(&bytes, stations.len())?;
-        tracing::info!(version = %v, stations = stations.len(), "data directory seeded from the bundled sample");
-        Self::assemble(store, Snapshot::new(stations, v), HashMap::new())
-    }
-
-    /// The live service over a loaded snapshot: reads the station-state journal and publishes both.
-    fn assemble(
-        store: Store,
-        ds: Snapshot,
-        health: HashMap<String, bool>,
-    ) -> Result<Live, LiveError> {
-        let (journal, map) = Journal::open::<StationState>(store.dir(), STATE_FILE)?;
-        let states = States { map, journal };
-        let current = Current {
-            states: Arc::new(view_of(&ds, &states.map)),
-            snapshot: Arc::new(ds),
-        };
-        let history = Mutex::new(History::new(current.token()));
-        Ok(Live {
-            live: ArcSwap::from_pointee(current),
-            store,
-            write: Mutex::new(states),
-            health: Mutex::new(health),
-            history,
-        })
-    }
-
-    fn load_version(store: &Store, v: &str) -> Result<Snapshot, LiveError> {
-        let bytes = store.read(v).map_err(|e| match e {
-            StoreError::Corrupt { actual, .. } => LiveError::Unloadable {
-                version: v.to_owned(),
-                reason: format!(
-                    "its file no longer matches its content hash (it hashes to {actual})"
-                ),
-            },
-            e => e.into(),
-        })?;
-        let parsed = import::parse_stored(&bytes).map_err(|e| LiveError::Unloadable {
-            version: v.to_owned(),
-            reason: e.to_string(),
-        })?;
-        // The file (≈ 400 MB at a million stations) goes before the index is built, not after: a lower peak,
-        // and the allocator starts returning its pages sooner.
-        drop(bytes);
-        Ok(Snapshot::new(parsed.stations, v.to_owned()))
-    }
-
     /// The dataset in force now. Cheap; hold it for the whole request so the request sees one version.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.live.load().snapshot.clone()
@@ -283,10 +214,69 @@ impl Live {
         Ok(self.store.open_version(version)?)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, States> {
+    fn states(&self) -> std::sync::MutexGuard<'_, States> {
         // A panic while holding the lock cannot leave shared state half-written (the swap is the last step, and
         // the state map changes only after its journal line is durable).
         self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The writers' lock: this process's, then the store's (other replicas'), then whatever other replicas
+    /// changed taken in, so that a write decides from the latest dataset and state.
+    fn lock(&self) -> Result<Writing<'_>, LiveError> {
+        let mut states = self.states();
+        let held = self.store.backend().lock()?;
+        self.catch_up(&mut states)?;
+        Ok(Writing {
+            states,
+            _held: held,
+        })
+    }
+
+    /// Takes in another replica's changes (a new `CURRENT`, station state), publishing them; called by the
+    /// store's watcher, and by every writer under the lock. Nothing to do on a data directory.
+    pub fn sync(&self) -> Result<(), LiveError> {
+        let mut states = self.states();
+        self.catch_up(&mut states)
+    }
+
+    fn catch_up(&self, states: &mut States) -> Result<(), LiveError> {
+        let touched = states.journal.catch_up(&mut states.map)?;
+        let current = self.store.current()?;
+        let ds = self.snapshot();
+        match current {
+            Some(v) if v != ds.version() => {
+                let loaded = Self::load_version(&self.store, &v)?;
+                tracing::info!(version = %v, stations = loaded.len(), "dataset changed by another replica");
+                self.health_set(&v, true);
+                let view = view_of(&loaded, &states.map);
+                self.swap(
+                    Current {
+                        snapshot: Arc::new(loaded),
+                        states: Arc::new(view),
+                    },
+                    touched,
+                );
+            }
+            _ if !touched.is_empty() => {
+                let view = view_of(&ds, &states.map);
+                self.swap(
+                    Current {
+                        snapshot: ds,
+                        states: Arc::new(view),
+                    },
+                    touched,
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn health_set(&self, v: &str, ok: bool) {
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(v.to_owned(), ok);
     }
 
     /// Publishes `ds` with its stations' state.
@@ -409,7 +399,7 @@ impl Live {
         patch: &serde_json::Map<String, serde_json::Value>,
         scope: Scope<'_>,
     ) -> Result<Edited, LiveError> {
-        let mut states = self.lock();
+        let mut states = self.lock()?;
         let base = self.snapshot();
         let station = base
             .get(id)
@@ -460,7 +450,7 @@ impl Live {
     /// Changes one station's state (a host's confirmation, an admin's closure): durable before it returns, and
     /// no new dataset version.
     pub fn patch_state(&self, id: &str, patch: StatePatch) -> Result<StationState, LiveError> {
-        let mut states = self.lock();
+        let mut states = self.lock()?;
         let current = self.current();
         if current.snapshot.get(id).is_none() {
             return Err(LiveError::NotFound(id.to_owned()));
@@ -471,7 +461,7 @@ impl Live {
 
     /// Validates an upload and, unless it is a dry run, applies it atomically and durably.
     pub fn upload(&self, u: Upload<'_>) -> Result<Outcome, LiveError> {
-        let mut states = self.lock();
+        let mut states = self.lock()?;
         let base = self.snapshot();
         let Parsed {
             stations: uploaded,
@@ -510,7 +500,7 @@ impl Live {
 
     /// Removes one station (inside `scope`).
     pub fn delete(&self, id: &str, scope: Scope<'_>) -> Result<Outcome, LiveError> {
-        let states = self.lock();
+        let states = self.lock()?;
         let base = self.snapshot();
         let old = base
             .get(id)
@@ -538,7 +528,7 @@ impl Live {
 
     /// Makes a stored version current again.
     pub fn rollback(&self, version: &str) -> Result<Outcome, LiveError> {
-        let states = self.lock();
+        let states = self.lock()?;
         let loaded = Self::load_version(&self.store, version);
         if let Err(LiveError::Unloadable { .. }) | Ok(_) = &loaded {
             self.remember(version, loaded.is_ok());

@@ -34,7 +34,7 @@ fn main() -> std::process::ExitCode {
             yizhan::token_cmd::run(&cmd, &mut std::io::stdout().lock()).map(Ok)
         }
         Some(Command::RotateConfirmSecret(args)) => {
-            yizhan::app::rotate_confirm_secret(&args.data_dir).map(|()| {
+            yizhan::app::rotate_confirm_secret(&args.data_dir, args.database_url.as_deref()).map(|()| {
                 eprintln!("a new confirmation-link secret is in {}; restart the server, then print new QR codes (old links no longer work)", args.data_dir.display());
                 Ok(())
             })

@@ -39,6 +39,8 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// The durable dataset, its versions and the problem reports; seeded from the bundled sample if empty.
     pub data_dir: PathBuf,
+    /// PostgreSQL shared by replicas; `None`: the data directory is the store.
+    pub database_url: Option<String>,
     /// The admin bearer token; `None` disables the admin endpoints.
     pub admin_token: Option<String>,
     /// Where `open_now` is evaluated.
@@ -114,6 +116,7 @@ impl Default for Settings {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
             admin_token: None,
             timezone: chrono_tz::Asia::Shanghai,
             max_upload_bytes: mib(DEFAULT_MAX_UPLOAD_MB),

@@ -4,26 +4,25 @@
 
 use std::io::Write;
 
-use crate::cli::TokenCommand;
+use std::sync::Arc;
+
+use crate::cli::{DataDirArgs, TokenCommand};
 use crate::store::audit::{AuditEntry, AuditLog};
 use crate::store::tokens::{self, TokenRecord};
+use crate::store::{self, Backend};
 
 /// Runs one token command, writing to `out` (the secret of `add`, the table of `list`).
 pub fn run(cmd: &TokenCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Add(a) => {
-            std::fs::create_dir_all(&a.dir.data_dir)?;
-            let secret = tokens::add(&a.dir.data_dir, &a.name, &a.districts, a.read_only)?;
-            let scope = tokens::read(&a.dir.data_dir)?
+            let store = open(&a.dir)?;
+            let secret = tokens::add(&*store, &a.name, &a.districts, a.read_only)?;
+            let scope = tokens::read(&*store)?
                 .iter()
                 .find(|t| t.name == a.name)
                 .map(scope_of)
                 .unwrap_or_default();
-            audit(
-                &a.dir.data_dir,
-                "token add",
-                format!("{} ({scope})", a.name),
-            )?;
+            audit(store, "token add", format!("{} ({scope})", a.name))?;
             writeln!(out, "{secret}")?;
             eprintln!(
                 "token {:?} added ({scope}); the line above is its secret, shown only this once: send it as \
@@ -32,7 +31,7 @@ pub fn run(cmd: &TokenCommand, out: &mut dyn Write) -> anyhow::Result<()> {
             );
         }
         TokenCommand::List(d) => {
-            let all = tokens::read(&d.data_dir)?;
+            let all = tokens::read(&*open(d)?)?;
             writeln!(
                 out,
                 "{:<24} {:<32} {:<26} REVOKED",
@@ -50,8 +49,9 @@ pub fn run(cmd: &TokenCommand, out: &mut dyn Write) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke(a) => {
-            tokens::revoke(&a.dir.data_dir, &a.name)?;
-            audit(&a.dir.data_dir, "token revoke", a.name.clone())?;
+            let store = open(&a.dir)?;
+            tokens::revoke(&*store, &a.name)?;
+            audit(store, "token revoke", a.name.clone())?;
             eprintln!(
                 "token {:?} revoked; a running server refuses it within a second",
                 a.name
@@ -75,8 +75,13 @@ fn scope_of(t: &TokenRecord) -> String {
     }
 }
 
-fn audit(dir: &std::path::Path, action: &str, detail: String) -> anyhow::Result<()> {
-    AuditLog::open(dir).append(AuditEntry {
+/// The server's store: its PostgreSQL when given, else its data directory.
+fn open(d: &DataDirArgs) -> anyhow::Result<Arc<dyn Backend>> {
+    Ok(store::open_backend(&d.data_dir, d.database_url.as_deref())?)
+}
+
+fn audit(store: Arc<dyn Backend>, action: &str, detail: String) -> anyhow::Result<()> {
+    AuditLog::open(store).append(AuditEntry {
         actor: "admin".into(),
         action: action.into(),
         detail,

@@ -7,9 +7,8 @@
 //! within a second, without a restart.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -22,7 +21,7 @@ use super::extract::ClientAddr;
 use super::ratelimit::AuthFailures;
 use super::AppState;
 use crate::live::Scope;
-use crate::store::{hex, tokens};
+use crate::store::{hex, tokens, Backend};
 
 /// Failed authentications a client may make in a minute before it is refused for the rest of it.
 pub const AUTH_FAILURES_PER_MINUTE: u32 = 10;
@@ -66,19 +65,19 @@ struct Known {
 
 struct Cache {
     checked: Option<Instant>,
-    stamp: Option<(u64, SystemTime)>,
+    stamp: Option<u64>,
     tokens: Arc<[Known]>,
 }
 
-/// The tokens of the data directory's `tokens.json`, re-read when it changes.
+/// The store's tokens (`tokens.json`), re-read when they change.
 struct TokenBook {
-    dir: PathBuf,
+    store: Arc<dyn Backend>,
     cache: Mutex<Cache>,
 }
 
 impl TokenBook {
-    fn load(dir: &std::path::Path) -> Arc<[Known]> {
-        match tokens::read(dir) {
+    fn load(store: &dyn Backend) -> Arc<[Known]> {
+        match tokens::read(store) {
             Ok(list) => list
                 .into_iter()
                 .filter_map(|t| {
@@ -105,19 +104,25 @@ impl TokenBook {
         }
     }
 
-    /// The tokens in force, re-read first if the file changed (looked at no more than once a second).
+    /// The tokens in force, re-read first if the file changed (looked at no more than once a second). On
+    /// PostgreSQL the request never waits on the database: the store's watcher calls [`Self::refresh`].
     fn tokens(&self) -> Arc<[Known]> {
         let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if c.checked.is_none_or(|t| now.duration_since(t) >= RECHECK) {
+        if self.store.kind() == "dir" && c.checked.is_none_or(|t| now.duration_since(t) >= RECHECK)
+        {
             c.checked = Some(now);
-            let stamp = tokens::stamp(&self.dir);
-            if stamp != c.stamp {
-                c.tokens = Self::load(&self.dir);
-                c.stamp = stamp;
-            }
+            self.reload_if_changed(&mut c);
         }
         c.tokens.clone()
+    }
+
+    fn reload_if_changed(&self, c: &mut Cache) {
+        let stamp = tokens::stamp(&*self.store);
+        if stamp != c.stamp {
+            c.tokens = Self::load(&*self.store);
+            c.stamp = stamp;
+        }
     }
 }
 
@@ -130,15 +135,16 @@ pub struct AdminToken {
 }
 
 impl AdminToken {
-    /// `token`: `YIZHAN_ADMIN_TOKEN` (or the token file's); `dir`: the data directory holding `tokens.json`.
-    pub fn new(token: Option<&str>, dir: &std::path::Path) -> Self {
+    /// `token`: `YIZHAN_ADMIN_TOKEN` (or the token file's); `store` holds the other tokens. Blocking (reads
+    /// the tokens once).
+    pub fn new(token: Option<&str>, store: Arc<dyn Backend>) -> Self {
         let book = TokenBook {
-            dir: dir.to_owned(),
             cache: Mutex::new(Cache {
                 checked: None,
-                stamp: None,
-                tokens: Arc::from(Vec::new()),
+                stamp: tokens::stamp(&*store),
+                tokens: TokenBook::load(&*store),
             }),
+            store,
         };
         AdminToken {
             full: token
@@ -148,6 +154,13 @@ impl AdminToken {
             book: Arc::new(book),
             failures: Arc::new(AuthFailures::per_minute(AUTH_FAILURES_PER_MINUTE)),
         }
+    }
+
+    /// Re-reads the tokens if they changed: the store's watcher calls this (blocking) when another replica or
+    /// `yizhan token` changed them.
+    pub fn refresh(&self) {
+        let mut c = self.book.cache.lock().unwrap_or_else(|p| p.into_inner());
+        self.book.reload_if_changed(&mut c);
     }
 
     /// Whether any token can work: the full one, or any in the token file (revoked ones included: they get

@@ -3,7 +3,6 @@
 
 use super::body::{read_limited, require_json};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -20,7 +19,7 @@ use super::openapi as doc;
 use super::respond::{json, not_modified, IfNoneMatch};
 use super::AppState;
 use crate::domain::calendar::{Calendar, CalendarIssue, DayRules, RawYear};
-use crate::store;
+use crate::store::{self, Backend};
 
 /// Largest accepted calendar body: a century of schedules is under 100 KiB.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -28,7 +27,7 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// The calendar in force and where it is stored.
 pub struct Calendars {
     current: ArcSwap<DayRules>,
-    dir: PathBuf,
+    store: Arc<dyn Backend>,
     /// One PUT at a time: each merges into the calendar the previous one stored.
     write: tokio::sync::Mutex<()>,
 }
@@ -37,17 +36,37 @@ impl Calendars {
     /// The stored calendar of the data directory, or the built-in one if none was stored. A stored file that does
     /// not validate stops the start (it was written by us, so someone edited it by hand): serving with the
     /// wrong holidays would silently mislead riders.
-    pub fn open(dir: &Path) -> anyhow::Result<Calendars> {
-        let calendar = match store::calendar::read(dir)? {
+    pub fn open(store: Arc<dyn Backend>) -> anyhow::Result<Calendars> {
+        let calendar = match store::calendar::read(&*store)? {
             None => Calendar::builtin(),
             Some(bytes) => parse_stored(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", store::calendar::path(dir).display()))?,
+                .map_err(|e| anyhow::anyhow!("{}: {e}", store::calendar::NAME))?,
         };
         Ok(Calendars {
             current: ArcSwap::from_pointee(DayRules::new(calendar)),
-            dir: dir.to_owned(),
+            store,
             write: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Takes in a calendar another replica stored (the store's watcher calls this, blocking). A stored
+    /// calendar that does not validate is logged and not taken in.
+    pub fn sync(&self) {
+        let stored = match store::calendar::read(&*self.store) {
+            Ok(Some(b)) => b,
+            Ok(None) => return,
+            Err(e) => return tracing::debug!(error = %e, "calendar not re-read"),
+        };
+        match parse_stored(&stored) {
+            Ok(c) if c != *self.current.load().calendar() => {
+                self.current.store(Arc::new(DayRules::new(c)));
+                tracing::info!("calendar changed by another replica");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "the stored calendar does not validate; keeping the one in force")
+            }
+        }
     }
 
     /// The calendar in force (one atomic load).
@@ -203,16 +222,10 @@ pub async fn put(
     let rules = DayRules::new(merged);
     let bytes = serde_json::to_vec(&response_body(&app, &rules))
         .map_err(|e| ApiError::Internal(format!("serialising the calendar: {e}")))?;
-    let dir = cal.dir.clone();
-    blocking("calendar", move || store::calendar::write(&dir, &bytes))
+    let store = cal.store.clone();
+    blocking("calendar", move || store::calendar::write(&*store, &bytes))
         .await?
-        .map_err(|e| {
-            if e.is_disk_full() {
-                ApiError::InsufficientStorage
-            } else {
-                ApiError::Internal(e.to_string())
-            }
-        })?;
+        .map_err(ApiError::from_store)?;
     let rules = Arc::new(rules);
     cal.current.store(rules.clone());
     tracing::info!(%client, years = rules.calendar().years().len(), "calendar replaced");

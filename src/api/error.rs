@@ -68,6 +68,9 @@ pub enum ApiError {
     /// A bounded pool or per-client limit is full: 503 with `Retry-After`.
     #[error("{detail}")]
     Busy { detail: String, retry_after: u64 },
+    /// The shared store (PostgreSQL) cannot be reached: nothing was changed; reads go on from memory.
+    #[error("the store cannot be reached, so nothing was changed; retry in a few seconds")]
+    StoreUnavailable,
     /// The data directory's disk is full: nothing was changed.
     #[error("the server's disk is full, so the upload could not be stored; nothing was changed. Free space in the data directory and retry")]
     InsufficientStorage,
@@ -103,7 +106,9 @@ impl ApiError {
             }
             ApiError::ReportLogFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } | ApiError::StoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
         }
@@ -135,6 +140,7 @@ impl ApiError {
             ApiError::RequestTimeout(_) => "/problems/request-timeout",
             ApiError::Busy { .. } => "/problems/busy",
             ApiError::InsufficientStorage => "/problems/insufficient-storage",
+            ApiError::StoreUnavailable => "/problems/store-unavailable",
         }
     }
 }
@@ -159,6 +165,30 @@ impl From<ImportError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A store failure: a full disk is the admin's to fix (507), an unreachable database is passing (503).
+    pub fn from_store(e: crate::store::StoreError) -> ApiError {
+        if e.is_disk_full() {
+            ApiError::InsufficientStorage
+        } else if e.is_unavailable() {
+            ApiError::StoreUnavailable
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+
+    /// An I/O failure from the stores that speak `std::io` (the report log): as [`Self::from_store`].
+    pub fn from_io(e: std::io::Error) -> ApiError {
+        if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
+            ApiError::InsufficientStorage
+        } else if e.kind() == std::io::ErrorKind::NotConnected {
+            ApiError::StoreUnavailable
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
 impl From<LiveError> for ApiError {
     fn from(e: LiveError) -> Self {
         match e {
@@ -173,6 +203,10 @@ impl From<LiveError> for ApiError {
             LiveError::DiskFull(_) => {
                 tracing::error!(error = %e, "disk full");
                 ApiError::InsufficientStorage
+            }
+            LiveError::Store(ref s) if s.is_unavailable() => {
+                tracing::warn!(error = %e, "store unavailable: write refused");
+                ApiError::StoreUnavailable
             }
             LiveError::Store(_) => ApiError::Internal(e.to_string()),
             LiveError::Gone(_) => ApiError::Gone(e.to_string()),
@@ -216,6 +250,10 @@ impl IntoResponse for ApiError {
                 if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }
+            }
+            ApiError::StoreUnavailable => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             ApiError::Unauthorized => {
                 res.headers_mut().insert(

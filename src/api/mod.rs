@@ -82,6 +82,8 @@ impl std::ops::Deref for AppState {
 
 pub struct App {
     pub live: Arc<Live>,
+    /// Where everything durable is kept (the data directory or PostgreSQL): `/healthz` says if it is reachable.
+    pub store: Arc<dyn crate::store::Backend>,
     pub settings: Arc<Settings>,
     pub admin: AdminToken,
     /// The audit trail: every change appends to it (`GET /api/v1/audit`).

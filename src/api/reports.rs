@@ -116,12 +116,7 @@ struct Received {
 /// The one place the report log's errors become HTTP answers.
 pub(super) fn store_error(e: ReportError) -> ApiError {
     match e {
-        ReportError::Io(e)
-            if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) =>
-        {
-            ApiError::InsufficientStorage
-        }
-        ReportError::Io(e) => ApiError::Internal(format!("storing a report: {e}")),
+        ReportError::Io(e) => ApiError::from_io(e),
         e @ ReportError::CommentTooLong => ApiError::param("comment", e.to_string()),
         ReportError::DailyCap { retry_after, .. } => ApiError::Capped {
             detail: e.to_string(),

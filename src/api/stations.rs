@@ -411,6 +411,10 @@ struct Health<'a> {
     #[schema(value_type = doc::DatasetVersion)]
     dataset_version: &'a str,
     stations: usize,
+    /// `ok`, or `unavailable` while the shared store (PostgreSQL) cannot be reached: reads go on from memory,
+    /// writes get 503 until it is back.
+    #[schema(value_type = String, examples("ok", "unavailable"))]
+    store: &'static str,
 }
 
 #[utoipa::path(
@@ -418,19 +422,28 @@ struct Health<'a> {
     summary = "Liveness and readiness",
     description = "200 whenever the server is up: it never serves without a loaded dataset. Never 304.",
     responses((status = 200, description = "Up.", content_type = "application/json", body = Health,
-            headers(("ETag" = String, description = "The dataset version, quoted (strong). Send it back as `If-None-Match`."),
+            headers(("ETag" = String, description = "The dataset version, quoted (strong), with `-store-unavailable` appended while the store cannot be reached. Send it back as `If-None-Match`."),
             ("Cache-Control" = String, description = "`public, max-age=30` on reads: cache briefly, then revalidate with `If-None-Match`."),
             ("X-Request-Id" = String, description = "The request's id (yours if you sent `X-Request-Id`); quote it when reporting a problem."))),
         (status = 503, response = doc::Unavailable))
 )]
 pub async fn healthz(State(app): State<AppState>) -> Response {
     let ds = app.live.snapshot();
+    let (store, tag) = if app.store.available() {
+        ("ok", std::borrow::Cow::Borrowed(ds.version()))
+    } else {
+        (
+            "unavailable",
+            format!("{}-store-unavailable", ds.version()).into(),
+        )
+    };
     json(
-        ds.version(),
+        &tag,
         &Health {
             status: "ok",
             dataset_version: ds.version(),
             stations: ds.len(),
+            store,
         },
     )
 }

@@ -118,6 +118,8 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("too many requests; retry after {} s", "请求过多；请 {} 秒后重试"),
     ("the server's disk is full, so the upload could not be stored; nothing was changed. Free space in the data directory and retry",
      "服务器磁盘已满，无法保存上传内容；未做任何更改。请清理数据目录所在磁盘后重试"),
+    ("the store cannot be reached, so nothing was changed; retry in a few seconds",
+     "暂时无法连接数据存储，未做任何更改；请几秒后重试"),
     ("the server could not complete the request; it has been logged. Nothing was changed unless the response says so.",
      "服务器未能完成请求，已记录日志。除非响应另有说明，否则未做任何更改。"),
     ("bad station id in the path: {}", "路径中的站点 id 有误：{}"),

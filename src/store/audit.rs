@@ -1,17 +1,17 @@
-//! The audit trail: `audit.jsonl` in the data directory, one JSON line per change, append-only.
+//! The audit trail: the log `audit` of the [`Backend`] (`audit.jsonl` in a data directory), one JSON line per
+//! change, append-only.
 //!
 //! Each append is fsynced before it returns (like the station-state journal), so an entry that was written
 //! survives `kill -9`; a torn last line (a crash mid-append) is skipped when the file is read. The file is never
 //! rewritten: who changed what is exactly what must not be lost or edited. Reads scan the file, newest first —
 //! the audit is read by admins now and then, never on the riders' path.
 
-use std::fs::OpenOptions;
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::backend::Backend;
 use super::{io, StoreError};
 
 /// The file, beside the dataset versions.
@@ -37,34 +37,25 @@ pub struct AuditEntry {
 }
 
 pub struct AuditLog {
-    path: PathBuf,
-    /// Serialises appends, so two lines never interleave.
-    lock: Mutex<()>,
+    backend: Arc<dyn Backend>,
 }
 
+/// The log's name (`audit.jsonl` in a data directory).
+const LOG: &str = "audit";
+
 impl AuditLog {
-    pub fn open(dir: &Path) -> AuditLog {
-        AuditLog {
-            path: dir.join(FILE),
-            lock: Mutex::new(()),
-        }
+    pub fn open(backend: Arc<dyn Backend>) -> AuditLog {
+        AuditLog { backend }
     }
 
-    /// Appends `entry` (its `at` set to now if empty) and fsyncs the file before returning.
+    /// Appends `entry` (its `at` set to now if empty); durable when this returns.
     pub fn append(&self, mut entry: AuditEntry) -> Result<(), StoreError> {
         if entry.at.is_empty() {
             entry.at = super::now_rfc3339();
         }
-        let mut line = serde_json::to_vec(&entry).map_err(|e| io(&self.path)(e.into()))?;
+        let mut line = serde_json::to_vec(&entry).map_err(|e| io(Path::new(FILE))(e.into()))?;
         line.push(b'\n');
-        let _held = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io(&self.path))?;
-        f.write_all(&line).map_err(io(&self.path))?;
-        f.sync_data().map_err(io(&self.path))
+        self.backend.append(LOG, &line)
     }
 
     /// The entries that `keep` accepts, newest first: `offset` of them skipped, then at most `limit`; with the
@@ -75,16 +66,11 @@ impl AuditLog {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<AuditEntry>, usize), StoreError> {
-        let f = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-            Err(e) => return Err(io(&self.path)(e)),
-        };
+        let (bytes, _) = self.backend.read_log(LOG, 0)?;
         let mut all = Vec::new();
-        for line in std::io::BufReader::new(f).split(b'\n') {
-            let line = line.map_err(io(&self.path))?;
-            // A torn last line (crash mid-append) or a damaged one is skipped, never fatal.
-            if let Ok(e) = serde_json::from_slice::<AuditEntry>(&line) {
+        for line in bytes.split(|&b| b == b'\n') {
+            // A damaged line is skipped, never fatal (a torn last one is never returned).
+            if let Ok(e) = serde_json::from_slice::<AuditEntry>(line) {
                 if keep(&e) {
                     all.push(e);
                 }
@@ -99,11 +85,15 @@ impl AuditLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     #[test]
     fn appends_survive_reopening_and_come_back_newest_first() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path());
+        let log = AuditLog::open(Arc::new(
+            crate::store::backend::Dir::open(dir.path()).unwrap(),
+        ));
         for (i, action) in ["upload (replace)", "patch", "delete"].iter().enumerate() {
             log.append(AuditEntry {
                 actor: "admin".into(),
@@ -119,7 +109,9 @@ mod tests {
             .open(dir.path().join(FILE))
             .unwrap();
         f.write_all(b"{\"at\":\"2026").unwrap();
-        let log = AuditLog::open(dir.path());
+        let log = AuditLog::open(Arc::new(
+            crate::store::backend::Dir::open(dir.path()).unwrap(),
+        ));
         let (page, total) = log.newest_first(|_| true, 0, 2).unwrap();
         assert_eq!(total, 3);
         assert_eq!(page[0].action, "delete");

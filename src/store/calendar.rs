@@ -1,23 +1,20 @@
-//! The calendar file in the data directory: `calendar.json`, written whole through [`super::write_atomic`], so
-//! a crash leaves the old calendar or the new one. Bytes only; what they mean is the domain's business.
+//! The stored calendar: the blob `calendar.json` of the [`Backend`], replaced whole, so a crash leaves the old
+//! calendar or the new one. Bytes only; what they mean is the domain's business.
 
-use std::path::{Path, PathBuf};
+use super::backend::Backend;
+use super::StoreError;
 
-use super::{write_atomic, StoreError};
-
-/// The calendar file: absent until an admin first changes the calendar (then the built-in one is in force).
-pub fn path(dir: &Path) -> PathBuf {
-    dir.join("calendar.json")
-}
+/// Absent until an admin first changes the calendar (then the built-in one is in force).
+pub const NAME: &str = "calendar.json";
 
 /// The stored calendar, or `None` if none was ever stored.
-pub fn read(dir: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    super::read_if_present(&path(dir))
+pub fn read(b: &dyn Backend) -> Result<Option<Vec<u8>>, StoreError> {
+    b.get(NAME)
 }
 
-/// Replaces the stored calendar, durably (fsynced file and directory) before returning.
-pub fn write(dir: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    write_atomic(&path(dir), bytes)
+/// Replaces the stored calendar, durably, before returning.
+pub fn write(b: &dyn Backend, bytes: &[u8]) -> Result<(), StoreError> {
+    b.put(NAME, bytes, false)
 }
 
 #[cfg(test)]
@@ -26,12 +23,10 @@ mod tests {
 
     #[test]
     fn absent_until_written_then_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(read(dir.path()).unwrap(), None);
-        write(dir.path(), b"{\"years\":{}}").unwrap();
-        assert_eq!(
-            read(dir.path()).unwrap().as_deref(),
-            Some(&b"{\"years\":{}}"[..])
-        );
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = super::super::backend::Dir::open(tmp.path()).unwrap();
+        assert_eq!(read(&dir).unwrap(), None);
+        write(&dir, b"{\"years\":{}}").unwrap();
+        assert_eq!(read(&dir).unwrap().as_deref(), Some(&b"{\"years\":{}}"[..]));
     }
 }

@@ -1,22 +1,20 @@
-//! A keyed journal: the latest value per key, kept as an append-only JSON-lines file.
+//! A keyed journal: the latest value per key, kept as an append-only log of JSON lines ([`Backend`]).
 //!
 //! Made for station state, which changes often and a few keys at a time (a host confirms one station): an
-//! append and one fsync per change, instead of rewriting a dataset. A torn last line (a crash mid-append) is
-//! skipped when the file is opened, so every change that was acknowledged (fsynced) survives `kill -9`.
-//! When the file holds much more than its live entries, it is rewritten atomically.
+//! append and one fsync (or one commit) per change, instead of rewriting a dataset. A torn last line (a crash
+//! mid-append) is never read, so every change that was acknowledged survives `kill -9`. In a data directory,
+//! when the file holds much more than its live entries, it is rewritten atomically. Replicas on PostgreSQL
+//! follow each other's changes with [`Journal::catch_up`].
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{io, write_atomic, StoreError};
+use super::backend::{Backend, Cursor};
+use super::StoreError;
 
-/// One line: `value: None` removes the key.
 #[derive(Serialize, Deserialize)]
 struct Line<T> {
     key: String,
@@ -28,58 +26,77 @@ fn none<T>() -> Option<T> {
     None
 }
 
-/// Rewrite when the file is larger than this many times the live entries' bytes (and at least
-/// [`MIN_COMPACT_BYTES`]): appends stay cheap, and the file stays proportional to what it holds.
+/// Compact when the log is this many times its live entries (and over [`MIN_COMPACT_BYTES`]).
 const COMPACT_FACTOR: u64 = 4;
 const MIN_COMPACT_BYTES: u64 = 1 << 20;
 
 pub struct Journal {
-    path: PathBuf,
-    /// Bytes in the file (also the lock that serialises appends).
-    bytes: Mutex<u64>,
+    backend: Arc<dyn Backend>,
+    log: String,
+    /// (bytes in the log, what has been taken in).
+    at: Mutex<(u64, Cursor)>,
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Io {
+        path: "journal".into(),
+        source: e.into(),
+    }
+}
+
+/// Applies a log's lines to `map`, returning the keys they touched; an unreadable line is skipped (logged).
+fn apply<T: DeserializeOwned>(bytes: &[u8], map: &mut HashMap<String, T>) -> Vec<String> {
+    let mut touched = Vec::new();
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        match serde_json::from_slice::<Line<T>>(line) {
+            Ok(Line {
+                key,
+                value: Some(v),
+            }) => {
+                map.insert(key.clone(), v);
+                touched.push(key);
+            }
+            Ok(Line { key, value: None }) => {
+                map.remove(&key);
+                touched.push(key);
+            }
+            Err(e) => tracing::warn!(error = %e, "skipping an unreadable journal line"),
+        }
+    }
+    touched
 }
 
 impl Journal {
-    /// Opens (or starts) `dir/name`, returning the latest value of every key.
+    /// Reads the whole log into a map.
     pub fn open<T: DeserializeOwned + Serialize>(
-        dir: &Path,
-        name: &str,
+        backend: Arc<dyn Backend>,
+        log: &str,
     ) -> Result<(Journal, HashMap<String, T>), StoreError> {
-        let path = dir.join(name);
+        let (bytes, cursor) = backend.read_log(log, 0)?;
         let mut map = HashMap::new();
-        let mut bytes = 0u64;
-        match std::fs::File::open(&path) {
-            Ok(f) => {
-                for line in std::io::BufReader::new(f).split(b'\n') {
-                    let line = line.map_err(io(&path))?;
-                    bytes += line.len() as u64 + 1;
-                    match serde_json::from_slice::<Line<T>>(&line) {
-                        Ok(Line {
-                            key,
-                            value: Some(v),
-                        }) => {
-                            map.insert(key, v);
-                        }
-                        Ok(Line { key, value: None }) => {
-                            map.remove(&key);
-                        }
-                        Err(e) => {
-                            tracing::warn!(file = %path.display(), error = %e, "skipping an unreadable journal line")
-                        }
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&path)(e)),
-        }
+        apply(&bytes, &mut map);
         let journal = Journal {
-            path,
-            bytes: Mutex::new(bytes),
+            backend,
+            log: log.to_owned(),
+            at: Mutex::new((bytes.len() as u64, cursor)),
         };
         Ok((journal, map))
     }
 
-    /// Appends the changes (`None` removes a key) with one fsync; `all` is the map after them, for compaction.
+    /// Takes in what other holders appended since; the keys it touched.
+    pub fn catch_up<T: DeserializeOwned>(
+        &self,
+        map: &mut HashMap<String, T>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut at = self.at.lock().unwrap_or_else(|p| p.into_inner());
+        let (bytes, cursor) = self.backend.read_log(&self.log, at.1)?;
+        at.1 = cursor;
+        at.0 += bytes.len() as u64;
+        Ok(apply(&bytes, map))
+    }
+
+    /// Appends `changes` (`None`: the key was removed), durably; `all` is the map after them, written whole
+    /// instead when the file has outgrown it. Call [`catch_up`](Self::catch_up) first under the backend's lock.
     pub fn append<T: Serialize>(
         &self,
         changes: &[(&str, Option<&T>)],
@@ -94,30 +111,31 @@ impl Journal {
                 key: (*key).to_owned(),
                 value: *value,
             };
-            serde_json::to_writer(&mut buf, &line).map_err(|e| io(&self.path)(e.into()))?;
+            serde_json::to_writer(&mut buf, &line).map_err(json_err)?;
             buf.push(b'\n');
         }
-        let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
-        let whole = encode_all(all)?;
-        let live = whole.len() as u64;
-        if *bytes + buf.len() as u64 > (COMPACT_FACTOR * live).max(MIN_COMPACT_BYTES) {
-            write_atomic(&self.path, &whole)?;
-            *bytes = live;
-            return Ok(());
+        let mut at = self.at.lock().unwrap_or_else(|p| p.into_inner());
+        self.backend.append(&self.log, &buf)?;
+        at.0 += buf.len() as u64;
+        // Our own lines: taken in already (the caller's map), so the cursor moves past them.
+        if let Ok((_, cursor)) = self.backend.read_log(&self.log, at.1) {
+            at.1 = cursor;
         }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io(&self.path))?;
-        f.write_all(&buf).map_err(io(&self.path))?;
-        f.sync_data().map_err(io(&self.path))?;
-        *bytes += buf.len() as u64;
+        if self.backend.kind() == "dir" {
+            let whole = encode_all(all)?;
+            let live = whole.len() as u64;
+            if at.0 > (COMPACT_FACTOR * live).max(MIN_COMPACT_BYTES) {
+                // Housekeeping: the lines are durable already, a failure only leaves the file long.
+                match self.backend.compact(&self.log, &whole) {
+                    Ok(()) => *at = (live, live),
+                    Err(e) => tracing::warn!(error = %e, "could not compact a journal"),
+                }
+            }
+        }
         Ok(())
     }
 }
 
-/// Every live entry as journal lines, in key order (so a rewrite is deterministic).
 fn encode_all<T: Serialize>(all: &HashMap<String, T>) -> Result<Vec<u8>, StoreError> {
     let mut keys: Vec<&String> = all.keys().collect();
     keys.sort_unstable();
@@ -127,10 +145,7 @@ fn encode_all<T: Serialize>(all: &HashMap<String, T>) -> Result<Vec<u8>, StoreEr
             key: k.clone(),
             value: all.get(k),
         };
-        serde_json::to_writer(&mut buf, &line).map_err(|e| StoreError::Io {
-            path: PathBuf::from("journal"),
-            source: e.into(),
-        })?;
+        serde_json::to_writer(&mut buf, &line).map_err(json_err)?;
         buf.push(b'\n');
     }
     Ok(buf)
@@ -139,11 +154,17 @@ fn encode_all<T: Serialize>(all: &HashMap<String, T>) -> Result<Vec<u8>, StoreEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
+    use std::io::Write;
+
+    fn backend(p: &std::path::Path) -> Arc<dyn Backend> {
+        Arc::new(crate::store::backend::Dir::open(p).unwrap())
+    }
 
     #[test]
     fn latest_value_wins_removals_stick_and_a_torn_line_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let (j, mut m) = Journal::open::<u32>(dir.path(), "j.jsonl").unwrap();
+        let (j, mut m) = Journal::open::<u32>(backend(dir.path()), "j").unwrap();
         assert!(m.is_empty());
         m.insert("a".into(), 1);
         j.append(&[("a", Some(&1))], &m).unwrap();
@@ -157,14 +178,14 @@ mod tests {
             .open(dir.path().join("j.jsonl"))
             .unwrap();
         f.write_all(b"{\"key\":\"c\",\"val").unwrap();
-        let (_, m2) = Journal::open::<u32>(dir.path(), "j.jsonl").unwrap();
+        let (_, m2) = Journal::open::<u32>(backend(dir.path()), "j").unwrap();
         assert_eq!(m2, HashMap::from([("a".to_owned(), 3)]));
     }
 
     #[test]
     fn the_file_is_compacted_when_it_outgrows_its_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let (j, mut m) = Journal::open::<String>(dir.path(), "j.jsonl").unwrap();
+        let (j, mut m) = Journal::open::<String>(backend(dir.path()), "j").unwrap();
         let big = "x".repeat(10_000);
         for i in 0..300 {
             m.insert("k".into(), format!("{big}{i}"));
@@ -172,7 +193,7 @@ mod tests {
         }
         let len = std::fs::metadata(dir.path().join("j.jsonl")).unwrap().len();
         assert!(len <= MIN_COMPACT_BYTES + 20_000, "{len}");
-        let (_, m2) = Journal::open::<String>(dir.path(), "j.jsonl").unwrap();
+        let (_, m2) = Journal::open::<String>(backend(dir.path()), "j").unwrap();
         assert_eq!(m2.get("k"), Some(&format!("{big}299")));
     }
 }

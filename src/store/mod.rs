@@ -8,17 +8,22 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub mod audit;
+pub mod backend;
 pub mod calendar;
 pub mod hex;
 pub mod insights;
 pub mod journal;
+pub mod pg;
 pub mod reports;
 pub mod secret;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
+
+pub use backend::Backend;
 use sha2::{Digest, Sha256};
 
 /// How many accepted versions are kept for rollback.
@@ -33,6 +38,14 @@ pub enum StoreError {
     },
     #[error("dataset version {0:?} is not in the data directory")]
     UnknownVersion(String),
+    /// The database cannot be reached: nothing was changed; retry later (503).
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The database refused a statement (a bug or a schema the service does not know).
+    #[error("database: {0}")]
+    Database(String),
+    #[error("{0}")]
+    Config(String),
     #[error("dataset file {path} is damaged: its content hash is {actual}, not {expected}")]
     Corrupt {
         path: PathBuf,
@@ -43,6 +56,10 @@ pub enum StoreError {
 
 impl StoreError {
     /// The disk (or quota) is full: the admin must free space; answered 507 rather than 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+
     pub fn is_disk_full(&self) -> bool {
         matches!(self, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull || source.raw_os_error() == Some(28))
     }
@@ -53,6 +70,7 @@ impl From<StoreError> for std::io::Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Io { source, .. } => source,
+            StoreError::Unavailable(m) => std::io::Error::new(std::io::ErrorKind::NotConnected, m),
             e => std::io::Error::other(e),
         }
     }
@@ -92,9 +110,9 @@ pub struct VersionInfo {
     pub current: bool,
 }
 
+/// The dataset versions, over whichever [`Backend`] holds them.
 pub struct Store {
-    dir: PathBuf,
-    versions: PathBuf,
+    backend: Arc<dyn Backend>,
 }
 
 fn valid_version_name(v: &str) -> bool {
@@ -135,66 +153,79 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Sto
     result
 }
 
-impl Store {
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let versions = dir.join("versions");
-        fs::create_dir_all(&versions).map_err(io(&versions))?;
-        let store = Store {
-            dir: dir.to_owned(),
-            versions,
-        };
-        store.remove_temp_files();
-        Ok(store)
-    }
+const CURRENT: &str = "CURRENT";
 
-    /// Temp files left by a crash mid-write (never renamed into place, so never part of a dataset) only
-    /// take disk space; each can be as large as a dataset.
-    fn remove_temp_files(&self) {
-        for dir in [&self.dir, &self.versions] {
-            let Ok(entries) = fs::read_dir(dir) else {
-                continue;
-            };
-            for path in entries.flatten().map(|e| e.path()) {
-                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if name.starts_with('.') && name.contains(".tmp-") {
-                    match fs::remove_file(&path) {
-                        Ok(()) => {
-                            tracing::info!(path = %path.display(), "removed a temp file left by a crash")
-                        }
-                        Err(e) => {
-                            tracing::warn!(path = %path.display(), error = %e, "could not remove a temp file")
-                        }
+fn data_name(v: &str) -> String {
+    format!("versions/{v}.geojson")
+}
+
+fn meta_name(v: &str) -> String {
+    format!("versions/{v}.json")
+}
+
+/// Temp files left in the data directory by a crash mid-write (never renamed into place, so never part of
+/// anything stored) only take disk space; each can be as large as a dataset.
+fn remove_temp_files(root: &Path) {
+    for dir in [root.to_owned(), root.join("versions")] {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') && name.contains(".tmp-") {
+                match fs::remove_file(&path) {
+                    Ok(()) => {
+                        tracing::info!(path = %path.display(), "removed a temp file left by a crash")
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "could not remove a temp file")
                     }
                 }
             }
         }
     }
+}
+
+/// The backend a deployment uses: PostgreSQL when `database_url` is given (the data directory then caches
+/// dataset files), else the data directory itself.
+pub fn open_backend(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> Result<Arc<dyn Backend>, StoreError> {
+    fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    remove_temp_files(data_dir);
+    Ok(match database_url {
+        Some(url) => Arc::new(pg::Pg::open(url, data_dir)?),
+        None => Arc::new(backend::Dir::open(data_dir)?),
+    })
+}
+
+impl Store {
+    /// The data directory as the store (tests, tools).
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store::new(open_backend(dir, None)?))
+    }
+
+    pub fn new(backend: Arc<dyn Backend>) -> Store {
+        Store { backend }
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn data_path(&self, v: &str) -> PathBuf {
-        self.versions.join(format!("{v}.geojson"))
-    }
-    fn meta_path(&self, v: &str) -> PathBuf {
-        self.versions.join(format!("{v}.json"))
-    }
-    fn current_path(&self) -> PathBuf {
-        self.dir.join("CURRENT")
+        self.backend.local_dir()
     }
 
     /// The version named by `CURRENT`, if any.
     pub fn current(&self) -> Result<Option<String>, StoreError> {
-        let p = self.current_path();
-        match fs::read(&p) {
-            // A damaged CURRENT (even bytes that are not UTF-8) names no version: the caller falls back.
-            Ok(b) => {
-                Ok(Some(String::from_utf8_lossy(&b).trim().to_owned()).filter(|v| !v.is_empty()))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(&p)(e)),
-        }
+        // A damaged CURRENT (even bytes that are not UTF-8) names no version: the caller falls back.
+        Ok(self
+            .backend
+            .get(CURRENT)?
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .filter(|v| !v.is_empty()))
     }
 
     /// Reads a stored version and checks its bytes against its name.
@@ -202,15 +233,15 @@ impl Store {
         if !valid_version_name(v) {
             return Err(StoreError::UnknownVersion(v.to_owned()));
         }
-        let p = self.data_path(v);
-        let bytes = fs::read(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::UnknownVersion(v.to_owned()),
-            _ => io(&p)(e),
-        })?;
+        let name = data_name(v);
+        let bytes = self
+            .backend
+            .get(&name)?
+            .ok_or_else(|| StoreError::UnknownVersion(v.to_owned()))?;
         let actual = version_of(&bytes);
         if actual != v {
             return Err(StoreError::Corrupt {
-                path: p,
+                path: self.dir().join(name),
                 expected: v.to_owned(),
                 actual,
             });
@@ -225,7 +256,7 @@ impl Store {
         if !valid_version_name(v) {
             return Err(StoreError::UnknownVersion(v.to_owned()));
         }
-        let p = self.data_path(v);
+        let p = self.backend.local_file(&data_name(v))?;
         let f = fs::File::open(&p).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::UnknownVersion(v.to_owned()),
             _ => io(&p)(e),
@@ -237,22 +268,22 @@ impl Store {
     /// All stored versions, newest first.
     pub fn versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
         let current = self.current()?;
+        let names = self.backend.list("versions/")?;
         let mut out = Vec::new();
-        for entry in fs::read_dir(&self.versions).map_err(io(&self.versions))? {
-            let path = entry.map_err(io(&self.versions))?.path();
-            let Some(v) = path
-                .file_name()
-                .and_then(|n| n.to_str())
+        for name in &names {
+            let Some(v) = name
+                .strip_prefix("versions/")
                 .and_then(|n| n.strip_suffix(".json"))
             else {
                 continue;
             };
-            if !valid_version_name(v) || !self.data_path(v).exists() {
+            if !valid_version_name(v) || !names.contains(&data_name(v)) {
                 continue;
             }
-            if let Ok(mut info) = fs::read(&path)
-                .map_err(|_| ())
-                .and_then(|b| serde_json::from_slice::<VersionInfo>(&b).map_err(|_| ()))
+            if let Some(mut info) = self
+                .backend
+                .get(name)?
+                .and_then(|b| serde_json::from_slice::<VersionInfo>(&b).ok())
             {
                 info.current = current.as_deref() == Some(v);
                 out.push(info);
@@ -266,20 +297,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Makes `bytes` (a canonical dataset of `count` stations) the current version, durably, and prunes old ones.
+    /// Makes `bytes` (a canonical dataset of `count` stations) the current version, durably, and prunes old
+    /// ones. The dataset and its metadata are stored before `CURRENT` names them, so a crash at any instant
+    /// leaves `CURRENT` naming a complete version: the old one or the new one.
     pub fn save(&self, bytes: &[u8], count: usize) -> Result<String, StoreError> {
         let v = version_of(bytes);
         // Make room first, so that kept versions can never fill the disk for good; if the disk is full all
         // the same, keep only the current version and try once more.
         self.prune(&v, KEEP_VERSIONS - 1);
         if self.read(&v).is_err() {
-            if let Err(e) = write_atomic(&self.data_path(&v), bytes) {
+            if let Err(e) = self.backend.put(&data_name(&v), bytes, false) {
                 if !e.is_disk_full() {
                     return Err(e);
                 }
                 tracing::warn!("disk full: pruning every old dataset version and retrying");
                 self.prune(&v, 1);
-                write_atomic(&self.data_path(&v), bytes)?;
+                self.backend.put(&data_name(&v), bytes, false)?;
             }
         }
         let info = VersionInfo {
@@ -289,7 +322,7 @@ impl Store {
             current: false,
         };
         let meta = serde_json::to_vec(&info).unwrap_or_default();
-        write_atomic(&self.meta_path(&v), &meta)?;
+        self.backend.put(&meta_name(&v), &meta, false)?;
         self.set_current(&v)?;
         self.prune(&v, KEEP_VERSIONS);
         Ok(v)
@@ -297,14 +330,15 @@ impl Store {
 
     /// Points `CURRENT` at an already stored version (rollback).
     pub fn set_current(&self, v: &str) -> Result<(), StoreError> {
-        if !valid_version_name(v) || !self.data_path(v).exists() {
+        if !valid_version_name(v) || self.backend.list(&data_name(v))?.is_empty() {
             return Err(StoreError::UnknownVersion(v.to_owned()));
         }
-        write_atomic(&self.current_path(), format!("{v}\n").as_bytes())
+        self.backend
+            .put(CURRENT, format!("{v}\n").as_bytes(), false)
     }
 
-    /// Keeps the newest `n` versions, and always `keep` and the current one; failures only cost disk space,
-    /// so they are logged.
+    /// Keeps the newest `n` versions, and always `keep` and the current one; failures only cost space, so
+    /// they are logged.
     fn prune(&self, keep: &str, n: usize) {
         let Ok(all) = self.versions() else { return };
         for info in all
@@ -312,9 +346,9 @@ impl Store {
             .skip(n)
             .filter(|i| i.version != keep && !i.current)
         {
-            for p in [self.data_path(&info.version), self.meta_path(&info.version)] {
-                if let Err(e) = fs::remove_file(&p) {
-                    tracing::warn!(path = %p.display(), error = %e, "could not prune an old dataset version");
+            for name in [data_name(&info.version), meta_name(&info.version)] {
+                if let Err(e) = self.backend.delete(&name) {
+                    tracing::warn!(name, error = %e, "could not prune an old dataset version");
                 }
             }
         }

@@ -6,14 +6,14 @@
 //! kept in the data directory as `confirm-secret` (64 hex digits, mode 0600). A damaged file stops the start:
 //! quietly making a new secret would silently break every printed link.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::write_atomic_mode;
+use super::backend::Backend;
+use super::StoreError;
 
 /// The file in the data directory.
 pub const FILE: &str = "confirm-secret";
@@ -42,26 +42,32 @@ pub enum SecretError {
 pub struct ConfirmSecret([u8; 32]);
 
 impl ConfirmSecret {
-    /// Loads the secret of `dir`, making and storing one on first start.
-    pub fn load_or_create(dir: &Path) -> Result<ConfirmSecret, SecretError> {
-        let path = dir.join(FILE);
-        match fs::read(&path) {
-            Ok(bytes) => parse(&bytes).ok_or(SecretError::Damaged { path }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let secret = Self::random()?;
-                secret.store(&path)?;
-                tracing::info!(path = %path.display(), "made a new confirmation-link secret");
-                Ok(secret)
-            }
-            Err(source) => Err(SecretError::Io { path, source }),
+    /// Loads the store's secret, making and storing one on first start (under the writers' lock: replicas
+    /// starting together agree on one).
+    pub fn load_or_create(b: &dyn Backend) -> Result<ConfirmSecret, SecretError> {
+        let path = b.local_dir().join(FILE);
+        let io = |e: StoreError| SecretError::Io {
+            path: path.clone(),
+            source: e.into(),
+        };
+        if let Some(bytes) = b.get(FILE).map_err(io)? {
+            return parse(&bytes).ok_or(SecretError::Damaged { path });
         }
+        let _held = b.lock().map_err(io)?;
+        if let Some(bytes) = b.get(FILE).map_err(io)? {
+            return parse(&bytes).ok_or(SecretError::Damaged { path });
+        }
+        let secret = Self::random()?;
+        secret.store(b)?;
+        tracing::info!(store = b.kind(), "made a new confirmation-link secret");
+        Ok(secret)
     }
 
-    /// Replaces the secret of `dir` with a new one (whether or not the old one is readable). Every link made
+    /// Replaces the store's secret with a new one (whether or not the old one is readable). Every link made
     /// before is refused from the next start of the server on.
-    pub fn rotate(dir: &Path) -> Result<ConfirmSecret, SecretError> {
+    pub fn rotate(b: &dyn Backend) -> Result<ConfirmSecret, SecretError> {
         let secret = Self::random()?;
-        secret.store(&dir.join(FILE))?;
+        secret.store(b)?;
         Ok(secret)
     }
 
@@ -71,13 +77,14 @@ impl ConfirmSecret {
         Ok(ConfirmSecret(bytes))
     }
 
-    fn store(&self, path: &Path) -> Result<(), SecretError> {
+    fn store(&self, b: &dyn Backend) -> Result<(), SecretError> {
         let mut text = super::hex::encode(&self.0);
         text.push('\n');
-        write_atomic_mode(path, text.as_bytes(), 0o600).map_err(|e| SecretError::Io {
-            path: path.to_owned(),
-            source: e.into(),
-        })
+        b.put(FILE, text.as_bytes(), true)
+            .map_err(|e| SecretError::Io {
+                path: b.local_dir().join(FILE),
+                source: e.into(),
+            })
     }
 
     /// The key of station `id`: 24 lowercase base32 characters (letters and digits 2–7, safe in a URL as is).
@@ -172,34 +179,37 @@ mod tests {
 
     #[test]
     fn the_secret_is_made_once_kept_private_and_a_damaged_one_stops_the_start() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = ConfirmSecret::load_or_create(dir.path()).unwrap();
-        let b = ConfirmSecret::load_or_create(dir.path()).unwrap();
+        use std::fs;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = crate::store::backend::Dir::open(tmp.path()).unwrap();
+        let other_tmp = tempfile::tempdir().unwrap();
+        let other = crate::store::backend::Dir::open(other_tmp.path()).unwrap();
+        let a = ConfirmSecret::load_or_create(&dir).unwrap();
+        let b = ConfirmSecret::load_or_create(&dir).unwrap();
         assert_eq!(a.key_for("x"), b.key_for("x"), "loaded, not made anew");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(FILE))
+            let mode = fs::metadata(tmp.path().join(FILE))
                 .unwrap()
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let other = tempfile::tempdir().unwrap();
-        let c = ConfirmSecret::load_or_create(other.path()).unwrap();
+        let c = ConfirmSecret::load_or_create(&other).unwrap();
         assert_ne!(a.key_for("x"), c.key_for("x"));
 
-        fs::write(dir.path().join(FILE), "abc123\n").unwrap();
-        let err = ConfirmSecret::load_or_create(dir.path()).err().unwrap();
+        fs::write(tmp.path().join(FILE), "abc123\n").unwrap();
+        let err = ConfirmSecret::load_or_create(&dir).err().unwrap();
         assert!(matches!(err, SecretError::Damaged { .. }), "{err}");
-        let text = fs::read_to_string(dir.path().join(FILE)).unwrap();
+        let text = fs::read_to_string(tmp.path().join(FILE)).unwrap();
         assert_eq!(
             text, "abc123\n",
             "a damaged secret is left for the operator"
         );
 
-        let d = ConfirmSecret::rotate(dir.path()).unwrap();
-        let e = ConfirmSecret::load_or_create(dir.path()).unwrap();
+        let d = ConfirmSecret::rotate(&dir).unwrap();
+        let e = ConfirmSecret::load_or_create(&dir).unwrap();
         assert_eq!(d.key_for("x"), e.key_for("x"));
         assert_ne!(d.key_for("x"), a.key_for("x"));
     }

@@ -1,17 +1,18 @@
-//! The admins' tokens: `tokens.json` in the data directory, written whole through [`write_atomic_mode`]
-//! (0600), so a crash leaves the old list or the new one and a reader never sees half a file.
+//! The admins' tokens: the blob `tokens.json` of the [`Backend`] (in a data directory a file written whole
+//! through `write_atomic_mode`, 0600), so a crash leaves the old list or the new one and a reader never sees
+//! half of it. Changes take the backend's writers' lock: two `token add` runs never lose one another's token.
 //!
 //! Only SHA-256 hashes of the secrets are kept: a copy of the data directory does not let anyone act as an
 //! admin. The secret is printed once by `yizhan token add` and is then gone. Revoking keeps the entry (with
 //! `revoked_at`), so `token list` still says who the name was and a name is never silently reused.
 
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{read_if_present, write_atomic_mode, StoreError};
+use super::backend::Backend;
+use super::StoreError;
 
 /// The file, beside the dataset versions.
 pub const FILE: &str = "tokens.json";
@@ -62,36 +63,29 @@ pub enum TokenError {
     Random(String),
 }
 
-pub fn path(dir: &Path) -> PathBuf {
-    dir.join(FILE)
+/// What identifies the tokens' content cheaply (`None` when absent): the server re-reads them when it changes.
+pub fn stamp(b: &dyn Backend) -> Option<u64> {
+    b.stamp(FILE)
 }
 
-/// What identifies the file's content cheaply: its length and modification time (`None` when absent). The
-/// server re-reads the file when this changes.
-pub fn stamp(dir: &Path) -> Option<(u64, SystemTime)> {
-    let m = std::fs::metadata(path(dir)).ok()?;
-    Some((m.len(), m.modified().ok()?))
-}
-
-/// Every token, revoked ones included; none when the file is absent.
-pub fn read(dir: &Path) -> Result<Vec<TokenRecord>, TokenError> {
-    let p = path(dir);
-    let Some(bytes) = read_if_present(&p)? else {
+/// Every token, revoked ones included; none when there are none.
+pub fn read(b: &dyn Backend) -> Result<Vec<TokenRecord>, TokenError> {
+    let Some(bytes) = b.get(FILE)? else {
         return Ok(Vec::new());
     };
     serde_json::from_slice(&bytes).map_err(|e| TokenError::Damaged {
-        path: p,
+        path: PathBuf::from(FILE),
         reason: e.to_string(),
     })
 }
 
-fn write(dir: &Path, tokens: &[TokenRecord]) -> Result<(), TokenError> {
+fn write(b: &dyn Backend, tokens: &[TokenRecord]) -> Result<(), TokenError> {
     let mut bytes = serde_json::to_vec_pretty(tokens).map_err(|e| TokenError::Damaged {
-        path: path(dir),
+        path: PathBuf::from(FILE),
         reason: e.to_string(),
     })?;
     bytes.push(b'\n');
-    write_atomic_mode(&path(dir), &bytes, 0o600)?;
+    b.put(FILE, &bytes, true)?;
     Ok(())
 }
 
@@ -111,7 +105,7 @@ fn valid_name(name: &str) -> bool {
 
 /// Adds a token and returns its secret (`yz_` + 48 hex digits from the OS RNG), which is not stored.
 pub fn add(
-    dir: &Path,
+    b: &dyn Backend,
     name: &str,
     districts: &[String],
     read_only: bool,
@@ -129,7 +123,8 @@ pub fn add(
             clean.push(d.to_owned());
         }
     }
-    let mut all = read(dir)?;
+    let _held = b.lock()?;
+    let mut all = read(b)?;
     if all.iter().any(|t| t.name == name) {
         return Err(TokenError::Exists(name.to_owned()));
     }
@@ -144,13 +139,14 @@ pub fn add(
         created_at: super::now_rfc3339(),
         revoked_at: None,
     });
-    write(dir, &all)?;
+    write(b, &all)?;
     Ok(secret)
 }
 
 /// Marks the token `name` revoked (it keeps its entry); the server refuses it within a second.
-pub fn revoke(dir: &Path, name: &str) -> Result<TokenRecord, TokenError> {
-    let mut all = read(dir)?;
+pub fn revoke(b: &dyn Backend, name: &str) -> Result<TokenRecord, TokenError> {
+    let _held = b.lock()?;
+    let mut all = read(b)?;
     let t = all
         .iter_mut()
         .find(|t| t.name == name)
@@ -160,7 +156,7 @@ pub fn revoke(dir: &Path, name: &str) -> Result<TokenRecord, TokenError> {
     }
     t.revoked_at = Some(super::now_rfc3339());
     let done = t.clone();
-    write(dir, &all)?;
+    write(b, &all)?;
     Ok(done)
 }
 
@@ -168,48 +164,51 @@ pub fn revoke(dir: &Path, name: &str) -> Result<TokenRecord, TokenError> {
 mod tests {
     use super::*;
 
+    fn dir_backend(p: &std::path::Path) -> crate::store::backend::Dir {
+        crate::store::backend::Dir::open(p).unwrap()
+    }
+
     #[test]
     fn add_stores_only_the_hash_and_revoke_keeps_the_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(read(dir.path()).unwrap().is_empty());
-        let secret = add(dir.path(), "chaoyang", &["朝阳区".into()], false).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = dir_backend(tmp.path());
+        assert!(read(&dir).unwrap().is_empty());
+        let secret = add(&dir, "chaoyang", &["朝阳区".into()], false).unwrap();
         assert!(secret.starts_with("yz_") && secret.len() == 51, "{secret}");
         assert!(secret[3..].bytes().all(|b| b.is_ascii_hexdigit()));
-        let text = std::fs::read_to_string(path(dir.path())).unwrap();
+        let text = std::fs::read_to_string(tmp.path().join(FILE)).unwrap();
         assert!(!text.contains(&secret[3..]), "the secret is on disk");
-        let all = read(dir.path()).unwrap();
+        let all = read(&dir).unwrap();
         assert_eq!(all[0].sha256, hash_hex(secret.as_bytes()));
         assert_eq!(all[0].districts, ["朝阳区"]);
         assert!(matches!(
-            add(dir.path(), "chaoyang", &[], true),
+            add(&dir, "chaoyang", &[], true),
             Err(TokenError::Exists(_))
         ));
-        revoke(dir.path(), "chaoyang").unwrap();
-        assert!(read(dir.path()).unwrap()[0].revoked_at.is_some());
+        revoke(&dir, "chaoyang").unwrap();
+        assert!(read(&dir).unwrap()[0].revoked_at.is_some());
         assert!(matches!(
-            revoke(dir.path(), "chaoyang"),
+            revoke(&dir, "chaoyang"),
             Err(TokenError::AlreadyRevoked(_))
         ));
         assert!(matches!(
-            revoke(dir.path(), "nobody"),
+            revoke(&dir, "nobody"),
             Err(TokenError::Unknown(_))
         ));
     }
 
     #[test]
     fn names_are_plain_and_admin_is_reserved() {
-        let dir = tempfile::tempdir().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = dir_backend(tmp.path());
         for bad in ["", "admin", "a b", "host:x", &"x".repeat(65)] {
             assert!(
-                matches!(
-                    add(dir.path(), bad, &[], false),
-                    Err(TokenError::BadName(_))
-                ),
+                matches!(add(&dir, bad, &[], false), Err(TokenError::BadName(_))),
                 "{bad:?}"
             );
         }
         assert!(matches!(
-            add(dir.path(), "ok", &[" ".into()], false),
+            add(&dir, "ok", &[" ".into()], false),
             Err(TokenError::BadDistrict(_))
         ));
     }

@@ -331,7 +331,7 @@ async fn the_secret_survives_a_restart_and_each_data_dir_has_its_own() {
     let other = spawn_app(Some(dataset())).await;
     assert_ne!(key_of(&link(&other, "cf-1").await), key);
     // Rotating the secret (then restarting) invalidates the old links.
-    yizhan::app::rotate_confirm_secret(app.data_dir.path()).unwrap();
+    yizhan::app::rotate_confirm_secret(app.data_dir.path(), None).unwrap();
     let addr = serve_dir(app.data_dir.path(), &Opts::default()).await;
     let url = format!("http://{addr}/api/v1/stations/cf-1/confirm-link");
     let v: Value = app

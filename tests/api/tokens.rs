@@ -33,8 +33,13 @@ fn dataset() -> Value {
 /// at most once a second).
 async fn add_token(app: &TestApp, name: &str, districts: &[&str], read_only: bool) -> String {
     let districts: Vec<String> = districts.iter().map(|d| d.to_string()).collect();
-    let secret =
-        yizhan::store::tokens::add(app.data_dir.path(), name, &districts, read_only).unwrap();
+    let secret = yizhan::store::tokens::add(
+        &yizhan::store::backend::Dir::open(app.data_dir.path()).unwrap(),
+        name,
+        &districts,
+        read_only,
+    )
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     secret
 }
@@ -358,7 +363,11 @@ async fn tokens_take_effect_and_revoked_ones_are_refused_without_a_restart() {
         "a token without districts changes every district: {p}"
     );
 
-    yizhan::store::tokens::revoke(app.data_dir.path(), "temp").unwrap();
+    yizhan::store::tokens::revoke(
+        &yizhan::store::backend::Dir::open(app.data_dir.path()).unwrap(),
+        "temp",
+    )
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, p) = send(&app, &secret, Method::GET, "/api/v1/dataset/versions", None).await;
     assert_eq!(status, 401, "revoked: {p}");

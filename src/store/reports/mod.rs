@@ -9,12 +9,11 @@
 //! or the new one. v1 lines (`"status":"open"`, no ticket) are read as `received` cases and given a ticket.
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+
+use super::backend::Backend;
 
 pub mod case;
 mod counts;
@@ -118,28 +117,36 @@ impl Patch {
 mod state;
 use state::State;
 
-/// The report log: an append-only JSON-lines file, fsynced per event, and its cases in memory.
+/// The report log: an append-only log of JSON lines (`reports.jsonl` in a data directory), durable per
+/// event, and its cases in memory.
 pub struct ReportLog {
-    path: PathBuf,
+    backend: Arc<dyn Backend>,
     limits: Limits,
     state: Mutex<State>,
     /// Published after every change, for readers that must not wait on the writers' lock.
     counts: ArcSwap<OpenCounts>,
 }
 
+/// The log's name in the backend.
+const LOG: &str = "reports";
+
+fn store_io(e: super::StoreError) -> std::io::Error {
+    e.into()
+}
+
 impl ReportLog {
-    /// Loads `reports.jsonl` with the default [`Limits`]; see [`open_with`](Self::open_with).
-    pub fn open(dir: &Path) -> std::io::Result<ReportLog> {
-        Self::open_with(dir, Limits::default())
+    /// Loads the log with the default [`Limits`]; see [`open_with`](Self::open_with).
+    pub fn open(backend: Arc<dyn Backend>) -> std::io::Result<ReportLog> {
+        Self::open_with(backend, Limits::default())
     }
 
-    /// Loads `reports.jsonl`; a torn last line is cut off, an unreadable line skipped. Expired cases are pruned
+    /// Loads the log; a torn last line is never read, an unreadable line skipped. Expired cases are pruned
     /// and v1 reports given tickets (the file rewritten atomically).
-    pub fn open_with(dir: &Path, limits: Limits) -> std::io::Result<ReportLog> {
-        let path = dir.join("reports.jsonl");
-        let st = State::load(&path)?;
+    pub fn open_with(backend: Arc<dyn Backend>, limits: Limits) -> std::io::Result<ReportLog> {
+        let (bytes, cursor) = backend.read_log(LOG, 0).map_err(store_io)?;
+        let st = State::load(&bytes, cursor)?;
         let log = ReportLog {
-            path,
+            backend,
             limits,
             counts: ArcSwap::from_pointee(st.counts.clone()),
             state: Mutex::new(st),
@@ -160,8 +167,24 @@ impl ReportLog {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drops expired cases; rewrites the file as one line per case if any went, if `force`, or if it holds
-    /// more lines than cases (changes, torn lines).
+    /// Takes in the cases and changes other replicas appended; the store's watcher calls this.
+    pub fn sync(&self) -> std::io::Result<()> {
+        let mut st = self.lock();
+        self.catch_up(&mut st)
+    }
+
+    fn catch_up(&self, st: &mut State) -> std::io::Result<()> {
+        let (bytes, cursor) = self.backend.read_log(LOG, st.cursor).map_err(store_io)?;
+        st.cursor = cursor;
+        if !bytes.is_empty() && st.take_in(&bytes) > 0 {
+            self.counts.store(Arc::new(st.counts.clone()));
+        }
+        Ok(())
+    }
+
+    /// Drops expired cases; rewrites the log as one line per case if any went, if `force`, or if it holds
+    /// more lines than cases (changes, torn lines). On PostgreSQL the rows stay (see [`Backend::compact`]);
+    /// the size limit counts what the cases would take.
     fn compact(&self, st: &mut State, force: bool) -> std::io::Result<()> {
         let now = chrono::Utc::now();
         let pruned = st.prune(now, &self.limits);
@@ -173,15 +196,18 @@ impl ReportLog {
             return Ok(());
         }
         let buf = st.serialize()?;
-        st.file = None;
-        super::write_atomic(&self.path, &buf)?;
+        self.backend.compact(LOG, &buf).map_err(store_io)?;
         tracing::info!(pruned, kept = st.cases.len(), "report log compacted");
         st.bytes = buf.len() as u64;
         st.lines = st.cases.len() as u64 + 1;
+        if self.backend.kind() == "dir" {
+            st.cursor = st.bytes;
+        }
         Ok(())
     }
 
-    /// Appends one event line and fsyncs it, compacting first if the log has grown, or refusing if it is full.
+    /// Appends one event line, durably, compacting first if the log has grown, or refusing if it is full.
+    /// Called under the backend's lock, caught up: the line is the only one since `st.cursor`.
     fn append(&self, st: &mut State, value: &impl serde::Serialize) -> Result<(), ReportError> {
         let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
         line.push(b'\n');
@@ -192,33 +218,34 @@ impl ReportLog {
                 return Err(ReportError::Full(self.limits.max_bytes / (1024 * 1024)));
             }
         }
-        // The first line creates the file: its directory entry must be durable too.
-        let creating = st.file.is_none() && st.bytes == 0;
-        let file = match &mut st.file {
-            Some(f) => f,
-            slot => slot.insert(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)?,
-            ),
-        };
-        if let Err(e) = file.write_all(&line).and_then(|()| file.sync_data()) {
-            // Cut a partial line off, so that the next event does not glue onto it.
-            let _ = file.set_len(st.bytes).and_then(|()| file.sync_data());
-            st.file = None;
-            return Err(e.into());
-        }
+        self.backend.append(LOG, &line).map_err(store_io)?;
         st.bytes += len;
         st.lines += 1;
-        // The line itself is durable and will be taken in: a failure here is only logged, so that memory and
-        // file never disagree (an id handed out twice).
-        if let Some(dir) = self.path.parent().filter(|_| creating) {
-            if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
-                tracing::warn!(error = %e, "could not fsync the data directory after creating reports.jsonl");
-            }
+        // Past our own line (taken in by the caller). Should this read fail, the line would be read back
+        // later and taken in twice: a case is not (its number is known), a change would repeat in the
+        // history; so the cursor is moved by the line's length on a data directory, where that is exact.
+        match self.backend.read_log(LOG, st.cursor) {
+            Ok((_, cursor)) => st.cursor = cursor,
+            Err(_) if self.backend.kind() == "dir" => st.cursor += len,
+            Err(e) => tracing::warn!(error = %e, "could not move past our own report line"),
         }
         Ok(())
+    }
+
+    /// The writers' lock across replicas, then the others' changes taken in.
+    fn write_lock(
+        &self,
+    ) -> Result<
+        (
+            Box<dyn super::backend::Held + '_>,
+            std::sync::MutexGuard<'_, State>,
+        ),
+        ReportError,
+    > {
+        let held = self.backend.lock().map_err(store_io)?;
+        let mut st = self.lock();
+        self.catch_up(&mut st)?;
+        Ok((held, st))
     }
 
     /// Files a new case; durable when this returns.
@@ -234,7 +261,7 @@ impl ReportLog {
         if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
             return Err(ReportError::CommentTooLong);
         }
-        let mut st = self.lock();
+        let (_held, mut st) = self.write_lock()?;
         let created_at = crate::store::now_rfc3339();
         st.check_caps(station_id, state::utc_day(&created_at), &self.limits)?;
         let ticket = st.unused_ticket()?;
@@ -260,7 +287,7 @@ impl ReportLog {
     /// Applies an admin's change; every change is a new history entry. A patch that changes nothing is not
     /// recorded. Durable when this returns.
     pub fn update(&self, id: &str, patch: &Patch) -> Result<Case, ReportError> {
-        let mut st = self.lock();
+        let (_held, mut st) = self.write_lock()?;
         let Some((n, current)) = id
             .strip_prefix('r')
             .and_then(|n| n.parse::<u64>().ok())
@@ -367,8 +394,8 @@ impl ReportLog {
 /// For the tests: the file, to damage it.
 #[cfg(test)]
 impl ReportLog {
-    fn file_path(&self) -> &Path {
-        &self.path
+    fn file_path(&self) -> std::path::PathBuf {
+        self.backend.local_dir().join("reports.jsonl")
     }
 }
 

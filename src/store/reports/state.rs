@@ -2,9 +2,7 @@
 //! [`super::ReportLog`] after the event is on disk.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 
 use super::case::{Case, Change, Line, Meta};
 use super::counts::OpenCounts;
@@ -17,11 +15,11 @@ pub(super) struct State {
     pub tickets: HashMap<String, u64>,
     /// Next id number: ids are never reused, even after pruning.
     pub next: u64,
-    /// Size of the file, and its lines (to know when compacting pays).
+    /// Size of the log, and its lines (to know when compacting pays).
     pub bytes: u64,
     pub lines: u64,
-    /// The log opened for appending, kept between events; `None` after compaction replaced the file.
-    pub file: Option<File>,
+    /// What of the log has been taken in.
+    pub cursor: crate::store::backend::Cursor,
     pub counts: OpenCounts,
     /// The UTC day (`YYYY-MM-DD`) the counts are for, the count per station and in all.
     day: String,
@@ -54,36 +52,16 @@ fn kept(c: &Case, now: chrono::DateTime<chrono::Utc>, limits: &Limits) -> bool {
 
 /// The file's bytes up to its last newline; a torn tail (a crash mid-append) is cut off the file itself, so
 /// that the next append starts on a line of its own.
-fn read_whole_lines(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    if end < bytes.len() {
-        tracing::warn!(
-            bytes = bytes.len() - end,
-            "cutting a torn last line off reports.jsonl"
-        );
-        let f = std::fs::OpenOptions::new().write(true).open(path)?;
-        f.set_len(end as u64)?;
-        f.sync_all()?;
-        bytes.truncate(end);
-    }
-    Ok(bytes)
-}
-
 impl State {
-    pub fn load(path: &Path) -> std::io::Result<State> {
-        let bytes = read_whole_lines(path)?;
+    /// The cases of a whole log's lines, read up to `cursor`.
+    pub fn load(bytes: &[u8], cursor: crate::store::backend::Cursor) -> std::io::Result<State> {
         let mut st = State {
             cases: BTreeMap::new(),
             tickets: HashMap::new(),
             next: 1,
             bytes: bytes.len() as u64,
             lines: 0,
-            file: None,
+            cursor,
             counts: OpenCounts::default(),
             day: String::new(),
             per_station: HashMap::new(),
@@ -194,15 +172,46 @@ impl State {
 
     /// Takes in a new case once it is on disk.
     pub fn insert_new(&mut self, c: Case) {
-        let n = self.next;
-        self.next += 1;
-        self.today += 1;
-        *self.per_station.entry(c.station_id.clone()).or_default() += 1;
+        self.insert_at(self.next, c);
+    }
+
+    /// Adds case number `n`, counting it against today's caps if it was filed today.
+    fn insert_at(&mut self, n: u64, c: Case) {
+        self.next = self.next.max(n + 1);
+        if utc_day(&c.created_at) == self.day {
+            self.today += 1;
+            *self.per_station.entry(c.station_id.clone()).or_default() += 1;
+        }
         if let Some(key) = ticket::normalize(&c.ticket) {
             self.tickets.insert(key, n);
         }
         self.counts.add(&c.station_id, 1);
         self.cases.insert(n, c);
+    }
+
+    /// Takes in lines another replica appended (after this state's cursor): new cases and changes, with the
+    /// ticket index, the open counts and today's caps kept up to date.
+    pub fn take_in(&mut self, bytes: &[u8]) -> usize {
+        let mut n = 0;
+        self.bytes += bytes.len() as u64;
+        for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            self.lines += 1;
+            n += 1;
+            match serde_json::from_slice::<Line>(line) {
+                Ok(Line::Case(mut c)) => {
+                    let Some(k) = c.number() else { continue };
+                    if self.cases.contains_key(&k) {
+                        continue;
+                    }
+                    c.complete();
+                    self.insert_at(k, *c);
+                }
+                Ok(Line::Change(ch)) => self.apply(ch),
+                Ok(Line::Meta(Meta { next })) => self.next = self.next.max(next),
+                Err(e) => tracing::warn!(error = %e, "skipping an unreadable report line"),
+            }
+        }
+        n
     }
 
     /// Applies a change once it is on disk.

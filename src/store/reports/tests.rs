@@ -1,6 +1,11 @@
+use std::fs::OpenOptions;
 use std::io::Write;
 
 use super::*;
+
+fn dir_backend(p: &std::path::Path) -> Arc<dyn Backend> {
+    Arc::new(crate::store::backend::Dir::open(p).unwrap())
+}
 
 fn patch(status: Option<&str>, reply: Option<Option<&str>>) -> Patch {
     let status = status.map(|s| serde_json::json!(s));
@@ -18,7 +23,7 @@ fn steps(c: &Case) -> Vec<(Status, Option<String>)> {
 #[test]
 fn a_case_moves_through_its_statuses_and_keeps_its_history() {
     let dir = tempfile::tempdir().unwrap();
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     let c = log.add("a", "closed", Some("门关着")).unwrap();
     assert_eq!((c.id.as_str(), c.status), ("r1", Status::Received));
     assert_eq!(log.open_count("a"), 1);
@@ -72,7 +77,7 @@ fn a_case_moves_through_its_statuses_and_keeps_its_history() {
     assert_eq!(log.by_ticket("0000-0000-0000"), None);
     let digest = log.open_digest();
     drop(log);
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     assert_eq!(log.by_ticket(&c.ticket), Some(last));
     assert_eq!(log.open_digest(), digest);
 }
@@ -105,17 +110,17 @@ fn patches_are_checked() {
 #[test]
 fn a_torn_line_is_cut_and_later_events_survive() {
     let dir = tempfile::tempdir().unwrap();
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     log.add("a", "closed", None).unwrap();
     log.add("b", "wrong_hours", None).unwrap();
     let path = log.file_path().to_owned();
     drop(log);
     let mut f = OpenOptions::new().append(true).open(&path).unwrap();
     f.write_all(b"{\"case\":\"r1\",\"stat").unwrap();
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     log.update("r2", &patch(Some("resolved"), None)).unwrap();
     drop(log);
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     let (total, all) = log.list(|_| true, 0, 10);
     assert_eq!(total, 2);
     assert_eq!(all[0].status, Status::Resolved);
@@ -133,7 +138,7 @@ fn v1_lines_load_as_received_cases_with_tickets() {
         r#"{"id":"r2","station_id":"s","reason":"moved","created_at":"NOW","status":"open"}"#.replace("NOW", &now),
     );
     std::fs::write(dir.path().join("reports.jsonl"), body).unwrap();
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     let (_, cases) = log.list(|_| true, 0, 10);
     assert_eq!(cases.len(), 2);
     assert!(cases
@@ -143,7 +148,7 @@ fn v1_lines_load_as_received_cases_with_tickets() {
     assert_eq!(log.open_count("s"), 2);
     // The tickets were written down: the same after a restart.
     drop(log);
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     assert_eq!(log.list(|_| true, 0, 10).1, cases);
     assert_eq!(log.add("s", "other", None).unwrap().id, "r3");
 }
@@ -168,7 +173,7 @@ fn compaction_prunes_old_and_long_closed_cases_and_keeps_the_rest() {
     .join("\n")
         + "\n";
     std::fs::write(dir.path().join("reports.jsonl"), body).unwrap();
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     let ids: Vec<String> = log
         .list(|_| true, 0, 10)
         .1
@@ -178,7 +183,7 @@ fn compaction_prunes_old_and_long_closed_cases_and_keeps_the_rest() {
     assert_eq!(ids, vec!["r4", "r3"]);
     assert_eq!(log.add("s", "moved", None).unwrap().id, "r8");
     drop(log);
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     assert_eq!(log.add("s", "moved", None).unwrap().id, "r9");
     // Many changes: the file is compacted, and every case and its history survive it.
     let many = 2_100;
@@ -198,7 +203,7 @@ fn compaction_prunes_old_and_long_closed_cases_and_keeps_the_rest() {
         text.lines().count()
     );
     drop(log);
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     let after = log.list(|_| true, 0, 10).1;
     assert_eq!(after, before);
     assert_eq!(after[0].history.len(), many + 1);
@@ -213,7 +218,7 @@ fn daily_caps_per_station_and_in_all() {
         per_day: 3,
         ..Limits::default()
     };
-    let log = ReportLog::open_with(dir.path(), limits).unwrap();
+    let log = ReportLog::open_with(dir_backend(dir.path()), limits).unwrap();
     log.add("a", "closed", None).unwrap();
     log.add("a", "closed", None).unwrap();
     let e = log.add("a", "closed", None).unwrap_err();
@@ -234,7 +239,7 @@ fn daily_caps_per_station_and_in_all() {
         "{e}"
     );
     // The counts survive a reopen, and changes do not count against them.
-    let log = ReportLog::open_with(dir.path(), limits).unwrap();
+    let log = ReportLog::open_with(dir_backend(dir.path()), limits).unwrap();
     log.update("r1", &patch(Some("resolved"), None)).unwrap();
     assert!(log.add("c", "closed", None).is_err());
 }
@@ -246,7 +251,7 @@ fn a_full_log_refuses_reports_and_changes_and_stays_within_its_size() {
         max_bytes: 2000,
         ..Limits::default()
     };
-    let log = ReportLog::open_with(dir.path(), limits).unwrap();
+    let log = ReportLog::open_with(dir_backend(dir.path()), limits).unwrap();
     let mut stored = 0;
     let err = loop {
         match log.add("s", "other", Some(&"x".repeat(100))) {
@@ -271,7 +276,7 @@ fn a_full_log_refuses_reports_and_changes_and_stays_within_its_size() {
 #[test]
 fn attention_lists_stations_with_many_open_closed_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let log = ReportLog::open(dir.path()).unwrap();
+    let log = ReportLog::open(dir_backend(dir.path())).unwrap();
     for s in ["a", "a", "a", "b", "b", "b", "b", "c", "c"] {
         log.add(s, "closed", None).unwrap();
     }
