@@ -109,7 +109,7 @@ def main():
             url = cluster.url
         sets = Datasets(work, args.stations)
         r = Replica(args.binary, work, "r", url)
-        store = "PostgreSQL" if url else "data directory"
+        store = "PostgreSQL" if url else "the data directory"
 
         first = sets.path(args.seed)
         t0 = time.perf_counter()
@@ -195,7 +195,7 @@ def main():
         n_old = sum(1 for _, _, o in rows if o == "old")
         n_new = sum(1 for _, _, o in rows if o == "new")
         n_ack = sum(1 for _, a, _ in rows if a)
-        print(f"{len(rows)} rounds on the {store}: {n_old} old, {n_new} new ({n_ack} of them answered 200 before "
+        print(f"{len(rows)} rounds on {store}: {n_old} old, {n_new} new ({n_ack} of them answered 200 before "
               f"the kill), {len(rows) - n_old - n_new} mixed; kills at {min(d for d, _, _ in rows):.2f}.."
               f"{max(d for d, _, _ in rows):.2f} s; a whole PUT took {min(durations):.2f}..{max(durations):.2f} s "
               f"(median {took:.2f} s, {len(durations)} PUTs)")
