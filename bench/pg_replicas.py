@@ -227,7 +227,7 @@ def change(kind, i, writer, others):
 def row(name, ts):
     if not ts:
         return f"{name:9} (none)"
-    q = statistics.quantiles(ts, n=10) if len(ts) > 1 else ts * 9
+    q = statistics.quantiles(ts, n=10, method="inclusive") if len(ts) > 1 else ts * 9
     return (f"{name:9} n={len(ts):3}  p50 {statistics.median(ts) * 1000:7.1f} ms  "
             f"p90 {q[8] * 1000:7.1f} ms  max {max(ts) * 1000:7.1f} ms")
 
