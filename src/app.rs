@@ -31,7 +31,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let secret =
         ConfirmSecret::load_or_create(&*backend).context("loading the confirmation-link secret")?;
     let calendar = Calendars::open(backend.clone()).context("loading the holiday calendar")?;
-    let insights = Insights::open(&settings.data_dir, settings.timezone, settings.insights)
+    let insights = Insights::open(backend.clone(), settings.timezone, settings.insights)
         .context("loading the insights counts")?;
     let admin = AdminToken::new(settings.admin_token.as_deref(), backend.clone());
     if !admin.is_enabled() {

@@ -35,7 +35,10 @@ fn main() -> std::process::ExitCode {
         }
         Some(Command::RotateConfirmSecret(args)) => {
             yizhan::app::rotate_confirm_secret(&args.data_dir, args.database_url.as_deref()).map(|()| {
-                eprintln!("a new confirmation-link secret is in {}; restart the server, then print new QR codes (old links no longer work)", args.data_dir.display());
+                match &args.database_url {
+                    Some(_) => eprintln!("a new confirmation-link secret is in the database; restart every replica, then print new QR codes (old links no longer work)"),
+                    None => eprintln!("a new confirmation-link secret is in {}; restart the server, then print new QR codes (old links no longer work)", args.data_dir.display()),
+                }
                 Ok(())
             })
         }

@@ -2,8 +2,8 @@
 //! the two reports. Only H3 cells (resolution 8) × hours are kept; nothing below the k-anonymity floor
 //! ([`MIN_COUNT`] searches) leaves (docs/PRIVACY.md).
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue};
@@ -22,7 +22,7 @@ use crate::domain::{Filter, OpenAt};
 use crate::index::Hit;
 use crate::insights::{self, Aggregate, Counts, Demand, Range, MIN_COUNT, UNMET_RADIUS_M};
 use crate::live::Current;
-use crate::store;
+use crate::store::{self, Backend};
 
 /// Days a report covers when `from` is not given: four weeks, so every hour of the week is seen four times.
 pub const DEFAULT_DAYS: u32 = 28;
@@ -33,7 +33,9 @@ pub struct Insights {
     recorder: Option<Demand>,
     /// The totals shown; with recording on, the recorder's own.
     demand: Demand,
-    dir: PathBuf,
+    store: Arc<dyn Backend>,
+    /// This replica's blob in the store.
+    name: String,
     /// Counts moved into the totals since the last write.
     dirty: AtomicBool,
 }
@@ -41,9 +43,10 @@ pub struct Insights {
 impl Insights {
     /// Loads the stored counts of `dir`. A damaged file is logged and set aside (counts start again), never a
     /// reason not to serve.
-    pub fn open(dir: &std::path::Path, tz: chrono_tz::Tz, on: bool) -> anyhow::Result<Insights> {
+    pub fn open(store: Arc<dyn Backend>, tz: chrono_tz::Tz, on: bool) -> anyhow::Result<Insights> {
         let demand = Demand::new(tz);
-        if let Some(bytes) = store::insights::read(dir)? {
+        let name = store::insights::own_name(&*store)?;
+        if let Some(bytes) = store::insights::read(&*store, &name)? {
             let mut stored = Aggregate::default();
             match stored.decode_into(&bytes) {
                 Ok(()) => demand.load(&stored),
@@ -60,7 +63,8 @@ impl Insights {
         Ok(Insights {
             recorder,
             demand,
-            dir: dir.to_owned(),
+            store,
+            name,
             dirty: AtomicBool::new(false),
         })
     }
@@ -68,6 +72,29 @@ impl Insights {
     /// The totals (the recorder's when recording).
     fn demand(&self) -> &Demand {
         self.recorder.as_ref().unwrap_or(&self.demand)
+    }
+
+    /// `f` of every replica's totals added up (this one's settled first). Blocking (the store).
+    fn with_all_totals<R>(&self, f: impl FnOnce(&Aggregate) -> R) -> R {
+        self.settle();
+        let others = match store::insights::others(&*self.store, &self.name) {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, "other replicas' demand counts not read; showing this one's");
+                Vec::new()
+            }
+        };
+        if others.is_empty() {
+            return self.demand().with_totals(f);
+        }
+        let mut all = Aggregate::default();
+        self.demand().with_totals(|t| all.merge(t));
+        for bytes in others {
+            if let Err(e) = all.decode_into(&bytes) {
+                tracing::warn!(error = %e, "a replica's stored demand counts are damaged; left out");
+            }
+        }
+        f(&all)
     }
 
     /// Moves pending records into the totals (memory only).
@@ -85,7 +112,7 @@ impl Insights {
             return;
         }
         let bytes = self.demand().with_totals(Aggregate::encode);
-        if let Err(e) = store::insights::write(&self.dir, &bytes) {
+        if let Err(e) = store::insights::write(&*self.store, &self.name, &bytes) {
             self.dirty.store(true, Ordering::Relaxed);
             tracing::error!(error = %e, "could not store the insights counts");
         }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-async fn put(p: &Proc, body: Vec<u8>) -> Result<(u16, Option<String>), String> {
+pub(crate) async fn put(p: &Proc, body: Vec<u8>) -> Result<(u16, Option<String>), String> {
     let r = p
         .client
         .put(p.url("/api/v1/stations"))

@@ -23,6 +23,7 @@ mod ops;
 mod pages;
 mod params;
 mod reads;
+mod replicas;
 mod starve;
 mod state;
 mod tokens;

@@ -68,11 +68,9 @@ pub async fn demand(
     let (range, min_count) = (a.range, a.min_count);
     let app2 = app.clone();
     let cells = blocking("insights", move || {
-        app2.insights.settle();
         let all = app2
             .insights
-            .demand()
-            .with_totals(|t| insights::by_cell(t, &range));
+            .with_all_totals(|t| insights::by_cell(t, &range));
         all.into_iter()
             .filter(|(_, c)| c.searches >= min_count)
             .collect::<Vec<_>>()
@@ -228,11 +226,9 @@ fn about() -> String {
 /// The table: stations counted from the snapshot, searches put in the district of the station nearest
 /// their cell's centre (the census file has no boundaries).
 fn district_rows(app: &App, range: &Range) -> Vec<DistrictRow> {
-    app.insights.settle();
     let cells = app
         .insights
-        .demand()
-        .with_totals(|t| insights::by_cell(t, range));
+        .with_all_totals(|t| insights::by_cell(t, range));
     let cur = app.live.current();
     let ds = &*cur.snapshot;
     let mut rows: Vec<DistrictRow> = insights::districts::all()
