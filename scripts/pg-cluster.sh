@@ -82,6 +82,11 @@ start)
   port=${3:-$(free_port)}
   echo "$port" >"$dir/port"
   owner_chown "$dir"
+  # As root the cluster runs as another user, who must be able to reach DIR (mktemp -d makes 0700 directories).
+  if ! as_owner test -w "$dir"; then
+    echo "pg-cluster: the cluster's owner cannot reach $dir: make its parent directories traversable (chmod 0755)" >&2
+    exit 1
+  fi
   as_owner "$(bindir)/initdb" -D "$dir/data" -U yizhan --auth=trust -E UTF8 --no-locale >"$dir/initdb.log"
   start_server
   "$(bindir)/psql" -q -h 127.0.0.1 -p "$port" -U yizhan -d postgres -c 'create database yizhan' >/dev/null

@@ -2,6 +2,8 @@
 # The one test command: installs what it needs, then runs every check and test.
 #   scripts/test.sh            everything (lint, unit/property/integration tests, browser tests, contract check)
 #   SKIP_BROWSER=1 scripts/test.sh   without the headless-Chromium tests
+# The PostgreSQL store tests get a throwaway cluster (scripts/pg-cluster.sh) through YIZHAN_TEST_DATABASE_URL;
+# it is destroyed when the script exits, on failure too.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TERM_COLOR=never
@@ -33,6 +35,19 @@ python3 scripts/check_layout.py
 
 step "sample data is reproducible from its generator"
 python3 scripts/gen_sample.py --check
+
+step "throwaway PostgreSQL cluster for the store tests (scripts/pg-cluster.sh; removed on exit)"
+# Installs Debian's PostgreSQL if needed; never a system service. Its URL is YIZHAN_TEST_DATABASE_URL for every
+# step below. The directory must be traversable by the cluster's owner (`postgres` when run as root): mktemp's is 0700.
+pg_tmp=$(mktemp -d /tmp/yizhan-test-pg.XXXXXX)
+chmod 0755 "$pg_tmp"
+destroy_pg() { scripts/pg-cluster.sh destroy "$pg_tmp/pg" >/dev/null 2>&1 || true; rm -rf "$pg_tmp"; }
+trap destroy_pg EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+YIZHAN_TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$pg_tmp/pg")
+export YIZHAN_TEST_DATABASE_URL
+echo "YIZHAN_TEST_DATABASE_URL=$YIZHAN_TEST_DATABASE_URL"
 
 step "unit, property and HTTP integration tests"
 cargo build --release --quiet
