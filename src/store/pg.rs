@@ -124,6 +124,18 @@ impl Pg {
         }
     }
 
+    /// Drops the query and lock connections if they no longer answer (they are made again when next needed).
+    fn ping(&self) {
+        let _ = self.with(|c| c.simple_query("SELECT 1"));
+        let mut locker = self.locker.lock().unwrap_or_else(|p| p.into_inner());
+        if locker
+            .as_mut()
+            .is_some_and(|c| c.simple_query("SELECT 1").is_err())
+        {
+            *locker = None;
+        }
+    }
+
     fn refresh_stamps(&self) {
         if let Ok(rows) = self.with(|c| c.query("SELECT name, generation FROM yz_blob", &[])) {
             let mut stamps = self.stamps.lock().unwrap_or_else(|p| p.into_inner());
@@ -200,7 +212,14 @@ impl Backend for Pg {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         if Self::cached(name) {
             if let Some(b) = super::read_if_present(&self.cache.join(name))? {
-                return Ok(Some(b));
+                // A damaged cached copy is not the stored version: fetch it again.
+                let named = name
+                    .trim_start_matches("versions/")
+                    .trim_end_matches(".geojson");
+                if super::version_of(&b) == named {
+                    return Ok(Some(b));
+                }
+                tracing::warn!(name, "a cached dataset file is damaged; fetching it again");
             }
         }
         let bytes = self.with(|c| {
@@ -354,7 +373,12 @@ impl Backend for Pg {
                     .map_err(unavailable)
             });
             match listening {
-                Ok(c) => *slot = Some(c),
+                Ok(c) => {
+                    *slot = Some(c);
+                    // Back after an outage: the other connections may be dead sockets that nobody has noticed
+                    // yet; find out now rather than with an admin's write.
+                    self.ping();
+                }
                 Err(_) => {
                     drop(slot);
                     std::thread::sleep(timeout);
