@@ -39,7 +39,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     }
     let live = Arc::new(live);
     Ok(AppState::new(App {
-        metrics: Arc::new(Metrics::new(live.clone())),
+        metrics: Arc::new(Metrics::new(live.clone(), backend.clone())),
         live,
         admin,
         audit: Arc::new(crate::store::audit::AuditLog::open(backend.clone())),

@@ -337,8 +337,8 @@ impl EncodeMetric for Uploads {
     }
 }
 
-/// The live dataset's size and version, read at each scrape.
-struct DatasetCollector(Arc<Live>);
+/// The live dataset's size and version, and whether the store is reachable, read at each scrape.
+struct DatasetCollector(Arc<Live>, Arc<dyn crate::store::Backend>);
 
 impl fmt::Debug for DatasetCollector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -353,6 +353,12 @@ impl Collector for DatasetCollector {
         stations.encode(encoder.encode_descriptor(
             "yizhan_dataset_stations",
             "Stations in the live dataset.",
+            None,
+            MetricType::Gauge,
+        )?)?;
+        ConstGauge::new(i64::from(self.1.available())).encode(encoder.encode_descriptor(
+            "yizhan_store_up",
+            "1 while the store (the data directory, or the replicas' PostgreSQL) takes writes, 0 while it cannot be reached.",
             None,
             MetricType::Gauge,
         )?)?;
@@ -392,8 +398,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// The app's registry; the dataset metrics read `catalog` at each scrape.
-    pub fn new(catalog: Arc<Live>) -> Self {
+    /// The app's registry; the dataset metrics read `catalog` (and `store`) at each scrape.
+    pub fn new(catalog: Arc<Live>, store: Arc<dyn crate::store::Backend>) -> Self {
         let routes = Arc::new(Routes::new());
         let requests = Arc::new(Requests::new(routes.clone()));
         let latency = Arc::new(Latency {
@@ -426,7 +432,7 @@ impl Metrics {
             "Problem reports accepted",
             reports.clone(),
         );
-        registry.register_collector(Box::new(DatasetCollector(catalog)));
+        registry.register_collector(Box::new(DatasetCollector(catalog, store)));
         Metrics {
             registry,
             routes,
@@ -484,7 +490,7 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
     summary = "Prometheus metrics",
     description = "Text exposition format 0.0.4: `yizhan_http_requests_total{method,route,status}`, \
         `yizhan_http_request_duration_seconds` (histogram by route template), `yizhan_uploads_total{outcome}`, \
-        `yizhan_reports_total`, `yizhan_dataset_stations`, `yizhan_dataset_info{version}`. Public: restrict it at your proxy.",
+        `yizhan_reports_total`, `yizhan_dataset_stations`, `yizhan_store_up`, `yizhan_dataset_info{version}`. Public: restrict it at your proxy.",
     responses((status = 200, description = "Metrics.", content_type = "text/plain", body = String),
         (status = 503, response = super::openapi::Unavailable))
 )]
@@ -507,9 +513,10 @@ mod tests {
     fn exposition_format() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        let backend = store.backend().clone();
         let catalog = Arc::new(Live::open(store, crate::BUNDLED_SAMPLE).unwrap());
         let ds = catalog.snapshot();
-        let m = Metrics::new(catalog.clone());
+        let m = Metrics::new(catalog.clone(), backend);
         let healthz = m.routes.index(Some("/healthz"));
         let unmatched = m.routes.index(Some("/no/such/route"));
         assert_eq!(m.routes.names[unmatched], "unmatched");
@@ -575,6 +582,9 @@ yizhan_reports_total 1
 # HELP yizhan_dataset_stations Stations in the live dataset.
 # TYPE yizhan_dataset_stations gauge
 yizhan_dataset_stations {}
+# HELP yizhan_store_up 1 while the store (the data directory, or the replicas' PostgreSQL) takes writes, 0 while it cannot be reached.
+# TYPE yizhan_store_up gauge
+yizhan_store_up 1
 # HELP yizhan_dataset_info The live dataset version.
 # TYPE yizhan_dataset_info gauge
 yizhan_dataset_info{{version=\"{}\"}} 1

@@ -471,6 +471,8 @@ async fn with_the_database_gone_reads_go_on_writes_get_503_and_all_converge_when
         }
         assert_eq!(status_of(app, "s1").await, "open");
         assert_eq!(app.get("/healthz").await.status(), 200);
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(metrics.contains("\nyizhan_store_up 0\n"), "{metrics}");
     }
 
     relay.restore();
@@ -497,6 +499,8 @@ async fn with_the_database_gone_reads_go_on_writes_get_503_and_all_converge_when
             health(app).await["store"] == "ok"
         })
         .await;
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        assert!(metrics.contains("\nyizhan_store_up 1\n"), "{metrics}");
     }
 }
 
