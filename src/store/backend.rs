@@ -216,10 +216,19 @@ impl Backend for Dir {
         write_atomic_mode(&self.log_path(log), whole, 0o666)
     }
 
+    /// This process's writers one at a time, and, through an advisory lock on `.lock`, `yizhan token` runs
+    /// beside the server (closing the file releases it, also when the process dies).
     fn lock(&self) -> Result<Box<dyn Held + '_>, StoreError> {
-        Ok(Box::new(
-            self.lock.lock().unwrap_or_else(|p| p.into_inner()),
-        ))
+        let inner = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let p = self.dir.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(io(&p))?;
+        file.lock().map_err(io(&p))?;
+        Ok(Box::new((inner, file)))
     }
 }
 
@@ -271,6 +280,21 @@ mod tests {
         assert_eq!(b.read_log("x", c2).unwrap(), (Vec::new(), c2));
         b.append("x", b"{\"d\":4}\n").unwrap();
         assert_eq!(b.read_log("x", c2).unwrap().0, b"{\"d\":4}\n");
+    }
+
+    #[test]
+    fn the_writers_lock_is_held_across_processes_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Dir::open(dir.path()).unwrap();
+        let b = Dir::open(dir.path()).unwrap();
+        let held = a.lock().unwrap();
+        // Another holder of the directory (as `yizhan token` is) cannot take it meanwhile.
+        let f = fs::File::open(dir.path().join(".lock")).unwrap();
+        assert!(matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)));
+        drop(held);
+        f.try_lock().unwrap();
+        drop(f);
+        drop(b.lock().unwrap());
     }
 
     #[test]

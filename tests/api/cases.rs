@@ -339,7 +339,7 @@ struct Known {
 fn next_status(current: &str, k: usize) -> &'static str {
     match current {
         "received" => "in_progress",
-        "in_progress" if k % 2 == 0 => "resolved",
+        "in_progress" if k.is_multiple_of(2) => "resolved",
         "in_progress" => "rejected",
         "resolved" => "in_progress",
         _ => "received",

@@ -163,6 +163,19 @@ impl TestApp {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path_and_query}: {e}: {text}"))
     }
 
+    /// [`get_json`](Self::get_json) with the admin token.
+    pub async fn admin_json(&self, path_and_query: &str) -> Value {
+        let r = self
+            .admin(reqwest::Method::GET, path_and_query)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path_and_query}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path_and_query}: {e}: {text}"))
+    }
+
     pub fn admin(&self, method: reqwest::Method, path_and_query: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, self.url(path_and_query))

@@ -232,14 +232,7 @@ async fn every_kind_of_change_on_one_replica_is_served_by_the_others_within_a_se
         .await,
     );
     // The audit trail is one: A lists what B and C did.
-    let audit = a
-        .admin(Method::GET, "/api/v1/audit?limit=100")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let audit = a.admin_json("/api/v1/audit?limit=100").await;
     let actions: Vec<&str> = audit
         .as_array()
         .unwrap()
@@ -343,14 +336,7 @@ async fn concurrent_reports_and_patches_on_two_replicas_never_collide() {
     assert_eq!(got.len(), 24, "two replicas handed out the same case id");
     for app in [&a, &b] {
         within(Duration::from_secs(10), "all cases", || async {
-            app.admin(Method::GET, "/api/v1/reports?limit=100")
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()["total"]
-                == 24
+            app.admin_json("/api/v1/reports?limit=100").await["total"] == 24
         })
         .await;
     }
@@ -531,14 +517,7 @@ async fn demand_counts_of_every_replica_add_up() {
             .unwrap();
     }
     for app in [&a, &b] {
-        let v: Value = app
-            .admin(Method::GET, "/api/v1/insights/demand?min_count=5")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = app.admin_json("/api/v1/insights/demand?min_count=5").await;
         let searches: Vec<u64> = v["features"]
             .as_array()
             .unwrap()
