@@ -75,7 +75,7 @@ pub fn rotate_confirm_secret(
 /// second), takes in the dataset, station state, cases, calendar and tokens. A thread of its own (the
 /// store's client blocks); it ends with the application.
 fn watch(state: &AppState) {
-    if state.store.kind() == "dir" {
+    if !state.store.shared() {
         return;
     }
     let store = state.store.clone();

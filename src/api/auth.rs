@@ -109,8 +109,7 @@ impl TokenBook {
     fn tokens(&self) -> Arc<[Known]> {
         let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if self.store.kind() == "dir" && c.checked.is_none_or(|t| now.duration_since(t) >= RECHECK)
-        {
+        if !self.store.shared() && c.checked.is_none_or(|t| now.duration_since(t) >= RECHECK) {
             c.checked = Some(now);
             self.reload_if_changed(&mut c);
         }

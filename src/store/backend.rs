@@ -27,11 +27,16 @@ pub trait Held {}
 impl<T> Held for T {}
 
 pub trait Backend: Send + Sync {
-    /// `"dir"` or `"postgres"`, for `/healthz` and the logs.
+    /// `"dir"` or `"postgres"`, for the logs.
     fn kind(&self) -> &'static str;
     /// The data directory: the whole store for [`Dir`], a cache of dataset files (and the demand counts of
     /// this replica) for PostgreSQL.
     fn local_dir(&self) -> &Path;
+    /// Other processes write it too (replicas on PostgreSQL): they are followed ([`Backend::wait_for_change`]),
+    /// their blobs may change under us, and logs are kept whole. `false`: this process is the only writer.
+    fn shared(&self) -> bool {
+        false
+    }
     /// `false` while the store cannot be reached: writes fail with [`StoreError::Unavailable`], reads go on.
     fn available(&self) -> bool {
         true
@@ -49,13 +54,15 @@ pub trait Backend: Send + Sync {
     /// A local file with the blob's bytes, for streaming a large download (fetched into the cache if need be).
     fn local_file(&self, name: &str) -> Result<PathBuf, StoreError>;
 
-    /// Appends whole lines (each ending in `\n`); durable when this returns.
-    fn append(&self, log: &str, lines: &[u8]) -> Result<(), StoreError>;
+    /// Appends whole lines (each ending in `\n`); durable when this returns. The cursor after them: exact for a
+    /// writer that holds [`Backend::lock`] and has caught up (nobody else appended in between).
+    fn append(&self, log: &str, lines: &[u8]) -> Result<Cursor, StoreError>;
     /// The whole lines appended after `after`, and the cursor after them.
     fn read_log(&self, log: &str, after: Cursor) -> Result<(Vec<u8>, Cursor), StoreError>;
-    /// Replaces a log by `whole` (the same meaning in fewer lines), when the backend keeps logs in files that
-    /// must not grow without end; PostgreSQL keeps the lines (other replicas' cursors point into them).
-    fn compact(&self, log: &str, whole: &[u8]) -> Result<(), StoreError>;
+    /// Replaces a log by `whole` (the same meaning in fewer lines) when the backend keeps logs in files that
+    /// must not grow without end, returning the cursor after it; `None` when the lines are kept (PostgreSQL:
+    /// other replicas' cursors point into them).
+    fn compact(&self, log: &str, whole: &[u8]) -> Result<Option<Cursor>, StoreError>;
     /// The writers' lock (across replicas on PostgreSQL).
     fn lock(&self) -> Result<Box<dyn Held + '_>, StoreError>;
     /// Blocks until another holder may have changed something, or `timeout`; `Some(names)` of what changed when
@@ -163,16 +170,17 @@ impl Backend for Dir {
         Ok(self.path(name))
     }
 
-    fn append(&self, log: &str, lines: &[u8]) -> Result<(), StoreError> {
+    fn append(&self, log: &str, lines: &[u8]) -> Result<Cursor, StoreError> {
         let p = self.log_path(log);
         let creating = !p.exists();
         let mut f = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&p)
             .map_err(io(&p))?;
         let _one = self.appends.lock().unwrap_or_else(|e| e.into_inner());
-        let before = whole_lines_len(&p)?;
+        let before = whole_lines_len(&mut f, &p)?;
         if before < f.metadata().map_err(io(&p))?.len() {
             // A torn last line (a crash mid-append): cut off, so that these lines do not glue onto it.
             tracing::warn!(file = %p.display(), "cutting a torn last line off");
@@ -192,7 +200,7 @@ impl Backend for Dir {
                 tracing::warn!(error = %e, file = %p.display(), "could not fsync the data directory after creating a log");
             }
         }
-        Ok(())
+        Ok(before + lines.len() as u64)
     }
 
     fn read_log(&self, log: &str, after: Cursor) -> Result<(Vec<u8>, Cursor), StoreError> {
@@ -211,9 +219,10 @@ impl Backend for Dir {
         Ok((bytes, after + end as u64))
     }
 
-    fn compact(&self, log: &str, whole: &[u8]) -> Result<(), StoreError> {
+    fn compact(&self, log: &str, whole: &[u8]) -> Result<Option<Cursor>, StoreError> {
         let _one = self.appends.lock().unwrap_or_else(|e| e.into_inner());
-        write_atomic_mode(&self.log_path(log), whole, 0o666)
+        write_atomic_mode(&self.log_path(log), whole, 0o666)?;
+        Ok(Some(whole.len() as u64))
     }
 
     /// This process's writers one at a time, and, through an advisory lock on `.lock`, `yizhan token` runs
@@ -232,13 +241,8 @@ impl Backend for Dir {
     }
 }
 
-/// The length of a log file up to and including its last newline.
-fn whole_lines_len(p: &Path) -> Result<u64, StoreError> {
-    let mut f = match fs::File::open(p) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io(p)(e)),
-    };
+/// The length of the log file `f` (at `p`) up to and including its last newline.
+fn whole_lines_len(f: &mut fs::File, p: &Path) -> Result<u64, StoreError> {
     let len = f.metadata().map_err(io(p))?.len();
     let mut end = len;
     let mut buf = [0u8; 4096];
@@ -264,8 +268,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let b = Dir::open(dir.path()).unwrap();
         assert_eq!(b.read_log("x", 0).unwrap(), (Vec::new(), 0));
-        b.append("x", b"{\"a\":1}\n").unwrap();
+        let appended = b.append("x", b"{\"a\":1}\n").unwrap();
         let (bytes, c) = b.read_log("x", 0).unwrap();
+        assert_eq!(appended, c);
         assert_eq!(bytes, b"{\"a\":1}\n");
         b.append("x", b"{\"b\":2}\n").unwrap();
         let (bytes, c2) = b.read_log("x", c).unwrap();

@@ -8,7 +8,7 @@ use super::StoreError;
 
 /// The blob of this process's counts.
 pub fn own_name(b: &dyn Backend) -> Result<String, StoreError> {
-    if b.kind() == "dir" {
+    if !b.shared() {
         return Ok("insights.txt".to_owned());
     }
     let p = b.local_dir().join("replica-id");
@@ -34,7 +34,7 @@ pub fn read(b: &dyn Backend, name: &str) -> Result<Option<Vec<u8>>, StoreError> 
 
 /// The other replicas' stored counts (none on a data directory).
 pub fn others(b: &dyn Backend, own: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-    if b.kind() == "dir" {
+    if !b.shared() {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();

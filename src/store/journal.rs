@@ -115,19 +115,17 @@ impl Journal {
             buf.push(b'\n');
         }
         let mut at = self.at.lock().unwrap_or_else(|p| p.into_inner());
-        self.backend.append(&self.log, &buf)?;
-        at.0 += buf.len() as u64;
         // Our own lines: taken in already (the caller's map), so the cursor moves past them.
-        if let Ok((_, cursor)) = self.backend.read_log(&self.log, at.1) {
-            at.1 = cursor;
-        }
-        if self.backend.kind() == "dir" {
+        at.1 = self.backend.append(&self.log, &buf)?;
+        at.0 += buf.len() as u64;
+        if !self.backend.shared() {
             let whole = encode_all(all)?;
             let live = whole.len() as u64;
             if at.0 > (COMPACT_FACTOR * live).max(MIN_COMPACT_BYTES) {
                 // Housekeeping: the lines are durable already, a failure only leaves the file long.
                 match self.backend.compact(&self.log, &whole) {
-                    Ok(()) => *at = (live, live),
+                    Ok(Some(cursor)) => *at = (live, cursor),
+                    Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "could not compact a journal"),
                 }
             }

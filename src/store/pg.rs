@@ -205,6 +205,10 @@ impl Backend for Pg {
         &self.cache
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     fn available(&self) -> bool {
         self.available.load(Ordering::Relaxed)
     }
@@ -304,17 +308,21 @@ impl Backend for Pg {
         Ok(p)
     }
 
-    fn append(&self, log: &str, lines: &[u8]) -> Result<(), StoreError> {
+    fn append(&self, log: &str, lines: &[u8]) -> Result<Cursor, StoreError> {
         self.with(|c| {
             let mut tx = c.transaction()?;
+            let mut last = 0i64;
             for line in lines.split_inclusive(|&b| b == b'\n') {
-                tx.execute(
-                    "INSERT INTO yz_log (log, line) VALUES ($1, $2)",
-                    &[&log, &line],
-                )?;
+                last = tx
+                    .query_one(
+                        "INSERT INTO yz_log (log, line) VALUES ($1, $2) RETURNING seq",
+                        &[&log, &line],
+                    )?
+                    .get(0);
             }
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &log])?;
-            tx.commit()
+            tx.commit()?;
+            Ok(last as Cursor)
         })
     }
 
@@ -338,8 +346,8 @@ impl Backend for Pg {
         Ok((bytes, cursor))
     }
 
-    fn compact(&self, _log: &str, _whole: &[u8]) -> Result<(), StoreError> {
-        Ok(())
+    fn compact(&self, _log: &str, _whole: &[u8]) -> Result<Option<Cursor>, StoreError> {
+        Ok(None)
     }
 
     fn lock(&self) -> Result<Box<dyn Held + '_>, StoreError> {

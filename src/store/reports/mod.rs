@@ -196,13 +196,12 @@ impl ReportLog {
             return Ok(());
         }
         let buf = st.serialize()?;
-        self.backend.compact(LOG, &buf).map_err(store_io)?;
+        if let Some(cursor) = self.backend.compact(LOG, &buf).map_err(store_io)? {
+            st.cursor = cursor;
+        }
         tracing::info!(pruned, kept = st.cases.len(), "report log compacted");
         st.bytes = buf.len() as u64;
         st.lines = st.cases.len() as u64 + 1;
-        if self.backend.kind() == "dir" {
-            st.cursor = st.bytes;
-        }
         Ok(())
     }
 
@@ -218,17 +217,10 @@ impl ReportLog {
                 return Err(ReportError::Full(self.limits.max_bytes / (1024 * 1024)));
             }
         }
-        self.backend.append(LOG, &line).map_err(store_io)?;
+        // Past our own line: the caller takes it in.
+        st.cursor = self.backend.append(LOG, &line).map_err(store_io)?;
         st.bytes += len;
         st.lines += 1;
-        // Past our own line (taken in by the caller). Should this read fail, the line would be read back
-        // later and taken in twice: a case is not (its number is known), a change would repeat in the
-        // history; so the cursor is moved by the line's length on a data directory, where that is exact.
-        match self.backend.read_log(LOG, st.cursor) {
-            Ok((_, cursor)) => st.cursor = cursor,
-            Err(_) if self.backend.kind() == "dir" => st.cursor += len,
-            Err(e) => tracing::warn!(error = %e, "could not move past our own report line"),
-        }
         Ok(())
     }
 
