@@ -241,52 +241,29 @@ impl Live {
 
     fn catch_up(&self, states: &mut States) -> Result<(), LiveError> {
         let touched = states.journal.catch_up(&mut states.map)?;
-        let current = self.store.current()?;
-        let ds = self.snapshot();
-        match current {
-            Some(v) if v != ds.version() => {
+        let shown = self.snapshot();
+        let ds = match self.store.current()? {
+            Some(v) if v != shown.version() => {
                 let loaded = Self::load_version(&self.store, &v)?;
                 tracing::info!(version = %v, stations = loaded.len(), "dataset changed by another replica");
-                self.health_set(&v, true);
-                let view = view_of(&loaded, &states.map);
-                self.swap(
-                    Current {
-                        snapshot: Arc::new(loaded),
-                        states: Arc::new(view),
-                    },
-                    touched,
-                );
+                self.remember(&v, true);
+                Arc::new(loaded)
             }
-            _ if !touched.is_empty() => {
-                let view = view_of(&ds, &states.map);
-                self.swap(
-                    Current {
-                        snapshot: ds,
-                        states: Arc::new(view),
-                    },
-                    touched,
-                );
-            }
-            _ => {}
-        }
+            _ if touched.is_empty() => return Ok(()),
+            _ => shown,
+        };
+        self.publish(ds, states, touched);
         Ok(())
     }
 
-    fn health_set(&self, v: &str, ok: bool) {
-        self.health
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(v.to_owned(), ok);
-    }
-
-    /// Publishes `ds` with its stations' state.
-    fn publish(&self, ds: Snapshot, states: &States) {
+    /// Publishes `ds` with its stations' state; `changed`: the ids whose state changed (the change feed's).
+    fn publish(&self, ds: Arc<Snapshot>, states: &States, changed: Vec<String>) {
         let view = view_of(&ds, &states.map);
         let current = Current {
-            snapshot: Arc::new(ds),
+            snapshot: ds,
             states: Arc::new(view),
         };
-        self.swap(current, Vec::new());
+        self.swap(current, changed);
     }
 
     /// Makes `current` what readers see, recording it in the history with the ids whose state it changed.
@@ -337,7 +314,11 @@ impl Live {
             let bytes = encode(&stations);
             self.store.save(&bytes, stations.len())?
         };
-        self.publish(Snapshot::new(stations, v.clone()), states);
+        self.publish(
+            Arc::new(Snapshot::new(stations, v.clone())),
+            states,
+            Vec::new(),
+        );
         Ok(v)
     }
 
@@ -377,16 +358,8 @@ impl Live {
             .collect();
         states.journal.append(&changes, &after)?;
         states.map = after;
-        let ds = self.snapshot();
-        let view = view_of(&ds, &states.map);
         let changed = next.into_iter().map(|(id, _)| id).collect();
-        self.swap(
-            Current {
-                snapshot: ds,
-                states: Arc::new(view),
-            },
-            changed,
-        );
+        self.publish(self.snapshot(), states, changed);
         Ok(())
     }
 
@@ -536,7 +509,7 @@ impl Live {
         let ds = loaded?;
         self.store.set_current(version)?;
         let count = ds.len();
-        self.publish(ds, &states);
+        self.publish(Arc::new(ds), &states, Vec::new());
         Ok(Outcome {
             dataset_version: version.to_owned(),
             count,

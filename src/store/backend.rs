@@ -53,6 +53,11 @@ pub trait Backend: Send + Sync {
     fn stamp(&self, name: &str) -> Option<u64>;
     /// A local file with the blob's bytes, for streaming a large download (fetched into the cache if need be).
     fn local_file(&self, name: &str) -> Result<PathBuf, StoreError>;
+    /// Forgets a local copy of the blob (found damaged), so that the next `get` fetches it again; `false` when
+    /// there is no copy apart from the blob itself (the data directory).
+    fn drop_cached(&self, _name: &str) -> bool {
+        false
+    }
 
     /// Appends whole lines (each ending in `\n`); durable when this returns. The cursor after them: exact for a
     /// writer that holds [`Backend::lock`] and has caught up (nobody else appended in between).

@@ -234,19 +234,29 @@ impl Store {
             return Err(StoreError::UnknownVersion(v.to_owned()));
         }
         let name = data_name(v);
-        let bytes = self
-            .backend
-            .get(&name)?
-            .ok_or_else(|| StoreError::UnknownVersion(v.to_owned()))?;
-        let actual = version_of(&bytes);
-        if actual != v {
-            return Err(StoreError::Corrupt {
-                path: self.dir().join(name),
-                expected: v.to_owned(),
-                actual,
-            });
+        let fetch = || {
+            let bytes = self
+                .backend
+                .get(&name)?
+                .ok_or_else(|| StoreError::UnknownVersion(v.to_owned()))?;
+            let actual = version_of(&bytes);
+            if actual != v {
+                return Err(StoreError::Corrupt {
+                    path: self.dir().join(&name),
+                    expected: v.to_owned(),
+                    actual,
+                });
+            }
+            Ok(bytes)
+        };
+        match fetch() {
+            // A damaged local copy of a database blob: the stored one may be whole.
+            Err(StoreError::Corrupt { .. }) if self.backend.drop_cached(&name) => {
+                tracing::warn!(name, "a cached dataset file was damaged; fetched it again");
+                fetch()
+            }
+            r => r,
         }
-        Ok(bytes)
     }
 
     /// Opens a stored version for streaming, with its length. Unlike [`Store::read`] this does not check the

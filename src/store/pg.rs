@@ -147,7 +147,7 @@ impl Pg {
     }
 
     /// A dataset file lives in the local cache once fetched: versions are named by their content hash, so a
-    /// cached copy is the stored one (and [`super::Store::read`] checks it all the same).
+    /// cached copy is the stored one; [`super::Store::read`] checks it, and drops a damaged copy.
     fn cached(name: &str) -> bool {
         name.starts_with("versions/") && name.ends_with(".geojson")
     }
@@ -216,14 +216,7 @@ impl Backend for Pg {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         if Self::cached(name) {
             if let Some(b) = super::read_if_present(&self.cache.join(name))? {
-                // A damaged cached copy is not the stored version: fetch it again.
-                let named = name
-                    .trim_start_matches("versions/")
-                    .trim_end_matches(".geojson");
-                if super::version_of(&b) == named {
-                    return Ok(Some(b));
-                }
-                tracing::warn!(name, "a cached dataset file is damaged; fetching it again");
+                return Ok(Some(b));
             }
         }
         let bytes = self.with(|c| {
@@ -290,6 +283,10 @@ impl Backend for Pg {
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
             .copied()
+    }
+
+    fn drop_cached(&self, name: &str) -> bool {
+        Self::cached(name) && std::fs::remove_file(self.cache.join(name)).is_ok()
     }
 
     fn local_file(&self, name: &str) -> Result<PathBuf, StoreError> {
@@ -419,12 +416,8 @@ impl Backend for Pg {
             return None;
         }
         drop(slot);
-        if names.is_empty() {
-            // The once-a-second look: a notification can be lost with a connection.
-            self.refresh_stamps();
-            return None;
-        }
         self.refresh_stamps();
-        Some(names)
+        // No notification: the once-a-second look at everything (one can be lost with a connection).
+        (!names.is_empty()).then_some(names)
     }
 }

@@ -528,3 +528,41 @@ async fn demand_counts_of_every_replica_add_up() {
         assert_eq!(searches, [7], "{v}");
     }
 }
+
+#[tokio::test]
+async fn a_damaged_cached_dataset_file_is_fetched_again_from_the_database() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let a = replica(&url).await;
+    let b = replica(&url).await;
+    // B caches each version it follows.
+    let v1 = a.put_ok(&dataset(&["s1", "s2"])).await;
+    within(Duration::from_secs(10), "v1", || async {
+        b.version().await == v1
+    })
+    .await;
+    let v2 = a.put_ok(&dataset(&["s1", "s2", "s3"])).await;
+    within(Duration::from_secs(10), "v2", || async {
+        b.version().await == v2
+    })
+    .await;
+    let cached = b.data_dir.path().join(format!("versions/{v1}.geojson"));
+    let bytes = std::fs::read(&cached).expect("the follower cached the first version");
+    std::fs::write(&cached, &bytes[..bytes.len() / 2]).unwrap();
+    let r = b
+        .admin(
+            Method::POST,
+            &format!("/api/v1/dataset/rollback?version={v1}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(b.version().await, v1);
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        bytes,
+        "the cache holds the stored bytes again"
+    );
+}
