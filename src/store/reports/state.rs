@@ -59,7 +59,7 @@ impl State {
             cases: BTreeMap::new(),
             tickets: HashMap::new(),
             next: 1,
-            bytes: bytes.len() as u64,
+            bytes: 0,
             lines: 0,
             cursor,
             counts: OpenCounts::default(),
@@ -67,35 +67,7 @@ impl State {
             per_station: HashMap::new(),
             today: 0,
         };
-        for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            st.lines += 1;
-            match serde_json::from_slice::<Line>(line) {
-                Ok(Line::Case(mut c)) => match c.number() {
-                    Some(n) => {
-                        c.complete();
-                        st.next = st.next.max(n + 1);
-                        st.cases.insert(n, *c);
-                    }
-                    None => tracing::warn!(id = %c.id, "skipping a report with a foreign id"),
-                },
-                // A change to a case pruned since is dropped with it.
-                Ok(Line::Change(ch)) => {
-                    if let Some(c) = ch
-                        .case
-                        .strip_prefix('r')
-                        .and_then(|n| n.parse().ok())
-                        .and_then(|n: u64| st.cases.get_mut(&n))
-                    {
-                        c.apply(change_entry(ch));
-                    }
-                }
-                Ok(Line::Meta(Meta { next })) => st.next = st.next.max(next),
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping an unreadable line in reports.jsonl")
-                }
-            }
-        }
-        st.reindex();
+        st.take_in(bytes);
         st.recount(utc_day(&crate::store::now_rfc3339()));
         Ok(st)
     }
@@ -185,12 +157,15 @@ impl State {
         if let Some(key) = ticket::normalize(&c.ticket) {
             self.tickets.insert(key, n);
         }
-        self.counts.add(&c.station_id, 1);
+        if c.is_open() {
+            self.counts.add(&c.station_id, 1);
+        }
         self.cases.insert(n, c);
     }
 
-    /// Takes in lines another replica appended (after this state's cursor): new cases and changes, with the
-    /// ticket index, the open counts and today's caps kept up to date.
+    /// Takes in a log's lines (the whole log when loading; after this state's cursor, what another replica
+    /// appended): cases and changes, with the ticket index, the open counts and today's caps kept up to date.
+    /// A change to a case pruned since is dropped with it.
     pub fn take_in(&mut self, bytes: &[u8]) -> usize {
         let mut n = 0;
         self.bytes += bytes.len() as u64;
@@ -199,7 +174,10 @@ impl State {
             n += 1;
             match serde_json::from_slice::<Line>(line) {
                 Ok(Line::Case(mut c)) => {
-                    let Some(k) = c.number() else { continue };
+                    let Some(k) = c.number() else {
+                        tracing::warn!(id = %c.id, "skipping a report with a foreign id");
+                        continue;
+                    };
                     if self.cases.contains_key(&k) {
                         continue;
                     }
