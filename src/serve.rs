@@ -185,7 +185,7 @@ async fn drain(stop: tokio::sync::watch::Sender<bool>) {
 
 /// One request, counted as in flight on its connection (`open`) until its response body is done.
 async fn handle(
-    app: axum::Router,
+    app: api::Service,
     client: std::sync::Arc<guard::Client>,
     max_in_flight: usize,
     deadlines: BodyDeadlines,
@@ -199,7 +199,7 @@ async fn handle(
 /// One request: counted against its client's in-flight cap (503 over it), its body under a read deadline
 /// (408 when it fires, whatever the handler made of the failed read).
 async fn respond(
-    app: axum::Router,
+    app: api::Service,
     client: std::sync::Arc<guard::Client>,
     max_in_flight: usize,
     deadlines: BodyDeadlines,
@@ -215,7 +215,10 @@ async fn respond(
     let (parts, body) = req.into_parts();
     let (body, timed_out) = DeadlineBody::new(body, deadlines);
     let res = app
-        .oneshot(axum::http::Request::from_parts(parts, body))
+        .oneshot(axum::http::Request::from_parts(
+            parts,
+            axum::body::Body::new(body),
+        ))
         .await;
     if timed_out.is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed)) {
         return Ok(guard::body_timeout_response(deadlines, http1));

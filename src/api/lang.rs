@@ -3,51 +3,16 @@
 //! [`crate::i18n`] catalogue, so no handler or lower layer needs to know the language; successful responses pass
 //! untouched (one header check).
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
 use serde_json::Value;
 
 use crate::i18n::{self, Lang};
 
-/// Problem bodies are small; anything larger is passed on as it is.
-const MAX_PROBLEM_BYTES: usize = 1 << 20;
-
-pub async fn localize(req: Request, next: Next) -> Response {
-    let lang = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::En, Lang::from_accept_language);
-    let mut res = next.run(req).await;
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !is_problem {
-        return res;
-    }
-    res.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Accept-Language"));
-    if lang == Lang::En {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await else {
-        return Response::from_parts(parts, Body::empty());
-    };
-    let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
+/// A problem+json body in `lang` (`None`: not JSON; passed on as it is). The layer that calls it is
+/// [`super::layers::Localize`].
+pub(super) fn translate_bytes(body: &[u8], lang: Lang) -> Option<Vec<u8>> {
+    let mut v = serde_json::from_slice::<Value>(body).ok()?;
     translate(&mut v, lang);
-    let out = serde_json::to_vec(&v).unwrap_or_else(|_| bytes.to_vec());
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("zh"));
-    Response::from_parts(parts, Body::from(out))
+    Some(serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec()))
 }
 
 /// The readable fields of a problem: `title`, `detail` and each `errors[].message`. Keys, `type` URIs,

@@ -11,11 +11,9 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
@@ -61,7 +59,7 @@ impl HttpMethod {
         HttpMethod::Other,
     ];
 
-    fn of(m: &Method) -> Self {
+    pub(super) fn of(m: &Method) -> Self {
         match *m {
             Method::GET => HttpMethod::Get,
             Method::HEAD => HttpMethod::Head,
@@ -443,8 +441,13 @@ impl Metrics {
         }
     }
 
+    /// The label index of a request's route template (see [`super::layers::Track`]).
+    pub(super) fn route_of(&self, matched: Option<&str>) -> usize {
+        self.routes.index(matched)
+    }
+
     /// Runs on every request: lock-free and allocation-free (but for a method × route's first request).
-    fn observe(&self, method: HttpMethod, route: usize, status: u16, seconds: f64) {
+    pub(super) fn observe(&self, method: HttpMethod, route: usize, status: u16, seconds: f64) {
         self.requests.inc(method, route, status);
         self.latency.per_route[route].observe(seconds);
     }
@@ -464,25 +467,6 @@ impl Metrics {
         let _ = prometheus_client::encoding::prometheus_text::encode(&mut s, &self.registry);
         s
     }
-}
-
-/// Middleware: times every request and files it under its route template.
-pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let route = app.metrics.routes.index(
-        req.extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str),
-    );
-    let method = HttpMethod::of(req.method());
-    let start = Instant::now();
-    let res = next.run(req).await;
-    app.metrics.observe(
-        method,
-        route,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    res
 }
 
 #[utoipa::path(

@@ -20,6 +20,7 @@ mod first_list;
 pub mod guard;
 mod insights;
 mod lang;
+mod layers;
 mod metrics;
 mod ogc;
 pub mod openapi;
@@ -39,7 +40,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use axum::{middleware, Json, Router};
+use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{
@@ -231,15 +232,51 @@ fn cors(origins: &str) -> CorsLayer {
         .max_age(Duration::from_secs(86_400))
 }
 
-pub fn router(state: AppState) -> Router {
+/// What [`router`] returns: the whole HTTP service. The server clones it for each request; the clone and the
+/// request's future are boxed once here, so the futures of the layers inside are not moved around by value
+/// (which costs a `memcpy` of their whole size at each step).
+pub type Service =
+    tower::util::BoxCloneSyncService<axum::extract::Request, Response, std::convert::Infallible>;
+
+/// The service: the routes inside the layers every request passes. The outer ones (request id, trace,
+/// concurrency limit, deadline) wrap the router once. Those that rewrite a response (security header, CORS,
+/// compression, problem language, the route timer) stay on the routes, in the same order, because axum
+/// answers `HEAD` by stripping the `GET` response's body there, after them: they see the whole response and
+/// a `HEAD` gets the headers its `GET` gets. Wrapping once matters on the read path: axum clones a route's
+/// layer stack, boxed, for every request it routes, so each layer moved out is one clone and drop fewer.
+pub fn router(state: AppState) -> Service {
     let x_request_id = HeaderName::from_static("x-request-id");
     let settings = state.settings.clone();
-    let timeout = settings.request_timeout;
+    let stack = tower::ServiceBuilder::new()
+        .map_response(|r: Response<_>| r.map(axum::body::Body::new))
+        .layer(SetRequestIdLayer::new(
+            x_request_id.clone(),
+            Counter::default(),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            settings.concurrency_limit,
+        ))
+        .layer(layers::Deadline::layer(settings.request_timeout))
+        .service(routes(state));
+    Service::new(stack)
+}
+
+/// Every route, with the layers that rewrite responses (see [`router`]).
+fn routes(state: AppState) -> Router {
+    let settings = state.settings.clone();
     Router::new()
         .route("/api/v1/stations/nearest", get(stations::nearest))
         .route("/api/v1/stations/along", get(stations::along))
-        .route("/api/v1/stations", get(stations::list).put(admin::replace).post(admin::upsert))
-        .route("/api/v1/stations/{id}", get(stations::one).delete(admin::delete).patch(edit::patch))
+        .route(
+            "/api/v1/stations",
+            get(stations::list).put(admin::replace).post(admin::upsert),
+        )
+        .route(
+            "/api/v1/stations/{id}",
+            get(stations::one).delete(admin::delete).patch(edit::patch),
+        )
         .route("/api/v1/stations/{id}/reports", post(reports::create))
         .route("/api/v1/reports", get(cases::list))
         .route("/api/v1/reports/{id}", patch(cases::update))
@@ -274,26 +311,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/insights/coverage", get(insights::coverage))
         .fallback(pages::asset_or_404)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
-        .with_state(state)
-        .layer(middleware::from_fn(lang::localize))
+        .layer(layers::Track::layer(state.metrics.clone()))
+        .layer(layers::Localize::layer())
         .layer(CompressionLayer::new())
         .layer(cors(&settings.cors_origins))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(axum::error_handling::HandleErrorLayer::new(move |_: tower::BoxError| async move {
-                    ApiError::Unavailable(format!(
-                        "the request took longer than {} s and was stopped; retry, or narrow the request",
-                        timeout.as_secs()
-                    ))
-                }))
-                .timeout(timeout),
-        )
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(settings.concurrency_limit))
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
 }
 
 /// The span a request's log lines carry: method, route path (never the query string, which holds riders'

@@ -1,0 +1,263 @@
+//! Our three layers around requests: the route timer (metrics), the request deadline and the problems'
+//! language. They are plain tower services with named futures rather than `axum::middleware::from_fn`
+//! closures: `from_fn` clones its inner service and boxes it and its future on every request, which on the
+//! nearest-10 read cost more than the work the layers do (`bench/cachesim.sh`).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use pin_project_lite::pin_project;
+
+use super::error::ApiError;
+use super::metrics::{HttpMethod, Metrics};
+use crate::i18n::Lang;
+
+/// Times every request and files it under its route template. On the routes (it needs the matched
+/// template, which the router sets).
+#[derive(Clone)]
+pub struct Track<S> {
+    metrics: Arc<Metrics>,
+    inner: S,
+}
+
+impl<S> Track<S> {
+    pub fn layer(metrics: Arc<Metrics>) -> impl tower::Layer<S, Service = Track<S>> + Clone {
+        tower::layer::layer_fn(move |inner| Track {
+            metrics: metrics.clone(),
+            inner,
+        })
+    }
+}
+
+impl<S> tower::Service<Request> for Track<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = TrackFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let route = self.metrics.route_of(
+            req.extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str),
+        );
+        TrackFuture {
+            method: HttpMethod::of(req.method()),
+            route,
+            start: Instant::now(),
+            metrics: self.metrics.clone(),
+            inner: self.inner.call(req),
+        }
+    }
+}
+
+pin_project! {
+    pub struct TrackFuture<F> {
+        #[pin]
+        inner: F,
+        metrics: Arc<Metrics>,
+        method: HttpMethod,
+        route: usize,
+        start: Instant,
+    }
+}
+
+impl<F, E> Future for TrackFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let res = ready!(this.inner.poll(cx))?;
+        this.metrics.observe(
+            *this.method,
+            *this.route,
+            res.status().as_u16(),
+            this.start.elapsed().as_secs_f64(),
+        );
+        Poll::Ready(Ok(res))
+    }
+}
+
+/// Stops a request that runs longer than the deadline with a 503 problem (its work is dropped with it).
+/// Also where every response body becomes an axum `Body`.
+#[derive(Clone)]
+pub struct Deadline<S> {
+    after: Duration,
+    inner: S,
+}
+
+impl<S> Deadline<S> {
+    pub fn layer(after: Duration) -> impl tower::Layer<S, Service = Deadline<S>> + Clone {
+        tower::layer::layer_fn(move |inner| Deadline { after, inner })
+    }
+}
+
+impl<S, B> tower::Service<Request> for Deadline<S>
+where
+    S: tower::Service<Request, Response = Response<B>, Error = Infallible>,
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = DeadlineFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        DeadlineFuture {
+            inner: self.inner.call(req),
+            sleep: tokio::time::sleep(self.after),
+            after: self.after,
+        }
+    }
+}
+
+pin_project! {
+    pub struct DeadlineFuture<F> {
+        #[pin]
+        inner: F,
+        #[pin]
+        sleep: tokio::time::Sleep,
+        after: Duration,
+    }
+}
+
+impl<F, B> Future for DeadlineFuture<F>
+where
+    F: Future<Output = Result<Response<B>, Infallible>>,
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(res) = this.inner.poll(cx) {
+            return Poll::Ready(res.map(|r| r.map(Body::new)));
+        }
+        ready!(this.sleep.poll(cx));
+        Poll::Ready(Ok(ApiError::Unavailable(format!(
+            "the request took longer than {} s and was stopped; retry, or narrow the request",
+            this.after.as_secs()
+        ))
+        .into_response()))
+    }
+}
+
+/// Problem details in the client's language (see [`super::lang`]): successful responses pass with one header
+/// check.
+#[derive(Clone)]
+pub struct Localize<S> {
+    inner: S,
+}
+
+impl<S> Localize<S> {
+    pub fn layer() -> impl tower::Layer<S, Service = Localize<S>> + Clone {
+        tower::layer::layer_fn(|inner| Localize { inner })
+    }
+}
+
+impl<S> tower::Service<Request> for Localize<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = LocalizeFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let lang = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Lang::En, Lang::from_accept_language);
+        LocalizeFuture {
+            inner: self.inner.call(req),
+            lang,
+        }
+    }
+}
+
+pin_project! {
+    pub struct LocalizeFuture<F> {
+        #[pin]
+        inner: F,
+        lang: Lang,
+    }
+}
+
+impl<F, E> Future for LocalizeFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let res = ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(localize(res, *this.lang)))
+    }
+}
+
+/// Problem bodies are small; anything larger is passed on as it is.
+const MAX_PROBLEM_BYTES: u64 = 1 << 20;
+
+fn localize(mut res: Response, lang: Lang) -> Response {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_problem {
+        return res;
+    }
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    // A problem body is built whole in memory (its size is exact), so it is read without waiting.
+    if lang == Lang::En
+        || res
+            .body()
+            .size_hint()
+            .exact()
+            .is_none_or(|n| n > MAX_PROBLEM_BYTES)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Some(Ok(bytes)) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES as usize).now_or_never()
+    else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let Some(out) = super::lang::translate_bytes(&bytes, lang) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("zh"));
+    Response::from_parts(parts, Body::from(out))
+}
