@@ -2,12 +2,13 @@
 //! stored dataset file. One serializer for all of them, so that what is stored, what is served and what an
 //! admin downloads can never drift apart.
 
-use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
 use chrono::{NaiveDate, Utc};
 
+use super::instant::write_instant;
 use crate::domain::{Amenities, Station, Status};
 use crate::geodesy::crs::Crs;
 
@@ -85,40 +86,17 @@ fn amenities_json(a: Amenities) -> &'static [u8] {
 struct Rfc3339(DateTime<FixedOffset>);
 
 impl Rfc3339 {
-    /// Appends the text, digit by digit for the usual years and whole-minute offsets (chrono's formatter
-    /// costs more than the rest of a feature), through chrono otherwise.
+    /// Appends the text (see [`write_instant`]), through chrono for years outside 0000–9999 or offsets with
+    /// seconds.
     fn write(&self, out: &mut Vec<u8>) {
-        let t = self.0.naive_local();
         let off = self.0.offset().local_minus_utc();
-        if !(0..=9999).contains(&t.year()) || off % 60 != 0 {
+        if !write_instant(out, self.0.timestamp(), off, false) {
             out.extend_from_slice(
                 self.0
                     .to_rfc3339_opts(SecondsFormat::Secs, false)
                     .as_bytes(),
             );
-            return;
         }
-        let two = |out: &mut Vec<u8>, n: u32| {
-            out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8])
-        };
-        let y = t.year() as u32;
-        two(out, y / 100);
-        two(out, y % 100);
-        out.push(b'-');
-        two(out, t.month());
-        out.push(b'-');
-        two(out, t.day());
-        out.push(b'T');
-        two(out, t.hour());
-        out.push(b':');
-        two(out, t.minute());
-        out.push(b':');
-        two(out, t.second());
-        out.push(if off < 0 { b'-' } else { b'+' });
-        let m = off.unsigned_abs() / 60;
-        two(out, m / 60);
-        out.push(b':');
-        two(out, m % 60);
     }
 }
 
@@ -258,7 +236,13 @@ impl Feature<'_> {
         match &p.verified_at {
             None => {}
             Some(None) => out.extend_from_slice(b",\"verified_at\":null"),
-            Some(Some(t)) => write_opt_str(out, b",\"verified_at\":", Some(&rfc3339(&t.0))),
+            Some(Some(t)) => {
+                out.extend_from_slice(b",\"verified_at\":\"");
+                if !write_instant(out, t.0.timestamp(), 0, true) {
+                    out.extend_from_slice(rfc3339(&t.0).as_bytes());
+                }
+                out.push(b'"');
+            }
         }
         if let Some(n) = p.open_reports {
             out.extend_from_slice(b",\"open_reports\":");
