@@ -10,6 +10,9 @@
 # bench/compare.sh caches), QUERIES ("healthz nearest"), PORT_A (18181), PORT_B (18182).
 # PIN=1 measures the server's own capacity: both servers on CPU 0 with one HTTP thread, wrk (one thread) on CPU 1,
 # so the client's cost of reading larger responses does not come out of the server's CPU time.
+# TOGETHER=1 (with PIN=1) runs A and B at the same time, each under its own wrk, both servers sharing CPU 0:
+# the scheduler gives each half of it, so the ratio of their throughputs is the inverse ratio of their CPU
+# cost per request, and a noisy neighbour slows both alike instead of whichever round it lands in.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,8 +59,24 @@ for q in $QUERIES; do
   one "$PORT_B" "$q" >/dev/null # warm-up
   : >"$RUN/$q.tsv"
   for r in $(seq "$ROUNDS"); do
-    read -r ra pa qa < <(one "$PORT_A" "$q")
-    read -r rb pb qb < <(one "$PORT_B" "$q")
+    if [ -n "${TOGETHER:-}" ]; then
+      # Which one starts first alternates, so neither gets the head start every round.
+      if [ $((r % 2)) = 1 ]; then
+        one "$PORT_A" "$q" >"$RUN/a.out" &
+        first=$!
+        one "$PORT_B" "$q" >"$RUN/b.out"
+      else
+        one "$PORT_B" "$q" >"$RUN/b.out" &
+        first=$!
+        one "$PORT_A" "$q" >"$RUN/a.out"
+      fi
+      wait "$first"
+      read -r ra pa qa <"$RUN/a.out"
+      read -r rb pb qb <"$RUN/b.out"
+    else
+      read -r ra pa qa < <(one "$PORT_A" "$q")
+      read -r rb pb qb < <(one "$PORT_B" "$q")
+    fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$ra" "$pa" "$qa" "$rb" "$pb" "$qb" | tee -a "$RUN/$q.tsv" >&2
   done
   python3 - "$RUN/$q.tsv" <<'EOF'
