@@ -21,63 +21,62 @@ use super::error::ApiError;
 use super::metrics::{HttpMethod, Metrics};
 use crate::i18n::Lang;
 
-/// Times every request and files it under its route template. On the routes (it needs the matched
-/// template, which the router sets).
+/// What one of our layers does around a request: look at the request ([`Hook::before`]), then at its
+/// response ([`After::after`]). [`Around`] runs it; Track and Localize are the two hooks.
+pub trait Hook: Clone {
+    type Seen: After;
+    fn before(&self, req: &Request) -> Self::Seen;
+}
+
+/// What a hook kept from the request, applied to the response.
+pub trait After {
+    fn after(self, res: Response) -> Response;
+}
+
+/// A layer running `H` around each request.
+pub fn around<S, H: Hook>(hook: H) -> impl tower::Layer<S, Service = Around<S, H>> + Clone {
+    tower::layer::layer_fn(move |inner| Around {
+        hook: hook.clone(),
+        inner,
+    })
+}
+
 #[derive(Clone)]
-pub struct Track<S> {
-    metrics: Arc<Metrics>,
+pub struct Around<S, H> {
+    hook: H,
     inner: S,
 }
 
-impl<S> Track<S> {
-    pub fn layer(metrics: Arc<Metrics>) -> impl tower::Layer<S, Service = Track<S>> + Clone {
-        tower::layer::layer_fn(move |inner| Track {
-            metrics: metrics.clone(),
-            inner,
-        })
-    }
-}
-
-impl<S> tower::Service<Request> for Track<S>
+impl<S, H> tower::Service<Request> for Around<S, H>
 where
     S: tower::Service<Request, Response = Response>,
+    H: Hook,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = TrackFuture<S::Future>;
+    type Future = AroundFuture<S::Future, H::Seen>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let route = self.metrics.route_of(
-            req.extensions()
-                .get::<MatchedPath>()
-                .map(MatchedPath::as_str),
-        );
-        TrackFuture {
-            method: HttpMethod::of(req.method()),
-            route,
-            start: Instant::now(),
-            metrics: self.metrics.clone(),
+        AroundFuture {
+            seen: Some(self.hook.before(&req)),
             inner: self.inner.call(req),
         }
     }
 }
 
 pin_project! {
-    pub struct TrackFuture<F> {
+    pub struct AroundFuture<F, T> {
         #[pin]
         inner: F,
-        metrics: Arc<Metrics>,
-        method: HttpMethod,
-        route: usize,
-        start: Instant,
+        seen: Option<T>,
     }
 }
 
-impl<F, E> Future for TrackFuture<F>
+impl<F, E, T: After> Future for AroundFuture<F, T>
 where
     F: Future<Output = Result<Response, E>>,
 {
@@ -86,13 +85,45 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let res = ready!(this.inner.poll(cx))?;
-        this.metrics.observe(
-            *this.method,
-            *this.route,
-            res.status().as_u16(),
-            this.start.elapsed().as_secs_f64(),
-        );
-        Poll::Ready(Ok(res))
+        Poll::Ready(Ok(match this.seen.take() {
+            Some(seen) => seen.after(res),
+            None => res,
+        }))
+    }
+}
+
+/// Times every request and files it under its route template. On the routes (it needs the matched
+/// template, which the router sets).
+#[derive(Clone)]
+pub struct Track(pub Arc<Metrics>);
+
+pub struct Timing {
+    metrics: Arc<Metrics>,
+    method: HttpMethod,
+    route: usize,
+    start: Instant,
+}
+
+impl Hook for Track {
+    type Seen = Timing;
+
+    fn before(&self, req: &Request) -> Timing {
+        let matched = req.extensions().get::<MatchedPath>();
+        Timing {
+            route: self.0.route_of(matched.map(MatchedPath::as_str)),
+            method: HttpMethod::of(req.method()),
+            start: Instant::now(),
+            metrics: self.0.clone(),
+        }
+    }
+}
+
+impl After for Timing {
+    fn after(self, res: Response) -> Response {
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.metrics
+            .observe(self.method, self.route, res.status().as_u16(), seconds);
+        res
     }
 }
 
@@ -168,59 +199,22 @@ where
 /// Problem details in the client's language (see [`super::lang`]): successful responses pass with one header
 /// check.
 #[derive(Clone)]
-pub struct Localize<S> {
-    inner: S,
-}
+pub struct Localize;
 
-impl<S> Localize<S> {
-    pub fn layer() -> impl tower::Layer<S, Service = Localize<S>> + Clone {
-        tower::layer::layer_fn(|inner| Localize { inner })
-    }
-}
+impl Hook for Localize {
+    type Seen = Lang;
 
-impl<S> tower::Service<Request> for Localize<S>
-where
-    S: tower::Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = LocalizeFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let lang = req
-            .headers()
+    fn before(&self, req: &Request) -> Lang {
+        req.headers()
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
-            .map_or(Lang::En, Lang::from_accept_language);
-        LocalizeFuture {
-            inner: self.inner.call(req),
-            lang,
-        }
+            .map_or(Lang::En, Lang::from_accept_language)
     }
 }
 
-pin_project! {
-    pub struct LocalizeFuture<F> {
-        #[pin]
-        inner: F,
-        lang: Lang,
-    }
-}
-
-impl<F, E> Future for LocalizeFuture<F>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let res = ready!(this.inner.poll(cx))?;
-        Poll::Ready(Ok(localize(res, *this.lang)))
+impl After for Lang {
+    fn after(self, res: Response) -> Response {
+        localize(res, self)
     }
 }
 

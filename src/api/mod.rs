@@ -311,8 +311,8 @@ fn routes(state: AppState) -> Router {
         .route("/api/v1/insights/coverage", get(insights::coverage))
         .fallback(pages::asset_or_404)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(layers::Track::layer(state.metrics.clone()))
-        .layer(layers::Localize::layer())
+        .layer(layers::around(layers::Track(state.metrics.clone())))
+        .layer(layers::around(layers::Localize))
         .layer(CompressionLayer::new())
         .layer(cors(&settings.cors_origins))
         .layer(SetResponseHeaderLayer::if_not_present(
