@@ -182,6 +182,17 @@ impl TestApp {
             .bearer_auth(&self.token)
     }
 
+    /// `POST /api/v1/dataset/rollback?version=…` with the admin token; the caller checks the answer.
+    pub async fn rollback(&self, version: &str) -> Response {
+        self.admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/dataset/rollback?version={version}"),
+        )
+        .send()
+        .await
+        .expect("rollback")
+    }
+
     pub async fn upload(
         &self,
         method: reqwest::Method,

@@ -127,14 +127,7 @@ async fn damaged_versions_are_marked_and_rollback_to_one_is_422() {
     };
     assert_eq!(of(&old), false, "{list}");
     assert_eq!(of(&new), true, "{list}");
-    let r = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/dataset/rollback?version={old}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = app.rollback(&old).await;
     assert_problem(r, 422, &["damaged"], "rollback to a damaged version").await;
     assert_eq!(app.version().await, new);
 }

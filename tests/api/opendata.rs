@@ -356,14 +356,7 @@ async fn apply(app: &TestApp, op: &Op, versions: &mut Vec<String>, copy: &mut Co
         Op::Rename(i, n) => patch(app, *i, json!({"name": format!("改名 {n}")})).await,
         Op::Rollback(k) => {
             let v = &versions[usize::from(*k) % versions.len()];
-            let r = app
-                .admin(
-                    Method::POST,
-                    &format!("/api/v1/dataset/rollback?version={v}"),
-                )
-                .send()
-                .await
-                .unwrap();
+            let r = app.rollback(v).await;
             assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         }
         Op::Sync => copy.sync(app).await,

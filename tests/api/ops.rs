@@ -501,14 +501,7 @@ async fn admin_answers_are_never_stored_and_reads_keep_their_caching() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(cache_control(&r), private, "DELETE");
-    let r = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/dataset/rollback?version={v}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = app.rollback(&v).await;
     assert_eq!(r.status(), 200);
     assert_eq!(cache_control(&r), private, "rollback");
     assert_eq!(app.version().await, v);

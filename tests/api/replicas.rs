@@ -154,14 +154,7 @@ async fn every_kind_of_change_on_one_replica_is_served_by_the_others_within_a_se
     let q = "/api/v1/stations/nearest?lat=39.9&lon=116.4&k=10&open_now=true";
     assert!(!ids(&a.get_json(q).await).contains(&"s2".to_owned()));
     // A rollback on A, to the first upload.
-    let r = a
-        .admin(
-            Method::POST,
-            &format!("/api/v1/dataset/rollback?version={v1}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = a.rollback(&v1).await;
     assert_eq!(r.status(), 200);
     for r in [&b, &c] {
         times.push(
@@ -550,14 +543,7 @@ async fn a_damaged_cached_dataset_file_is_fetched_again_from_the_database() {
     let cached = b.data_dir.path().join(format!("versions/{v1}.geojson"));
     let bytes = std::fs::read(&cached).expect("the follower cached the first version");
     std::fs::write(&cached, &bytes[..bytes.len() / 2]).unwrap();
-    let r = b
-        .admin(
-            Method::POST,
-            &format!("/api/v1/dataset/rollback?version={v1}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = b.rollback(&v1).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     assert_eq!(b.version().await, v1);
     assert_eq!(

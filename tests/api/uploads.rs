@@ -542,37 +542,16 @@ async fn download_round_trips_and_versions_roll_back() {
     assert_eq!(list[pos(&v1)]["count"], m.len());
     assert_eq!(list[pos(&v2)]["current"], true);
     // rollback
-    let r = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/dataset/rollback?version={v1}"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = app.rollback(&v1).await;
     assert_eq!(
         ok_json(r, "rollback").await["dataset_version"].as_str(),
         Some(v1.as_str())
     );
     assert_eq!(app.health().await, (v1.clone(), m.len() as u64));
     assert_eq!(app.download().await, d1);
-    let r = app
-        .admin(
-            Method::POST,
-            "/api/v1/dataset/rollback?version=0123456789abcdef",
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = app.rollback("0123456789abcdef").await;
     assert_problem(r, 404, &[], "rollback to an unknown version").await;
-    let r = app
-        .admin(
-            Method::POST,
-            "/api/v1/dataset/rollback?version=../../etc/passwd",
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = app.rollback("../../etc/passwd").await;
     assert!(r.status().is_client_error(), "{}", r.status());
     let r = app
         .admin(Method::POST, "/api/v1/dataset/rollback")
