@@ -10,11 +10,10 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::body::{Body, HttpBody as _};
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{header, HeaderValue};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures_util::FutureExt;
 use pin_project_lite::pin_project;
 
 use super::error::ApiError;
@@ -214,44 +213,6 @@ impl Hook for Localize {
 
 impl After for Lang {
     fn after(self, res: Response) -> Response {
-        localize(res, self)
+        super::lang::localize(res, self)
     }
-}
-
-/// Problem bodies are small; anything larger is passed on as it is.
-const MAX_PROBLEM_BYTES: u64 = 1 << 20;
-
-fn localize(mut res: Response, lang: Lang) -> Response {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !is_problem {
-        return res;
-    }
-    res.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Accept-Language"));
-    // A problem body is built whole in memory (its size is exact), so it is read without waiting.
-    if lang == Lang::En
-        || res
-            .body()
-            .size_hint()
-            .exact()
-            .is_none_or(|n| n > MAX_PROBLEM_BYTES)
-    {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let Some(Ok(bytes)) = axum::body::to_bytes(body, MAX_PROBLEM_BYTES as usize).now_or_never()
-    else {
-        return Response::from_parts(parts, Body::empty());
-    };
-    let Some(out) = super::lang::translate_bytes(&bytes, lang) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static("zh"));
-    Response::from_parts(parts, Body::from(out))
 }
